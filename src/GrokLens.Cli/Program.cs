@@ -1,0 +1,1 @@
+return GrokLens.Cli.CliApp.Run(args);
