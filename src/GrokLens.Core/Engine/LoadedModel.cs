@@ -1,0 +1,102 @@
+using GrokLens.Hooks;
+using GrokLens.Model;
+using GrokLens.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GrokLens.Engine;
+
+/// <summary>
+/// A model ready to run: weights, config, tokenizer (if any) and where it came from. The entry point for running a
+/// sequence with captures and hooks. One forward pass at a time per model: callers serialise access.
+/// </summary>
+public sealed class LoadedModel : IDisposable
+{
+    private readonly IReadOnlyList<string> hookNames;
+
+    public LoadedModel(string name, GrokModel model, ITokenizer? tokenizer, string source, string format)
+    {
+        Name = name;
+        Model = model;
+        Tokenizer = tokenizer;
+        Source = source;
+        Format = format;
+        hookNames = HookPoints.All(model.Config).Select(h => h.Name).ToList();
+    }
+
+    public string Name { get; }
+    public GrokModel Model { get; }
+    public GrokConfig Config => Model.Config;
+    public ITokenizer? Tokenizer { get; }
+
+    /// <summary>File or folder the weights came from ("random" or "meta" for generated ones).</summary>
+    public string Source { get; }
+
+    /// <summary>Checkpoint format, e.g. "safetensors (F32)".</summary>
+    public string Format { get; }
+
+    public IReadOnlyList<string> HookNames => hookNames;
+
+    /// <summary>Resolves capture patterns to hook names, with a clear error listing close matches for a miss.</summary>
+    public IReadOnlyList<string> ResolveHooks(IEnumerable<string> patterns) => HookPatterns.Resolve(patterns, hookNames);
+
+    /// <summary>Encodes text with the model's tokenizer (no BOS, as xAI's runner).</summary>
+    public IReadOnlyList<int> Encode(string text)
+    {
+        if (Tokenizer is null)
+            throw new InvalidOperationException($"Model '{Name}' has no tokenizer; pass token ids instead of text.");
+        return Tokenizer.Encode(text);
+    }
+
+    /// <summary>Runs one sequence and returns its logits and the requested activations (batch dimension removed).</summary>
+    public RunResult Run(IReadOnlyList<int> tokenIds, RunOptions? options = null)
+    {
+        options ??= new RunOptions();
+        CheckSequence(tokenIds);
+        var captureNames = ResolveHooks(options.Capture);
+        foreach (var (hookName, _) in options.Hooks)
+            if (!hookNames.Contains(hookName))
+                throw new UnknownHookException($"Hook '{hookName}' does not exist in this model." +
+                    Suggest(hookName), HookPatterns.ClosestNames(hookName, hookNames, 5));
+
+        using var hooks = new ForwardHooks(captureNames);
+        foreach (var (hookName, function) in options.Hooks) hooks.Add(hookName, function);
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var tokens = tensor(tokenIds.Select(id => (long)id).ToArray(), [1, tokenIds.Count]);
+        var logits = Model.Forward(tokens, hooks).squeeze(0).cpu().DetachFromDisposeScope();
+        var captured = hooks.TakeCaptured()
+            .Select(pair => new KeyValuePair<string, Tensor>(pair.Key, DropBatch(pair.Value)))
+            .ToList();
+        return new RunResult(tokenIds.ToArray(), logits, new ActivationCache(captured, tokenIds.ToArray(), 0));
+    }
+
+    /// <summary>Checks a sequence before any work: not empty, within the context, ids inside the vocabulary.</summary>
+    public void CheckSequence(IReadOnlyList<int> tokenIds)
+    {
+        if (tokenIds.Count == 0) throw new ArgumentException("The prompt is empty: give at least one token.");
+        if (tokenIds.Count > Config.MaxPositions)
+            throw new ArgumentException(
+                $"The prompt has {tokenIds.Count} tokens; model '{Name}' takes at most {Config.MaxPositions}.");
+        foreach (int id in tokenIds)
+            if (id < 0 || id >= Config.VocabSize)
+                throw new ArgumentException($"Token id {id} is outside the vocabulary 0…{Config.VocabSize - 1}.");
+    }
+
+    private string Suggest(string name)
+    {
+        var close = HookPatterns.ClosestNames(name, hookNames, 5);
+        return close.Count == 0 ? "" : $" Did you mean: {string.Join(", ", close)}?";
+    }
+
+    private static Tensor DropBatch(Tensor batched)
+    {
+        var single = batched.squeeze(0);
+        single.DetachFromDisposeScope();
+        batched.Dispose();
+        return single;
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,68 @@
+using static TorchSharp.torch;
+
+namespace GrokLens.Model;
+
+/// <summary>
+/// Keys (after RoPE) and values of every layer for the positions seen so far, preallocated to a capacity, plus which
+/// key positions are real tokens (pad keys are masked). One cache belongs to one batch of sequences.
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly Tensor[] keys;
+    private readonly Tensor[] values;
+    private readonly Tensor keyIsToken;
+
+    public KvCache(GrokConfig config, int batchSize, int capacity, Device device)
+    {
+        if (capacity <= 0 || capacity > config.MaxPositions)
+            throw new ArgumentOutOfRangeException(nameof(capacity), $"KV cache capacity must be 1…{config.MaxPositions}.");
+        Capacity = capacity;
+        keys = new Tensor[config.NumLayers];
+        values = new Tensor[config.NumLayers];
+        for (int layer = 0; layer < config.NumLayers; layer++)
+        {
+            keys[layer] = zeros([batchSize, capacity, config.NumKvHeads, config.HeadDim], device: device);
+            values[layer] = zeros([batchSize, capacity, config.NumKvHeads, config.HeadDim], device: device);
+            keys[layer].DetachFromDisposeScope();
+            values[layer].DetachFromDisposeScope();
+        }
+        keyIsToken = zeros([batchSize, capacity], dtype: ScalarType.Bool, device: device);
+        keyIsToken.DetachFromDisposeScope();
+    }
+
+    public int Capacity { get; }
+
+    /// <summary>Positions already stored.</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Stores whether the new positions are real tokens; returns the flags of all positions so far.</summary>
+    internal Tensor AppendKeyIsToken(Tensor isToken)
+    {
+        int count = (int)isToken.shape[1];
+        if (Length + count > Capacity)
+            throw new InvalidOperationException($"KV cache full: {Length} + {count} positions exceed its capacity {Capacity}.");
+        using (no_grad()) keyIsToken.narrow(1, Length, count).copy_(isToken);
+        return keyIsToken.narrow(1, 0, Length + count);
+    }
+
+    /// <summary>Writes this call's keys and values of one layer and returns all positions so far, [B, Tk, Hkv, d].</summary>
+    internal (Tensor Keys, Tensor Values) Append(int layer, Tensor newKeys, Tensor newValues)
+    {
+        int count = (int)newKeys.shape[1];
+        using (no_grad())
+        {
+            keys[layer].narrow(1, Length, count).copy_(newKeys);
+            values[layer].narrow(1, Length, count).copy_(newValues);
+        }
+        return (keys[layer].narrow(1, 0, Length + count), values[layer].narrow(1, 0, Length + count));
+    }
+
+    /// <summary>Called once per forward pass, after every layer has appended.</summary>
+    internal void Advance(int count) => Length += count;
+
+    public void Dispose()
+    {
+        foreach (var tensor in keys.Concat(values)) tensor.Dispose();
+        keyIsToken.Dispose();
+    }
+}

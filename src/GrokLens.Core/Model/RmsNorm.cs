@@ -1,0 +1,26 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GrokLens.Model;
+
+/// <summary>RMSNorm(v; g) = g ⊙ v · rsqrt(mean(v²) + eps), with the stored scale multiplied directly (SPEC §2.2).</summary>
+public sealed class RmsNorm : nn.Module
+{
+    public readonly Parameter weight;
+    private readonly double eps;
+
+    public RmsNorm(string parameterName, long size, double eps, ParameterBuilder weights) : base(parameterName)
+    {
+        this.eps = eps;
+        weight = weights.Create(parameterName, [size]);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x)
+    {
+        using var meanSquare = x.square().mean([-1], keepdim: true);
+        using var inverseRms = (meanSquare + eps).rsqrt();
+        return x * inverseRms * weight;
+    }
+}
