@@ -1,0 +1,48 @@
+using GrokLens.Engine;
+using GrokLens.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GrokLens.Generation;
+
+/// <summary>
+/// Continues a prompt token by token with a KV cache (the prompt is run once, then one position per step), streaming
+/// each token as soon as it is chosen.
+/// </summary>
+public static class TextGenerator
+{
+    public static IEnumerable<GeneratedToken> Generate(LoadedModel model, IReadOnlyList<int> prompt,
+        SamplingOptions options, CancellationToken cancellation = default)
+    {
+        model.CheckSequence(prompt);
+        options.Validated();
+        int room = model.Config.MaxPositions - prompt.Count;
+        if (room <= 0)
+            throw new ArgumentException($"The prompt fills the model's whole context of {model.Config.MaxPositions} tokens; nothing can be generated.");
+        return Stream(model, prompt, options, Math.Min(options.MaxNewTokens, room), cancellation);
+    }
+
+    private static IEnumerable<GeneratedToken> Stream(LoadedModel model, IReadOnlyList<int> prompt,
+        SamplingOptions options, int maxNewTokens, CancellationToken cancellation)
+    {
+        var sampler = new TokenSampler(options);
+        int? eos = options.StopAtEos ? model.Tokenizer?.EosId : null;
+        using var cache = new KvCache(model.Config, 1, prompt.Count + maxNewTokens, model.Model.Device);
+        var next = prompt.Select(id => (long)id).ToArray();
+        for (int step = 0; step < maxNewTokens; step++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            float[] lastLogits;
+            using (NewDisposeScope())
+            using (no_grad())
+            {
+                var logits = model.Model.Forward(tensor(next, [1, next.Length]), cache: cache, lastPositionOnly: true);
+                lastLogits = logits[0, -1].cpu().data<float>().ToArray();
+            }
+            var (id, probability) = sampler.Next(lastLogits);
+            yield return new GeneratedToken(id, cache.Length, probability, model.Tokenizer?.Decode([id]));
+            if (id == eos) yield break;
+            next = [id];
+        }
+    }
+}
