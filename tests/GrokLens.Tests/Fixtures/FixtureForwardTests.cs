@@ -41,8 +41,8 @@ public class FixtureForwardTests
         using var model = ModelLoader.Load(folder.Path);
         Assert.Contains("BF16", model.Format);
         using var run = model.Run(FixtureReference.TokenIds(), new RunOptions { Capture = FixtureReference.HookNames() });
-        // bf16 keeps 8 significant bits (relative rounding ≤ 2^-9 per weight); through two layers the activations
-        // drift by about 1%. Expert choices may flip where the router's 2nd and 3rd probabilities are close.
-        FixtureReference.AssertMatches(name => run.Cache[name], tolerance: 3e-2, minimumTopKAgreement: 0.9);
+        // bf16 keeps 8 significant bits (relative rounding ≤ 2^-9 per weight). Measured: residuals and logits drift by
+        // 2e-3…4e-3, layer 1's near-cap attention pattern by 1.1e-2; the router margins (≥ 2.3e-3) keep every choice.
+        FixtureReference.AssertMatches(name => run.Cache[name], tolerance: 2e-2);
     }
 }
