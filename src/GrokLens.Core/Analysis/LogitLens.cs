@@ -1,0 +1,60 @@
+using GrokLens.Engine;
+using GrokLens.Hooks;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace GrokLens.Analysis;
+
+/// <summary>A predicted next token and its probability.</summary>
+public readonly record struct TokenProbability(int TokenId, float Probability);
+
+/// <summary>
+/// Logit lens: what the model would predict if the residual stream stopped at a layer. Each stage's residual goes
+/// through the final RMSNorm and the unembedding (with the output multiplier), exactly as the last layer's does, so the
+/// last stage reproduces the model's own logits.
+/// </summary>
+public sealed class LogitLensResult(IReadOnlyList<string> stages, TokenProbability[][][] top)
+{
+    /// <summary>Stage names: "embed", then "layer 0" … "layer L−1" (the residual after that layer).</summary>
+    public IReadOnlyList<string> Stages { get; } = stages;
+
+    /// <summary>Top predictions, indexed [stage][position][rank].</summary>
+    public TokenProbability[][][] Top { get; } = top;
+}
+
+public static class LogitLens
+{
+    /// <summary>Hooks a run must capture for <see cref="Compute"/>: the embedding and every layer's output residual.</summary>
+    public static IReadOnlyList<string> RequiredHooks(int numLayers) =>
+        [HookPoints.Embed, .. Enumerable.Range(0, numLayers).Select(l => HookPoints.Layer(l, HookPoints.ResidPost))];
+
+    public static LogitLensResult Compute(LoadedModel model, ActivationCache cache, int topK = 5)
+    {
+        var stages = new List<string> { "embed" };
+        var residuals = new List<Tensor> { cache[HookPoints.Embed] };
+        for (int layer = 0; layer < model.Config.NumLayers; layer++)
+        {
+            stages.Add($"layer {layer}");
+            residuals.Add(cache[HookPoints.Layer(layer, HookPoints.ResidPost)]);
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var grok = model.Model;
+        var top = new TokenProbability[residuals.Count][][];
+        for (int stage = 0; stage < residuals.Count; stage++)
+        {
+            var residual = residuals[stage].to(grok.Device);
+            var logits = linear(grok.finalNorm.Forward(residual), grok.unembedding ?? grok.embedding).mul(model.Config.OutputMultiplier);
+            var (probabilities, ids) = softmax(logits, -1).topk(Math.Min(topK, model.Config.VocabSize), -1);
+            var p = probabilities.cpu().data<float>().ToArray();
+            var id = ids.cpu().data<long>().ToArray();
+            int positions = (int)residual.shape[0], k = (int)ids.shape[1];
+            top[stage] = Enumerable.Range(0, positions)
+                .Select(t => Enumerable.Range(0, k).Select(r => new TokenProbability((int)id[t * k + r], p[t * k + r])).ToArray())
+                .ToArray();
+        }
+        return new LogitLensResult(stages, top);
+    }
+}

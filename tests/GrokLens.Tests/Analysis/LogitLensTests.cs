@@ -1,0 +1,34 @@
+using GrokLens.Analysis;
+using GrokLens.Engine;
+using GrokLens.Loading;
+using GrokLens.Tests.Fixtures;
+
+namespace GrokLens.Tests.Analysis;
+
+public class LogitLensTests
+{
+    [Fact]
+    public void LastStageReproducesTheModelsOwnPrediction()
+    {
+        using var model = ModelLoader.Load(TestModels.FixtureDirectory);
+        var tokens = FixtureReference.TokenIds();
+        using var run = model.Run(tokens, new RunOptions { Capture = LogitLens.RequiredHooks(model.Config.NumLayers) });
+        var lens = LogitLens.Compute(model, run.Cache, topK: 3);
+
+        Assert.Equal(["embed", "layer 0", "layer 1"], lens.Stages);
+        using var probabilities = run.Logits.softmax(-1);
+        for (int t = 0; t < tokens.Length; t++)
+        {
+            var (values, ids) = probabilities[t].topk(3);
+            Assert.Equal(ids.data<long>().ToArray().Select(i => (int)i), lens.Top[2][t].Select(p => p.TokenId));
+            Assert.Equal(values.data<float>().ToArray(), lens.Top[2][t].Select(p => p.Probability), new FloatTolerance(1e-5f));
+            Assert.True(lens.Top[0][t][0].Probability >= lens.Top[0][t][1].Probability);
+        }
+    }
+
+    private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float a, float b) => Math.Abs(a - b) <= tolerance;
+        public int GetHashCode(float value) => 0;
+    }
+}
