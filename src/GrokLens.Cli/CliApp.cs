@@ -29,7 +29,7 @@ public static class CliApp
             {
                 var command = string.Join(' ', CommandPath(parse.CommandResult.Command));
                 foreach (var error in parse.Errors)
-                    io.Error.WriteLine($"error: {error.Message} (see '{command} --help')");
+                    io.Error.WriteLine($"error: {CliErrors.OneLine(error.Message)} (see '{command} --help')");
                 return UsageError;
             }
             return parse.Invoke(new InvocationConfiguration
@@ -56,6 +56,9 @@ public static class CliApp
         var root = new RootCommand($"GrokLens {GrokLensInfo.Version}: inspect Grok-1 Mixture-of-Experts models.")
         {
             CaptureCommand.Create(io),
+            GenerateCommand.Create(io),
+            InfoCommand.Create(io),
+            HooksCommand.Create(io),
         };
         return root;
     }
