@@ -59,6 +59,7 @@ public static class CliApp
             GenerateCommand.Create(io),
             InfoCommand.Create(io),
             HooksCommand.Create(io),
+            BenchCommand.Create(io),
         };
         return root;
     }
