@@ -12,12 +12,13 @@ namespace GrokLens.Cli.Commands;
 /// <summary>
 /// <c>groklens bench</c>: the cost of hooks, measured in one process on a small random Grok-architecture model:
 /// a plain forward pass, one capture, every capture, one replacing hook function, and KV-cached greedy generation.
-/// Each case runs once to warm up, then <c>--repeats</c> times; the table shows medians.
+/// Each case runs once to warm up, then <c>--repeats</c> interleaved rounds; the table shows medians.
 /// </summary>
 public static class BenchCommand
 {
     public const string OneHook = "blocks.0.hook_resid_post";
     public const string ReplacedHook = "blocks.1.hook_resid_mid";
+    public const int WarmUpRounds = 3;
 
     public static GrokConfig BenchConfig(int maxPositions) => new()
     {
@@ -67,24 +68,23 @@ public static class BenchCommand
                          $"{config.NumLayers} layers, {config.NumHeads} heads / {config.NumKvHeads} KV heads of {config.HeadDim}, " +
                          $"{config.NumExperts} experts of {config.ExpertSize}, top-{config.TopK} " +
                          $"({Format.Count(config.ParameterCount)} parameters)");
-        io.Out.WriteLine($"{tokenCount} tokens, median of {repeats} after a warm-up, torch threads: {get_num_threads()}, device: cpu");
+        io.Out.WriteLine($"{tokenCount} tokens, median of {repeats} interleaved rounds after {WarmUpRounds} warm-up rounds, torch threads: {get_num_threads()}, device: cpu");
         io.Out.WriteLine();
 
-        var rows = new List<(string Case, double Ms, string Note)>();
-        double plain = Median(repeats, () => Forward(model, prompt, new RunOptions()));
-        rows.Add(("forward pass, no hooks", plain, ""));
-        rows.Add(($"capture {OneHook}",
-            Median(repeats, () => Forward(model, prompt, RunOptions.CaptureOnly(OneHook))), "1 hook"));
-        rows.Add(("capture '*'",
-            Median(repeats, () => Forward(model, prompt, RunOptions.CaptureOnly("*"))), $"{allHooks} hooks"));
         HookFunction scale = (activation, _) => activation * 1.0;
-        rows.Add(($"hook function on {ReplacedHook} (×1.0)",
-            Median(repeats, () => Forward(model, prompt, new RunOptions { Hooks = [(ReplacedHook, scale)] })), "replaces the activation"));
+        var cases = new List<(string Name, string Note, Action Action)>
+        {
+            ("forward pass, no hooks", "", () => Forward(model, prompt, new RunOptions())),
+            ($"capture {OneHook}", "1 hook", () => Forward(model, prompt, RunOptions.CaptureOnly(OneHook))),
+            ("capture '*'", $"{allHooks} hooks", () => Forward(model, prompt, RunOptions.CaptureOnly("*"))),
+            ($"hook function on {ReplacedHook} (×1.0)", "replaces the activation",
+                () => Forward(model, prompt, new RunOptions { Hooks = [(ReplacedHook, scale)] })),
+        };
+        var decodeRates = new List<double>();
         if (generateCount > 0)
         {
             var sampling = SamplingOptions.Greedy(generateCount) with { StopAtEos = false };
-            var decodeRates = new List<double>();
-            double generation = Median(repeats, () =>
+            cases.Add(($"greedy generation, {generateCount} tokens (KV cache)", "", () =>
             {
                 var clock = Stopwatch.StartNew();
                 double first = 0;
@@ -92,39 +92,46 @@ public static class BenchCommand
                 foreach (var _ in TextGenerator.Generate(model, prompt, sampling))
                     if (count++ == 0) first = clock.Elapsed.TotalSeconds;
                 if (count > 1) decodeRates.Add((count - 1) / (clock.Elapsed.TotalSeconds - first));
-            }, afterWarmUp: decodeRates.Clear);
-            double totalRate = generateCount / (generation / 1000);
+            }));
+        }
+
+        // Warm every case up (several rounds: .NET's tiered JIT recompiles hot methods on a background thread, which
+        // on a small machine competes with torch's threads), then interleave the timed repeats so drifting machine
+        // load touches all cases alike.
+        for (int round = 0; round < WarmUpRounds; round++)
+            foreach (var benchCase in cases) benchCase.Action();
+        Thread.Sleep(200);
+        decodeRates.Clear();
+        var times = cases.Select(_ => new List<double>(repeats)).ToList();
+        for (int repeat = 0; repeat < repeats; repeat++)
+            for (int i = 0; i < cases.Count; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                cases[i].Action();
+                times[i].Add(clock.Elapsed.TotalMilliseconds);
+            }
+
+        var rows = cases.Select((c, i) => (Case: c.Name, Ms: MedianOf(times[i]), Min: times[i].Min(), Max: times[i].Max(), c.Note)).ToList();
+        double plain = rows[0].Ms;
+        if (generateCount > 0)
+        {
+            double totalRate = generateCount / (rows[^1].Ms / 1000);
             string decode = decodeRates.Count > 0 ? $", {Format.Number(MedianOf(decodeRates), "0.0")} after the first" : "";
-            rows.Add(($"greedy generation, {generateCount} tokens (KV cache)", generation,
-                $"{Format.Number(totalRate, "0.0")} tokens/s incl. the {tokenCount}-token prompt{decode}"));
+            rows[^1] = rows[^1] with { Note = $"{Format.Number(totalRate, "0.0")} tokens/s incl. the {tokenCount}-token prompt{decode}" };
         }
 
         int width = Math.Max(4, rows.Max(r => r.Case.Length));
-        io.Out.WriteLine($"{"case".PadRight(width)}  {"median ms",10}  {"× plain",8}  note");
-        io.Out.WriteLine(new string('-', width + 2 + 10 + 2 + 8 + 2 + 4));
-        foreach (var (name, ms, note) in rows)
-            io.Out.WriteLine($"{name.PadRight(width)}  {Format.Number(ms, "0.00"),10}  {Format.Number(ms / plain, "0.00"),8}  {note}");
+        io.Out.WriteLine($"{"case".PadRight(width)}  {"median ms",10}  {"× plain",8}  {"min–max ms",15}  note");
+        io.Out.WriteLine(new string('-', width + 2 + 10 + 2 + 8 + 2 + 15 + 2 + 4));
+        foreach (var (name, ms, min, max, note) in rows)
+            io.Out.WriteLine($"{name.PadRight(width)}  {Format.Number(ms, "0.00"),10}  {Format.Number(ms / plain, "0.00"),8}  " +
+                             $"{Format.Number(min, "0.0") + "–" + Format.Number(max, "0.0"),15}  {note}");
         return CliApp.Ok;
     }
 
     private static void Forward(LoadedModel model, int[] prompt, RunOptions options)
     {
         using var result = model.Run(prompt, options);
-    }
-
-    /// <summary>Runs once to warm up, then <paramref name="repeats"/> timed runs; returns the median in ms.</summary>
-    private static double Median(int repeats, Action action, Action? afterWarmUp = null)
-    {
-        action();
-        afterWarmUp?.Invoke();
-        var times = new List<double>(repeats);
-        for (int i = 0; i < repeats; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            action();
-            times.Add(clock.Elapsed.TotalMilliseconds);
-        }
-        return MedianOf(times);
     }
 
     private static double MedianOf(List<double> values)
