@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Diagnostics;
+using GrokLens.Engine;
+using GrokLens.Generation;
+using GrokLens.Hooks;
+using GrokLens.Loading;
+using GrokLens.Model;
+using static TorchSharp.torch;
+
+namespace GrokLens.Cli.Commands;
+
+/// <summary>
+/// <c>groklens bench</c>: the cost of hooks, measured in one process on a small random Grok-architecture model:
+/// a plain forward pass, one capture, every capture, one replacing hook function, and KV-cached greedy generation.
+/// Each case runs once to warm up, then <c>--repeats</c> interleaved rounds; the table shows medians.
+/// </summary>
+public static class BenchCommand
+{
+    public const string OneHook = "blocks.0.hook_resid_post";
+    public const string ReplacedHook = "blocks.1.hook_resid_mid";
+    public const int WarmUpRounds = 3;
+
+    public static GrokConfig BenchConfig(int maxPositions) => new()
+    {
+        VocabSize = 16384,
+        HiddenSize = 256,
+        NumLayers = 4,
+        NumHeads = 8,
+        NumKvHeads = 2,
+        HeadDim = 32,
+        NumExperts = 8,
+        TopK = 2,
+        ExpertSize = 512,
+        MaxPositions = Math.Max(1024, maxPositions),
+        EmbeddingMultiplier = Math.Sqrt(256), // RandomWeightSource's N(0, 1/D) embedding × √D ≈ unit scale.
+        AttnOutputMultiplier = 1 / Math.Sqrt(32),
+    };
+
+    public static Command Create(CliIO io)
+    {
+        var tokens = new Option<int>("--tokens") { Description = "Prompt length of the forward passes.", DefaultValueFactory = _ => 128 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per case (after one warm-up); the median is shown.", DefaultValueFactory = _ => 5 };
+        var generate = new Option<int>("--generate") { Description = "Tokens to generate in the generation case; 0 skips it.", DefaultValueFactory = _ => 32 };
+        var command = new Command("bench", "Measure the overhead of captures and hook functions on a small random model.")
+        {
+            tokens, repeats, generate,
+        };
+        command.SetAction(parse => Run(io, parse.GetValue(tokens), parse.GetValue(repeats), parse.GetValue(generate)));
+        return command;
+    }
+
+    private static int Run(CliIO io, int tokenCount, int repeats, int generateCount)
+    {
+        if (tokenCount < 1) throw new UsageException("--tokens must be at least 1.");
+        if (repeats < 1) throw new UsageException("--repeats must be at least 1.");
+        if (generateCount < 0) throw new UsageException("--generate must be 0 or more.");
+        var config = BenchConfig(tokenCount + generateCount);
+        if (tokenCount + generateCount > config.MaxPositions)
+            throw new UsageException($"--tokens + --generate must fit in {config.MaxPositions} positions.");
+
+        using var model = new LoadedModel("bench-random", new GrokModel(config, new RandomWeightSource(seed: 1234)),
+            tokenizer: null, source: "random", format: "random float32");
+        var random = new Random(42);
+        var prompt = Enumerable.Range(0, tokenCount).Select(_ => random.Next(1, config.VocabSize)).ToArray();
+        int allHooks = model.HookNames.Count;
+
+        io.Out.WriteLine($"GrokLens {GrokLensInfo.Version} bench: random model, vocab {config.VocabSize}, D {config.HiddenSize}, " +
+                         $"{config.NumLayers} layers, {config.NumHeads} heads / {config.NumKvHeads} KV heads of {config.HeadDim}, " +
+                         $"{config.NumExperts} experts of {config.ExpertSize}, top-{config.TopK} " +
+                         $"({Format.Count(config.ParameterCount)} parameters)");
+        io.Out.WriteLine($"{tokenCount} tokens, median of {repeats} interleaved rounds after {WarmUpRounds} warm-up rounds, torch threads: {get_num_threads()}, device: cpu");
+        io.Out.WriteLine();
+
+        HookFunction scale = (activation, _) => activation * 1.0;
+        var cases = new List<(string Name, string Note, Action Action)>
+        {
+            ("forward pass, no hooks", "", () => Forward(model, prompt, new RunOptions())),
+            ($"capture {OneHook}", "1 hook", () => Forward(model, prompt, RunOptions.CaptureOnly(OneHook))),
+            ("capture '*'", $"{allHooks} hooks", () => Forward(model, prompt, RunOptions.CaptureOnly("*"))),
+            ($"hook function on {ReplacedHook} (×1.0)", "replaces the activation",
+                () => Forward(model, prompt, new RunOptions { Hooks = [(ReplacedHook, scale)] })),
+        };
+        var decodeRates = new List<double>();
+        if (generateCount > 0)
+        {
+            var sampling = SamplingOptions.Greedy(generateCount) with { StopAtEos = false };
+            cases.Add(($"greedy generation, {generateCount} tokens (KV cache)", "", () =>
+            {
+                var clock = Stopwatch.StartNew();
+                double first = 0;
+                int count = 0;
+                foreach (var _ in TextGenerator.Generate(model, prompt, sampling))
+                    if (count++ == 0) first = clock.Elapsed.TotalSeconds;
+                if (count > 1) decodeRates.Add((count - 1) / (clock.Elapsed.TotalSeconds - first));
+            }));
+        }
+
+        // Warm every case up (several rounds: .NET's tiered JIT recompiles hot methods on a background thread, which
+        // on a small machine competes with torch's threads), then interleave the timed repeats so drifting machine
+        // load touches all cases alike.
+        for (int round = 0; round < WarmUpRounds; round++)
+            foreach (var benchCase in cases) benchCase.Action();
+        Thread.Sleep(200);
+        decodeRates.Clear();
+        var times = cases.Select(_ => new List<double>(repeats)).ToList();
+        for (int repeat = 0; repeat < repeats; repeat++)
+            for (int i = 0; i < cases.Count; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                cases[i].Action();
+                times[i].Add(clock.Elapsed.TotalMilliseconds);
+            }
+
+        var rows = cases.Select((c, i) => (Case: c.Name, Ms: MedianOf(times[i]), Min: times[i].Min(), Max: times[i].Max(), c.Note)).ToList();
+        double plain = rows[0].Ms;
+        if (generateCount > 0)
+        {
+            double totalRate = generateCount / (rows[^1].Ms / 1000);
+            string decode = decodeRates.Count > 0 ? $", {Format.Number(MedianOf(decodeRates), "0.0")} after the first" : "";
+            rows[^1] = rows[^1] with { Note = $"{Format.Number(totalRate, "0.0")} tokens/s incl. the {tokenCount}-token prompt{decode}" };
+        }
+
+        int width = Math.Max(4, rows.Max(r => r.Case.Length));
+        io.Out.WriteLine($"{"case".PadRight(width)}  {"median ms",10}  {"× plain",8}  {"min–max ms",15}  note");
+        io.Out.WriteLine(new string('-', width + 2 + 10 + 2 + 8 + 2 + 15 + 2 + 4));
+        foreach (var (name, ms, min, max, note) in rows)
+            io.Out.WriteLine($"{name.PadRight(width)}  {Format.Number(ms, "0.00"),10}  {Format.Number(ms / plain, "0.00"),8}  " +
+                             $"{Format.Number(min, "0.0") + "–" + Format.Number(max, "0.0"),15}  {note}");
+        return CliApp.Ok;
+    }
+
+    private static void Forward(LoadedModel model, int[] prompt, RunOptions options)
+    {
+        using var result = model.Run(prompt, options);
+    }
+
+    private static double MedianOf(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int middle = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}

@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Reflection;
+using GrokLens.Engine;
+using GrokLens.Hooks;
+using GrokLens.Loading;
+using GrokLens.Model;
+using GrokLens.Tokenization;
+
+namespace GrokLens.Cli.Commands;
+
+/// <summary><c>groklens info</c>: what a model is (config, sizes, tokenizer), from a folder or a built-in preset.</summary>
+public static class InfoCommand
+{
+    public const string Grok1Preset = "grok-1";
+
+    public static Command Create(CliIO io)
+    {
+        var model = CommonOptions.Model(required: false);
+        var preset = Preset();
+        var device = CommonOptions.Device();
+        var command = new Command("info", "Show a model's config, parameter counts, memory, hook points and tokenizer.")
+        {
+            model, preset, device,
+        };
+        command.SetAction(parse =>
+        {
+            using var loaded = OpenModelOrPreset(parse.GetValue(model), parse.GetValue(preset), parse.GetValue(device)!);
+            Print(io.Out, loaded);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    public static Option<string> Preset() => new Option<string>("--preset")
+    {
+        Description = "A built-in architecture, built on the meta device (shapes only, nothing loaded).",
+    }.AcceptOnlyFromAmong(Grok1Preset);
+
+    /// <summary>Loads --model, or builds --preset with meta weights; exactly one must be given.</summary>
+    public static LoadedModel OpenModelOrPreset(string? modelPath, string? preset, string device)
+    {
+        if (modelPath is not null && preset is not null) throw new UsageException("give either --model or --preset, not both.");
+        if (modelPath is null && preset is null) throw new UsageException("give a model folder with --model DIR or --preset grok-1.");
+        if (modelPath is not null) return CommonOptions.Load(modelPath, device);
+        return new LoadedModel(Grok1Preset, new GrokModel(GrokConfig.Grok1, new MetaWeightSource()), DefaultTokenizer(),
+            "meta", "preset on the meta device (shapes only, no weights loaded)");
+    }
+
+    private static ITokenizer? DefaultTokenizer()
+    {
+        try
+        {
+            return GrokSentencePieceTokenizer.Load(TokenizerLocator.FindDefaultModelPath());
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public static void Print(TextWriter output, LoadedModel loaded)
+    {
+        var config = loaded.Config;
+        long parameters = 0, bytes = 0;
+        foreach (var (_, parameter) in loaded.Model.NamedWeights)
+        {
+            parameters += parameter.NumberOfElements;
+            bytes += parameter.NumberOfElements * parameter.ElementSize;
+        }
+        long active = parameters - (config.ParameterCount - config.ActiveParameterCount);
+
+        output.WriteLine($"Model:      {loaded.Name}");
+        output.WriteLine($"Source:     {loaded.Source}");
+        output.WriteLine($"Format:     {loaded.Format}");
+        output.WriteLine($"Parameters: {Format.Count(parameters)} total, {Format.Count(active)} active per token " +
+                         $"({config.TopK} of {config.NumExperts} experts)");
+        output.WriteLine($"Weights:    {Format.Number(bytes / (1024.0 * 1024.0), "#,0.0")} MB " +
+                         $"({loaded.Model.embedding.dtype}{(loaded.Source == "meta" ? ", not allocated" : "")})");
+        output.WriteLine($"Device:     {loaded.Model.Device}");
+        output.WriteLine($"Hooks:      {Format.Count(HookPoints.All(config).Count)} hook points");
+        output.WriteLine($"Tokenizer:  {(loaded.Tokenizer is { } tokenizer ? $"vocab {Format.Count(tokenizer.VocabSize)}" : "none: token ids only")}");
+        output.WriteLine("Config:");
+        var properties = typeof(GrokConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.GetIndexParameters().Length == 0 && p.Name is not (nameof(GrokConfig.ParameterCount) or nameof(GrokConfig.ActiveParameterCount)))
+            .ToList();
+        int width = properties.Max(p => p.Name.Length);
+        foreach (var property in properties)
+            output.WriteLine($"  {property.Name.PadRight(width)}  {Convert.ToString(property.GetValue(config), CultureInfo.InvariantCulture)}");
+    }
+}

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using GrokLens.Engine;
+using GrokLens.Loading;
+using GrokLens.Tokenization;
+
+namespace GrokLens.Cli;
+
+/// <summary>Options shared by several commands and the code that interprets them.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> Model(bool required = true) => new("--model", "-m")
+    {
+        Description = "Model folder (config.json + safetensors weights) or a .safetensors file inside one.",
+        Required = required,
+    };
+
+    public static Option<string> Prompt() => new("--prompt", "-p")
+    {
+        Description = "Prompt text (needs a model with a tokenizer).",
+    };
+
+    public static Option<string> TokenIds() => new("--token-ids", "-t")
+    {
+        Description = "Prompt as comma-separated token ids, e.g. 1,422,3033.",
+    };
+
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "Torch device: cpu, cuda or cuda:N.",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    /// <summary>Exactly one of --prompt and --token-ids must be given; checked before the model is loaded.</summary>
+    public static void RequireOnePrompt(string? prompt, string? tokenIds)
+    {
+        if (prompt is not null && tokenIds is not null)
+            throw new UsageException("give either --prompt or --token-ids, not both.");
+        if (prompt is null && tokenIds is null)
+            throw new UsageException("give the prompt with --prompt TEXT or --token-ids 1,2,3.");
+    }
+
+    /// <summary>Turns --prompt or --token-ids into checked token ids for <paramref name="model"/>.</summary>
+    public static IReadOnlyList<int> PromptTokens(LoadedModel model, string? prompt, string? tokenIds)
+    {
+        RequireOnePrompt(prompt, tokenIds);
+        IReadOnlyList<int> ids;
+        if (tokenIds is not null)
+        {
+            ids = Tokenization.TokenIds.ParseTokenIds(tokenIds, model.Config.VocabSize);
+        }
+        else
+        {
+            if (model.Tokenizer is null)
+                throw new CliException($"model '{model.Name}' has no tokenizer (no tokenizer.model beside its weights); " +
+                                       "use --token-ids instead of --prompt.");
+            if (prompt!.Length == 0) throw new ArgumentException("The prompt is empty: give at least one token.");
+            ids = model.Encode(prompt);
+        }
+        model.CheckSequence(ids);
+        return ids;
+    }
+
+    public static LoadedModel Load(string path, string device) =>
+        ModelLoader.Load(path, new LoadOptions { Device = device });
+}

@@ -1,0 +1,81 @@
+using System.Text.RegularExpressions;
+using GrokLens.Generation;
+using GrokLens.Loading;
+using GrokLens.Tests.Fixtures;
+
+namespace GrokLens.Tests.Cli;
+
+public class OtherCommandTests
+{
+    [Fact]
+    public void GreedyGenerationPrintsTheSameIdsAsTextGenerator()
+    {
+        var prompt = FixtureReference.TokenIds();
+        var result = CliOutput.Run("generate", "--model", TestModels.FixtureDirectory,
+            "--token-ids", string.Join(",", prompt), "--temperature", "0", "--max-tokens", "12");
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        using var model = ModelLoader.Load(TestModels.FixtureDirectory);
+        var expected = TextGenerator.Generate(model, prompt, SamplingOptions.Greedy(12)).Select(t => t.Id).ToList();
+        var printed = result.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToList();
+        Assert.Equal(expected, printed);
+        Assert.Contains("tokens/s", result.Error);
+    }
+
+    [Fact]
+    public void SampledGenerationIsReproducibleFromTheSeed()
+    {
+        string[] args = ["generate", "-m", TestModels.FixtureDirectory, "-t", "1,2,3", "--seed", "7", "--top-k", "20", "-n", "8"];
+        var first = CliOutput.Run(args);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(first.Out, CliOutput.Run(args).Out);
+        Assert.Equal(8, first.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public void InfoPrintsTheFixturesSizes()
+    {
+        var result = CliOutput.Run("info", "--model", TestModels.FixtureDirectory);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var model = ModelLoader.Load(TestModels.FixtureDirectory);
+        long parameters = model.Model.NamedWeights.Sum(w => w.Parameter.NumberOfElements);
+        Assert.Equal(model.Config.ParameterCount, parameters);
+        Assert.Contains(parameters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " total", result.Out);
+        Assert.Contains("none: token ids only", result.Out);
+        Assert.Contains("51 hook points", result.Out);
+        Assert.Matches(new Regex(@"ExpertSize\s+96"), result.Out);
+    }
+
+    [Fact]
+    public void InfoOfTheGrok1PresetCountsItsParameters()
+    {
+        var result = CliOutput.Run("info", "--preset", "grok-1");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("315,684,820,992 total", result.Out);
+        Assert.Contains("meta", result.Out);
+        Assert.Matches(new Regex(@"NumLayers\s+64"), result.Out);
+    }
+
+    [Fact]
+    public void HooksListsKnownHooksWithShapeAndMeaning()
+    {
+        var all = CliOutput.Run("hooks", "--model", TestModels.FixtureDirectory);
+        Assert.True(all.ExitCode == 0, all.ToString());
+        Assert.Matches(new Regex(@"blocks\.1\.attn\.hook_pattern\s+\[H, T, Tk\]\s+attention probabilities"), all.Out);
+        Assert.Contains("51 hook points", all.Out);
+
+        var some = CliOutput.Run("hooks", "--model", TestModels.FixtureDirectory, "--pattern", "*.moe.hook_topk_*");
+        Assert.True(some.ExitCode == 0, some.ToString());
+        Assert.Contains("4 hook points", some.Out);
+        Assert.DoesNotContain("hook_resid_post", some.Out);
+    }
+
+    [Fact]
+    public void BenchRunsWithTinySettings()
+    {
+        var result = CliOutput.Run("bench", "--tokens", "4", "--repeats", "1", "--generate", "2");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("capture '*'", result.Out);
+        Assert.Contains("tokens/s", result.Out);
+    }
+}
