@@ -4,6 +4,11 @@ using GrokLens.Generation;
 
 namespace GrokLens.Tests.Model;
 
+/// <summary>Runs alone: resident memory is a process-wide measure that parallel tests would disturb.</summary>
+[CollectionDefinition(nameof(MemoryStabilityTests), DisableParallelization = true)]
+public sealed class MemoryStabilityCollection;
+
+[Collection(nameof(MemoryStabilityTests))]
 public class MemoryStabilityTests
 {
     /// <summary>Native tensors are freed: many runs with every hook captured, and generations, do not grow the process.</summary>
