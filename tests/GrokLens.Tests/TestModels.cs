@@ -26,6 +26,10 @@ internal static class TestModels
     public static GrokModel Random(GrokConfig? config = null, long seed = 7) =>
         new(config ?? SmallConfig(), new RandomWeightSource(seed));
 
+    /// <summary><see cref="Random"/> wrapped for the engine API (no tokenizer: token ids only).</summary>
+    public static GrokLens.Engine.LoadedModel RandomLoaded(GrokConfig? config = null) =>
+        new("random", Random(config), tokenizer: null, source: "random", format: "random");
+
     public static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

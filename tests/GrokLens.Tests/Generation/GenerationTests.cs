@@ -5,13 +5,10 @@ namespace GrokLens.Tests.Generation;
 
 public class GenerationTests
 {
-    private static LoadedModel RandomModel() =>
-        new("random", TestModels.Random(), tokenizer: null, source: "random", format: "random");
-
     [Fact]
     public void GreedyGenerationPicksTheArgmaxOfAFullForwardPassEachStep()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         int[] prompt = [5, 17, 3, 88];
         var generated = TextGenerator.Generate(model, prompt, SamplingOptions.Greedy(6)).ToList();
         Assert.Equal(6, generated.Count);
@@ -30,7 +27,7 @@ public class GenerationTests
     [Fact]
     public void SameSeedSameTokensAndDifferentSeedsDiffer()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         int[] prompt = [5, 17, 3];
         var options = new SamplingOptions { MaxNewTokens = 12, Temperature = 1.5, Seed = 42 };
         var first = TextGenerator.Generate(model, prompt, options).Select(t => t.Id).ToList();
@@ -65,7 +62,7 @@ public class GenerationTests
     [Fact]
     public void GenerationStopsAtTheContextLimitAndOnCancellation()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         var nearlyFull = Enumerable.Repeat(1, model.Config.MaxPositions - 2).ToArray();
         Assert.Equal(2, TextGenerator.Generate(model, nearlyFull, SamplingOptions.Greedy(10)).Count());
 
@@ -85,7 +82,7 @@ public class GenerationTests
     [Fact]
     public void BadSamplingSettingsAreRejected()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         Assert.Throws<ArgumentException>(() => TextGenerator.Generate(model, [1], new SamplingOptions { TopP = 0 }));
         Assert.Throws<ArgumentException>(() => TextGenerator.Generate(model, [1], new SamplingOptions { Temperature = -1 }));
         Assert.Throws<ArgumentException>(() => TextGenerator.Generate(model, [1], new SamplingOptions { MaxNewTokens = 0 }));

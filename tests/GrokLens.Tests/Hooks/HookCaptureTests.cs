@@ -5,15 +5,12 @@ namespace GrokLens.Tests.Hooks;
 
 public class HookCaptureTests
 {
-    private static LoadedModel RandomModel() =>
-        new("random", TestModels.Random(), tokenizer: null, source: "random", format: "random");
-
     private static readonly int[] Tokens = [5, 17, 3, 88, 42, 9, 61, 23];
 
     [Fact]
     public void EveryHookPointIsCapturedWithItsDocumentedShape()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         using var run = model.Run(Tokens, RunOptions.CaptureOnly("*"));
         var c = model.Config;
         var symbols = new Dictionary<string, long>
@@ -35,7 +32,7 @@ public class HookCaptureTests
     [Fact]
     public void OnlyRequestedHooksAreCaptured()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         using var run = model.Run(Tokens, RunOptions.CaptureOnly("blocks.*.attn.hook_pattern", "logits"));
         Assert.Equal(["blocks.0.attn.hook_pattern", "blocks.1.attn.hook_pattern", "logits"], run.Cache.Names);
     }
@@ -43,7 +40,7 @@ public class HookCaptureTests
     [Fact]
     public void UnknownHookNamesListCloseMatches()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         var error = Assert.Throws<UnknownHookException>(() => model.Run(Tokens, RunOptions.CaptureOnly("blocks.0.attn.hook_patern")));
         Assert.Contains("blocks.0.attn.hook_pattern", error.Suggestions);
         Assert.Contains("Did you mean", error.Message);
@@ -59,7 +56,7 @@ public class HookCaptureTests
     [Fact]
     public void PerHeadResultsSumToTheAttentionOutputAndBranchesAddUp()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         using var run = model.Run(Tokens, RunOptions.CaptureOnly("*"));
         var cache = run.Cache;
         for (int layer = 0; layer < model.Config.NumLayers; layer++)
@@ -80,7 +77,7 @@ public class HookCaptureTests
     [Fact]
     public void ExpertHooksFollowTheExpertFormula()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         using var run = model.Run(Tokens, RunOptions.CaptureOnly("blocks.1.*"));
         var cache = run.Cache;
         var moe = model.Model.layers[1].moe;
@@ -117,7 +114,7 @@ public class HookCaptureTests
     [Fact]
     public void HookFunctionsReplaceActivationsDownstream()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         HookFunction removeMoe = (activation, _) => zeros_like(activation);
         using var run = model.Run(Tokens, new RunOptions
         {
@@ -134,7 +131,7 @@ public class HookCaptureTests
     [Fact]
     public void ForcedExpertsAreUsedByTheMoE()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         // Route every token to experts 6 and 7 with gates ½ and ¼: the MoE must compute exactly that mixture.
         HookFunction force = (indices, _) => stack([full_like(indices[.., .., 0], 6), full_like(indices[.., .., 0], 7)], -1);
         HookFunction gates = (w, _) => stack([full_like(w[.., .., 0], 0.5), full_like(w[.., .., 0], 0.25)], -1);
@@ -151,7 +148,7 @@ public class HookCaptureTests
     [Fact]
     public void HookFunctionReturningTheWrongShapeIsAClearError()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         var error = Assert.Throws<InvalidOperationException>(() => model.Run(Tokens,
             new RunOptions { Hooks = [("blocks.0.hook_resid_mid", (a, _) => zeros(3))] }));
         Assert.Contains("blocks.0.hook_resid_mid", error.Message);
@@ -161,7 +158,7 @@ public class HookCaptureTests
     [Fact]
     public void PadKeysAreMaskedLikeXaiModelPy()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         int[] tokens = [5, 0, 17, 3];
         using var run = model.Run(tokens, RunOptions.CaptureOnly("blocks.0.attn.hook_pattern"));
         var pattern = run.Cache["blocks.0.attn.hook_pattern"];
@@ -172,7 +169,7 @@ public class HookCaptureTests
     [Fact]
     public void EmptyAndOverlongPromptsAreRefusedWithTheLimit()
     {
-        using var model = RandomModel();
+        using var model = TestModels.RandomLoaded();
         Assert.Contains("empty", Assert.Throws<ArgumentException>(() => model.Run([])).Message);
         var tooLong = Enumerable.Repeat(1, model.Config.MaxPositions + 1).ToArray();
         Assert.Contains($"at most {model.Config.MaxPositions}", Assert.Throws<ArgumentException>(() => model.Run(tooLong)).Message);

@@ -18,7 +18,7 @@ public class HooksDocumentationTests
     [Fact]
     public void HeadAblationExampleFromTheDocsZeroesThatHeadsContribution()
     {
-        using var model = new LoadedModel("random", TestModels.Random(), null, "random", "random");
+        using var model = TestModels.RandomLoaded();
         int[] tokenIds = [5, 17, 3, 88];
         // The example of docs/hooks.md, verbatim:
         // z is [B, T, H, d] inside hook functions: zero head 0 of layer 1 (a head ablation).

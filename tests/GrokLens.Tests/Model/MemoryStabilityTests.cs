@@ -15,7 +15,7 @@ public class MemoryStabilityTests
     [Fact]
     public void RepeatedRunsDoNotGrowMemory()
     {
-        using var model = new LoadedModel("random", TestModels.Random(TestModels.SmallConfig(vocab: 2048)), null, "random", "random");
+        using var model = TestModels.RandomLoaded(TestModels.SmallConfig(vocab: 2048));
         int[] tokens = Enumerable.Range(1, 48).ToArray();
         void Work(int times)
         {
