@@ -53,7 +53,13 @@ public sealed class ForwardHooks : IDisposable
             {
                 var replacement = function(activation, context);
                 if (replacement is null) continue;
-                if (!replacement.shape.SequenceEqual(activation.shape))
+                // Routing hooks may change the number of experts per token (the last dimension); nothing else may.
+                bool lastMayChange = name.EndsWith(HookPoints.TopKIndices, StringComparison.Ordinal)
+                                     || name.EndsWith(HookPoints.TopKWeights, StringComparison.Ordinal);
+                bool shapeOk = lastMayChange
+                    ? replacement.shape.SkipLast(1).SequenceEqual(activation.shape.SkipLast(1))
+                    : replacement.shape.SequenceEqual(activation.shape);
+                if (!shapeOk)
                     throw new InvalidOperationException(
                         $"Hook function on '{name}' returned shape [{string.Join(", ", replacement.shape)}], " +
                         $"expected [{string.Join(", ", activation.shape)}].");
