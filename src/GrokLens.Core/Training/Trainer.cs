@@ -118,6 +118,12 @@ public sealed class Trainer
                     tokensPerStep / stepSecondsSmoothed, session.Elapsed, eta, saved);
                 log.Append(report, session.Elapsed.TotalSeconds);
                 progress?.Report(report);
+                if (saved is null && cancellation.IsCancellationRequested)
+                {
+                    // Cancelled from the progress callback: keep this step's state.
+                    lastCheckpoint = TrainingCheckpoint.Write(options.OutputFolder, step, model, optimizer, sampler.State, options).Folder;
+                    PruneCheckpoints();
+                }
             }
         }
         finally
