@@ -29,3 +29,16 @@ public class LearningRateScheduleTests
             for (int i = 1; i < 9; i++) Assert.Equal(expected[b * 9] + i, expected[b * 9 + i]);
     }
 }
+
+public class GrokTinyConfigTests
+{
+    [Fact]
+    public void FitsTheSizeBudgetWithTheChildrensBooksVocabulary()
+    {
+        var config = GrokLens.Training.GrokTinyConfig.Create(15417);
+        Assert.Equal(10_906_112, config.ParameterCount);
+        Assert.True(config.ParameterCount * 2 <= 25_000_000);
+        Assert.Equal(8, config.NumHeads);
+        Assert.Equal(16.0, config.EmbeddingMultiplier);
+    }
+}
