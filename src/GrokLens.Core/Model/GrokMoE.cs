@@ -61,10 +61,10 @@ public sealed class GrokMoE : nn.Module
     {
         long batch = x.shape[0], length = x.shape[1], hidden = x.shape[2], slots = indices.shape[2];
         var flatExperts = indices.reshape(-1);
-        var counts = bincount(flatExperts.clamp_min(0), null, config.NumExperts).cpu().data<long>().ToArray();
-        if (counts.Length > config.NumExperts || flatExperts.min().item<long>() < 0)
-            throw new InvalidOperationException(
-                $"{names.TopKIndices} holds an expert index outside 0…{config.NumExperts - 1}.");
+        // The router's own top-k is always in range; only indices a hook supplied need the extra range check.
+        if (hooks.Wants(names.TopKIndices) && flatExperts.min().item<long>() < 0) throw ExpertOutOfRange(names);
+        var counts = bincount(flatExperts, null, config.NumExperts).cpu().data<long>().ToArray();
+        if (counts.Length > config.NumExperts) throw ExpertOutOfRange(names);
 
         var order = flatExperts.argsort();
         var sortedInputs = x.reshape(-1, hidden).index_select(0, order.div(slots, RoundingMode.floor));
@@ -82,6 +82,9 @@ public sealed class GrokMoE : nn.Module
 
         Tensor ToSorted(Tensor bySlot) => bySlot.reshape(-1, bySlot.shape[3]).index_select(0, order);
     }
+
+    private InvalidOperationException ExpertOutOfRange(LayerHookNames names) =>
+        new($"{names.TopKIndices} holds an expert index outside 0…{config.NumExperts - 1}.");
 
     /// <summary>Multiplies each expert's block of sorted rows by that expert's weight matrix [E, out, in].</summary>
     private static Tensor PerExpert(Tensor sortedRows, long[] counts, Tensor weights)
