@@ -60,6 +60,7 @@ public static class CliApp
             InfoCommand.Create(io),
             HooksCommand.Create(io),
             BenchCommand.Create(io),
+            TrainCommand.Create(io),
         };
         return root;
     }

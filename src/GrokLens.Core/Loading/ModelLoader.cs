@@ -68,6 +68,9 @@ public static class ModelLoader
     private static ITokenizer? FindTokenizer(string folder, GrokConfig config)
     {
         var beside = Path.Combine(folder, TokenizerFileName);
+        // A compact vocabulary (vocab.json: compact id → Grok-1 id) means Grok-1's tokenizer with ids mapped.
+        if (File.Exists(Path.Combine(folder, Training.CompactVocabulary.FileName)))
+            return Training.CompactTokenizer.Load(folder, File.Exists(beside) ? beside : null);
         if (File.Exists(beside)) return GrokSentencePieceTokenizer.Load(beside);
         if (config.VocabSize != Grok1VocabSize) return null;
         try
