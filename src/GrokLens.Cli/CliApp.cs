@@ -61,6 +61,7 @@ public static class CliApp
             HooksCommand.Create(io),
             BenchCommand.Create(io),
             TrainCommand.Create(io),
+            EvalCommand.Create(io),
         };
         return root;
     }

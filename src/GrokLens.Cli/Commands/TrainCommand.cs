@@ -124,6 +124,7 @@ public static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
+        if (result.StartStep > 0) io.Error.WriteLine($"resumed from the checkpoint of step {result.StartStep}");
         io.Error.WriteLine($"{(cancellation.IsCancellationRequested ? "interrupted" : "done")} at step {result.FinalStep}: " +
                            $"train loss {Format.Number(result.LastTrainLoss, "0.000")}, validation " +
                            $"{(result.LastValidationLoss is double v ? Format.Number(v, "0.000") : "n/a")} nats/token, " +

