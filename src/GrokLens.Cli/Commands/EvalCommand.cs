@@ -34,19 +34,23 @@ public static class EvalCommand
         var length = new Option<int>("--seq-len") { Description = "Window length for loss, routing and head scores.", DefaultValueFactory = _ => 128 };
         var sampleTokens = new Option<int>("--sample-tokens") { Description = "Tokens per sample generation.", DefaultValueFactory = _ => 48 };
         var samplesOut = new Option<string>("--samples-out") { Description = "Also write the sample generations to this file." };
+        var curve = new Option<string>("--curve")
+        {
+            Description = "Draw the model folder's training-log.csv with the bigram baseline into this SVG file.",
+        };
         var device = CommonOptions.Device();
 
         var command = new Command("eval", "Evaluate a trained model: loss vs bigram baseline, head scores, routing, samples.")
         {
-            model, corpus, books, length, sampleTokens, samplesOut, device,
+            model, corpus, books, length, sampleTokens, samplesOut, curve, device,
         };
         command.SetAction(parse => Run(io, parse.GetValue(model)!, parse.GetValue(corpus)!, parse.GetValue(books)!,
-            parse.GetValue(length), parse.GetValue(sampleTokens), parse.GetValue(samplesOut), parse.GetValue(device)!));
+            parse.GetValue(length), parse.GetValue(sampleTokens), parse.GetValue(samplesOut), parse.GetValue(curve), parse.GetValue(device)!));
         return command;
     }
 
     private static int Run(CliIO io, string modelPath, string corpusFolder, string bookList, int sequenceLength,
-        int sampleTokens, string? samplesOut, string device)
+        int sampleTokens, string? samplesOut, string? curve, string device)
     {
         var corpus = TrainCommand.LoadCorpus(corpusFolder, bookList);
         using var loaded = CommonOptions.Load(modelPath, device);
@@ -66,6 +70,7 @@ public static class EvalCommand
         output.WriteLine($"bigram baseline   {Format.Number(bigram, "0.000")} nats/token (perplexity {Format.Number(Math.Exp(bigram), "0.0")}; " +
                          "Witten-Bell interpolated, same ids)");
         output.WriteLine($"difference        {Format.Number(loss - bigram, "+0.000;-0.000")} nats/token");
+        if (curve is not null) WriteCurve(loaded, curve, bigram, output);
         output.WriteLine();
 
         var previous = Evaluator.PreviousTokenScores(loaded.Model, validation, Math.Min(sequenceLength, config.MaxPositions));
@@ -84,6 +89,15 @@ public static class EvalCommand
         output.Write(samples);
         if (samplesOut is not null) File.WriteAllText(samplesOut, samples);
         return CliApp.Ok;
+    }
+
+    private static void WriteCurve(LoadedModel model, string path, double bigram, TextWriter output)
+    {
+        var log = Path.Combine(model.Source, TrainingLog.FileName);
+        if (!File.Exists(log)) throw new CliException($"no {TrainingLog.FileName} in '{model.Source}' to draw the training curve from.");
+        var svg = TrainingCurveSvg.Render(TrainingLog.Read(log), $"{model.Name}: training curve", [("bigram baseline", bigram)]);
+        File.WriteAllText(path, svg);
+        output.WriteLine($"training curve    {path}");
     }
 
     private static void WriteHeadScores(TextWriter output, string name, HeadScores scores, string definition)

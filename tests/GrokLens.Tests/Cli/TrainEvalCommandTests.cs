@@ -43,7 +43,7 @@ public class TrainEvalCommandTests
             Assert.Equal(model.Config.VocabSize, model.Tokenizer.VocabSize);
         }
 
-        var eval = CliOutput.Run("eval", "--model", export, "--corpus", corpus, "--books", "tiny-a,tiny-b", "--seq-len", "16", "--sample-tokens", "3");
+        var eval = CliOutput.Run("eval", "--model", export, "--corpus", corpus, "--books", "tiny-a,tiny-b", "--seq-len", "16", "--sample-tokens", "3", "--curve", Path.Combine(dir.Path, "curve.svg"));
         Assert.True(eval.ExitCode == 0, eval.ToString());
         Assert.Matches(@"validation loss\s+\d+\.\d{3} nats/token", eval.Out);
         Assert.Matches(@"bigram baseline\s+\d+\.\d{3} nats/token", eval.Out);
@@ -51,6 +51,13 @@ public class TrainEvalCommandTests
         Assert.Matches(@"best induction head: L\dH\d 0\.\d{3}", eval.Out);
         Assert.Equal(4, eval.Out.Split('\n').Count(line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^\s+[0-3](\s+\d+\.\d){8}\s+\d+\.\d\s")));
         Assert.Equal(3, eval.Out.Split('\n').Count(line => line.StartsWith("  > ", StringComparison.Ordinal)));
+
+        var svg = System.Xml.Linq.XDocument.Load(Path.Combine(dir.Path, "curve.svg"));
+        var polylines = svg.Descendants().Where(e => e.Name.LocalName == "polyline").ToList();
+        Assert.Equal(4, polylines[0].Attribute("points")!.Value.Split(' ').Length); // One point per logged step.
+        Assert.Equal(2, polylines[2].Attribute("points")!.Value.Split(' ').Length); // Validation at steps 2 and 4.
+        Assert.Contains(svg.Descendants().Select(e => e.Value), text => text == "optimizer step");
+        Assert.Contains(svg.Descendants().Select(e => e.Value), text => text.StartsWith("bigram baseline ", StringComparison.Ordinal));
     }
 
     [Fact]
