@@ -17,12 +17,15 @@ public static class TokenizerLocator
         string start = Path.GetFullPath(startDirectory ?? AppContext.BaseDirectory);
         string relative = DefaultRelativePath.Replace('/', Path.DirectorySeparatorChar);
         var looked = new List<string>();
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, relative);
-            if (File.Exists(candidate)) return candidate;
-            looked.Add(candidate);
-        }
+        // Also from the working directory when no start is given: a copied or published build run inside the repository.
+        var starts = startDirectory is null ? new[] { start, Directory.GetCurrentDirectory() } : [start];
+        foreach (var from in starts)
+            for (var dir = new DirectoryInfo(from); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, relative);
+                if (File.Exists(candidate)) return candidate;
+                if (!looked.Contains(candidate)) looked.Add(candidate);
+            }
         throw new FileNotFoundException(
             $"Grok-1 tokenizer '{DefaultRelativePath}' not found in '{start}' or any parent directory. Looked at:"
             + Environment.NewLine + string.Join(Environment.NewLine, looked.Select(p => "  " + p))
