@@ -44,6 +44,7 @@ public static class TrainCommand
             Description = "Keep Grok-1 pieces seen at least this often in the training text; rarer text falls back to byte pieces.",
             DefaultValueFactory = _ => 3,
         };
+        var decay = new Option<double>("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.1 };
         var balance = new Option<double>("--load-balancing-weight") { Description = "Weight of the auxiliary load-balancing loss.", DefaultValueFactory = _ => 0.01 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Validation every N steps.", DefaultValueFactory = _ => 100 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps.", DefaultValueFactory = _ => 250 };
@@ -51,7 +52,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a small Grok (grok-tiny sizes) on public-domain books.")
         {
-            corpus, books, output, export, steps, batch, length, rate, warmup, seed, minCount, balance, evalEvery,
+            corpus, books, output, export, steps, batch, length, rate, warmup, seed, minCount, decay, balance, evalEvery,
             checkpointEvery, fresh,
         };
         command.SetAction(parse =>
@@ -65,6 +66,7 @@ public static class TrainCommand
                 PeakLearningRate = parse.GetValue(rate),
                 WarmupSteps = parse.GetValue(warmup),
                 Seed = parse.GetValue(seed),
+                WeightDecay = parse.GetValue(decay),
                 LoadBalancingWeight = parse.GetValue(balance),
                 EvaluateEvery = parse.GetValue(evalEvery),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
