@@ -16,7 +16,9 @@ public static class NearTies
 {
     /// <summary>
     /// Near-ties in every layer whose <c>moe.hook_router_probs</c> the cache holds, for top-<paramref name="topK"/>
-    /// routing, where p(k-th) − p(k+1-th) &lt; <paramref name="threshold"/>. Positions are absolute.
+    /// routing, where p(k-th) − p(k+1-th) &lt; <paramref name="threshold"/>. Positions are absolute. Where the cache
+    /// also holds the layer's <c>moe.hook_topk_indices</c>, k is the number of experts the run actually chose there
+    /// (so a top-k intervention is respected).
     /// </summary>
     public static IReadOnlyList<NearTie> Find(ActivationCache cache, int topK, double threshold = 0.02)
     {
@@ -26,14 +28,16 @@ public static class NearTies
         {
             var probabilities = cache[hook];
             int experts = (int)probabilities.shape[^1];
-            if (topK < 1 || topK >= experts) throw new ArgumentException($"top-k must be 1…{experts - 1} to have a next-best expert.");
+            int k = cache.TryGet(hook.Replace(HookPoints.RouterProbs, HookPoints.TopKIndices), out var chosen) ? (int)chosen.shape[^1] : topK;
+            if (k < 1) throw new ArgumentException($"top-k must be at least 1, got {k}.");
+            if (k >= experts) continue; // Every expert is chosen: nothing left to tie with.
             using var scope = NewDisposeScope();
-            var (values, ids) = probabilities.to_type(ScalarType.Float64).topk(topK + 1, -1);
+            var (values, ids) = probabilities.to_type(ScalarType.Float64).topk(k + 1, -1);
             var p = values.data<double>().ToArray();
             var e = ids.data<long>().ToArray();
             for (int t = 0; t < probabilities.shape[0]; t++)
             {
-                int kth = t * (topK + 1) + topK - 1;
+                int kth = t * (k + 1) + k - 1;
                 if (p[kth] - p[kth + 1] < threshold)
                     ties.Add(new NearTie(layer, cache.PositionStart + t, (int)e[kth], p[kth], (int)e[kth + 1], p[kth + 1]));
             }
