@@ -61,6 +61,7 @@ public static class CliApp
             HooksCommand.Create(io),
             BenchCommand.Create(io),
             TrainCommand.Create(io),
+            CompareCommand.Create(io),
         };
         return root;
     }
