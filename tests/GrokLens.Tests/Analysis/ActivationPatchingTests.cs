@@ -32,9 +32,10 @@ public class ActivationPatchingTests
         // Only position 2 differs: patching its clean embedding is the clean run; other positions are already clean.
         Assert.Equal(1.0, map.Recovery[0][2], 4);
         Assert.Equal(map.CleanMetric, map.PatchedMetric[0][2], 4);
-        foreach (int p in new[] { 0, 1, 3, 4 }) Assert.Equal(0.0, map.Recovery[0][p]);
+        // (up to float rounding: the patched run takes another path through the hooks)
+        foreach (int p in new[] { 0, 1, 3, 4 }) Assert.Equal(0.0, map.Recovery[0][p], 5);
         // Positions before the corruption never see it, in any layer.
-        for (int layer = 0; layer < 2; layer++) Assert.Equal(0.0, map.Recovery[layer][0]);
+        for (int layer = 0; layer < 2; layer++) Assert.Equal(0.0, map.Recovery[layer][0], 5);
         Assert.Equal(2 * Clean.Length, reports.Count);
         Assert.Equal(new PatchingProgress(10, 10), reports[^1]);
     }
