@@ -62,6 +62,7 @@ public static class CliApp
             BenchCommand.Create(io),
             TrainCommand.Create(io),
             EvalCommand.Create(io),
+            CompareCommand.Create(io),
         };
         return root;
     }

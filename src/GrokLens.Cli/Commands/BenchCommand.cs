@@ -3,6 +3,7 @@ using System.Diagnostics;
 using GrokLens.Engine;
 using GrokLens.Generation;
 using GrokLens.Hooks;
+using GrokLens.Interventions;
 using GrokLens.Loading;
 using GrokLens.Model;
 using static TorchSharp.torch;
@@ -11,7 +12,8 @@ namespace GrokLens.Cli.Commands;
 
 /// <summary>
 /// <c>groklens bench</c>: the cost of hooks, measured in one process on a small random Grok-architecture model:
-/// a plain forward pass, one capture, every capture, one replacing hook function, and KV-cached greedy generation.
+/// a plain forward pass, one capture, every capture, one replacing hook function, two interventions, and KV-cached
+/// greedy generation.
 /// Each case runs once to warm up, then <c>--repeats</c> interleaved rounds; the table shows medians.
 /// </summary>
 public static class BenchCommand
@@ -79,6 +81,8 @@ public static class BenchCommand
             ("capture '*'", $"{allHooks} hooks", () => Forward(model, prompt, RunOptions.CaptureOnly("*"))),
             ($"hook function on {ReplacedHook} (×1.0)", "replaces the activation",
                 () => Forward(model, prompt, new RunOptions { Hooks = [(ReplacedHook, scale)] })),
+            ("intervention: zero-ablate head 0 of layer 1", "AblateHeads via InterventionRunner", () => Intervene(model, prompt, new AblateHeads([1], [0]))),
+            ("intervention: ban expert 0 of layer 1", "BanExpert: re-ranks the router", () => Intervene(model, prompt, new BanExpert(1, 0))),
         };
         var decodeRates = new List<double>();
         if (generateCount > 0)
@@ -132,6 +136,11 @@ public static class BenchCommand
     private static void Forward(LoadedModel model, int[] prompt, RunOptions options)
     {
         using var result = model.Run(prompt, options);
+    }
+
+    private static void Intervene(LoadedModel model, int[] prompt, Intervention intervention)
+    {
+        using var result = InterventionRunner.Run(model, prompt, [intervention]);
     }
 
     private static double MedianOf(List<double> values)

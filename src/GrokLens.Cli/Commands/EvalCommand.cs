@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using GrokLens.Analysis;
 using GrokLens.Engine;
 using GrokLens.Generation;
 using GrokLens.Training;

@@ -18,6 +18,8 @@ namespace GrokLens.Interventions;
 [JsonDerivedType(typeof(AddToActivation), "add_to_activation")]
 [JsonDerivedType(typeof(ScaleActivation), "scale_activation")]
 [JsonDerivedType(typeof(PatchActivation), "patch_activation")]
+[JsonDerivedType(typeof(PatchRouting), "patch_routing")]
+[JsonDerivedType(typeof(PatchExpertOutputs), "patch_expert_outputs")]
 public abstract record Intervention
 {
     /// <summary>Switched-off interventions stay in an experiment but do nothing.</summary>

@@ -1,5 +1,6 @@
 using GrokLens.Engine;
 using GrokLens.Hooks;
+using GrokLens.Model;
 
 namespace GrokLens.Interventions;
 
@@ -13,25 +14,41 @@ public static class InterventionRunner
     public static RunResult Run(LoadedModel model, IReadOnlyList<int> tokenIds, IEnumerable<Intervention> interventions,
         RunOptions? options = null, ActivationCache? source = null)
     {
+        var hooks = CreateHooks(model.Config, interventions, source);
+        options ??= new RunOptions();
+        return model.Run(tokenIds, options with { Hooks = [.. options.Hooks, .. hooks] });
+    }
+
+    /// <summary>
+    /// Validates every enabled intervention (naming the first invalid one) and returns their hook functions, with
+    /// fresh state, for one run or one generation (<see cref="Generation.TextGenerator"/> takes them too).
+    /// </summary>
+    public static IReadOnlyList<(string HookName, HookFunction Function)> CreateHooks(GrokConfig config,
+        IEnumerable<Intervention> interventions, ActivationCache? source = null)
+    {
         var active = interventions.Where(i => i.Enabled).ToList();
         for (int i = 0; i < active.Count; i++)
         {
             try
             {
-                active[i].Validate(model.Config);
+                active[i].Validate(config);
             }
             catch (InterventionException e)
             {
                 throw new InterventionException($"intervention {i + 1} ({active[i].Describe()}): {e.Message}");
             }
         }
-        var context = new InterventionContext(model.Config, source);
-        var hooks = active.SelectMany(i => i.CreateHooks(context)).ToList();
-        options ??= new RunOptions();
-        return model.Run(tokenIds, options with { Hooks = [.. options.Hooks, .. hooks] });
+        var context = new InterventionContext(config, source);
+        return active.SelectMany(i => i.CreateHooks(context)).ToList();
     }
 
     /// <summary>Hooks a source run must capture for the patching interventions in the list.</summary>
-    public static IReadOnlyList<string> SourceHooks(IEnumerable<Intervention> interventions) =>
-        interventions.Where(i => i.Enabled).OfType<PatchActivation>().Select(p => p.Hook).Distinct().ToList();
+    public static IReadOnlyList<string> SourceHooks(GrokConfig config, IEnumerable<Intervention> interventions) =>
+        interventions.Where(i => i.Enabled).SelectMany(i => i switch
+        {
+            PatchActivation p => [p.Hook],
+            PatchRouting r => r.SourceHooks(config),
+            PatchExpertOutputs e => e.SourceHooks(config),
+            _ => Enumerable.Empty<string>(),
+        }).Distinct().ToList();
 }

@@ -1,3 +1,4 @@
+using GrokLens.Analysis;
 using GrokLens.Hooks;
 using GrokLens.Model;
 using static TorchSharp.torch;

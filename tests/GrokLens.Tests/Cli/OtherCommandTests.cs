@@ -76,6 +76,7 @@ public class OtherCommandTests
         var result = CliOutput.Run("bench", "--tokens", "4", "--repeats", "1", "--generate", "2");
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("capture '*'", result.Out);
+        Assert.Contains("intervention: ban expert 0 of layer 1", result.Out);
         Assert.Contains("tokens/s", result.Out);
     }
 }

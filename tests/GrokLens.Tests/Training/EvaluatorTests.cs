@@ -1,3 +1,4 @@
+using GrokLens.Analysis;
 using GrokLens.Training;
 
 namespace GrokLens.Tests.Training;

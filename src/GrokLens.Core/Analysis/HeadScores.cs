@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace GrokLens.Training;
+namespace GrokLens.Analysis;
 
 /// <summary>A score per attention head, [layer][head].</summary>
 public sealed record HeadScores(string Name, double[][] Scores)

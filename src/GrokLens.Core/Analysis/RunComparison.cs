@@ -1,0 +1,207 @@
+using GrokLens.Engine;
+using GrokLens.Generation;
+using GrokLens.Hooks;
+using GrokLens.Interventions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GrokLens.Analysis;
+
+/// <summary>One side of a comparison: a prompt, the interventions applied to it, and the source run they patch from.</summary>
+public sealed record ComparedRun(IReadOnlyList<int> TokenIds, IReadOnlyList<Intervention>? Interventions = null,
+    ActivationCache? Source = null);
+
+/// <summary>What a comparison reports beyond the always-computed parts.</summary>
+public sealed record ComparisonOptions
+{
+    /// <summary>Top tokens listed for each run's next-token distribution.</summary>
+    public int TopTokens { get; init; } = 10;
+
+    /// <summary>A token whose logit and probability are compared.</summary>
+    public int? Target { get; init; }
+
+    /// <summary>With <see cref="Target"/>: the logit difference logit(target) − logit(other) is compared (IOI-style).</summary>
+    public int? OtherTarget { get; init; }
+
+    /// <summary>Router probability gap below which the k-th and (k+1)-th experts count as a near-tie.</summary>
+    public double NearTieThreshold { get; init; } = 0.02;
+
+    /// <summary>Compare attention patterns per head (only when both prompts have the same length).</summary>
+    public bool Attention { get; init; } = true;
+
+    /// <summary>Tokens to generate from both runs with the same seed; 0 skips generation.</summary>
+    public int GenerateTokens { get; init; }
+
+    /// <summary>Sampling for the generation (its MaxNewTokens is replaced by <see cref="GenerateTokens"/>).</summary>
+    public SamplingOptions Sampling { get; init; } = new();
+}
+
+/// <summary>Compares a baseline run with a modified one (other interventions, or another prompt).</summary>
+public static class RunComparison
+{
+    /// <summary>Same prompt, without and with interventions.</summary>
+    public static RunComparisonResult Compare(LoadedModel model, IReadOnlyList<int> tokenIds, IReadOnlyList<Intervention> interventions,
+        ComparisonOptions? options = null, ActivationCache? source = null) =>
+        Compare(model, new ComparedRun(tokenIds), new ComparedRun(tokenIds, interventions, source), options);
+
+    public static RunComparisonResult Compare(LoadedModel model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null)
+    {
+        options ??= new ComparisonOptions();
+        var config = model.Config;
+        if (options.TopTokens < 1) throw new ArgumentException("list at least one top token.");
+        foreach (int? token in new[] { options.Target, options.OtherTarget })
+            if (token is int id && (id < 0 || id >= config.VocabSize))
+                throw new ArgumentException($"target token {id} is outside the vocabulary 0…{config.VocabSize - 1}.");
+        if (options.OtherTarget is not null && options.Target is null)
+            throw new ArgumentException("a second target needs a first one (the logit difference is target − other).");
+
+        bool sameLength = a.TokenIds.Count == b.TokenIds.Count;
+        var capture = new List<string> { HookPoints.Embed };
+        for (int l = 0; l < config.NumLayers; l++)
+        {
+            capture.Add(HookPoints.Layer(l, HookPoints.ResidPost));
+            capture.Add(HookPoints.Layer(l, HookPoints.RouterProbs));
+            capture.Add(HookPoints.Layer(l, HookPoints.TopKIndices));
+            if (options.Attention && sameLength) capture.Add(HookPoints.Layer(l, HookPoints.Pattern));
+        }
+        using var runA = RunSide(model, a, capture);
+        using var runB = RunSide(model, b, capture);
+
+        var aligned = sameLength
+            ? Enumerable.Range(0, a.TokenIds.Count).Select(t => new PositionPair(t, t)).ToArray()
+            : [new PositionPair(a.TokenIds.Count - 1, b.TokenIds.Count - 1)];
+
+        using var scope = NewDisposeScope();
+        var logA = runA.Logits.to_type(ScalarType.Float64).log_softmax(-1);
+        var logB = runB.Logits.to_type(ScalarType.Float64).log_softmax(-1);
+        var last = aligned[^1];
+        return new RunComparisonResult(
+            [.. a.TokenIds], [.. b.TokenIds],
+            Descriptions(a), Descriptions(b),
+            aligned,
+            NextToken(model, runA.Logits, runB.Logits, logA, logB, last, options.TopTokens),
+            aligned.Select(p => Kl(logA[p.A], logB[p.B])).ToArray(),
+            Target(runA.Logits, runB.Logits, logA, logB, last, options),
+            Residuals(config.NumLayers, runA.Cache, runB.Cache, aligned),
+            Routing(config, runA.Cache, runB.Cache, aligned, options.NearTieThreshold),
+            options.Attention && sameLength ? Attention(config, runA.Cache, runB.Cache) : null,
+            options.GenerateTokens > 0 ? Generate(model, a, b, options) : null);
+    }
+
+    private static RunResult RunSide(LoadedModel model, ComparedRun side, IReadOnlyList<string> capture) =>
+        InterventionRunner.Run(model, side.TokenIds, side.Interventions ?? [], new RunOptions { Capture = capture }, side.Source);
+
+    private static string[] Descriptions(ComparedRun side) =>
+        (side.Interventions ?? []).Where(i => i.Enabled).Select(i => i.Describe()).ToArray();
+
+    /// <summary>KL(p‖q) in nats from two log-probability rows.</summary>
+    private static double Kl(Tensor logP, Tensor logQ)
+    {
+        using var terms = logP.exp() * (logP - logQ);
+        return terms.sum().item<double>();
+    }
+
+    private static NextTokenComparison NextToken(LoadedModel model, Tensor logitsA, Tensor logitsB, Tensor logA, Tensor logB,
+        PositionPair last, int topTokens)
+    {
+        var la = logitsA[last.A].to_type(ScalarType.Float64).data<double>().ToArray();
+        var lb = logitsB[last.B].to_type(ScalarType.Float64).data<double>().ToArray();
+        var pa = logA[last.A].exp().data<double>().ToArray();
+        var pb = logB[last.B].exp().data<double>().ToArray();
+        TokenShift Shift(int id) => new(id, model.Tokenizer?.DisplayPiece(id), pa[id], pb[id], la[id], lb[id]);
+        TokenShift[] Top(double[] p) => Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).Take(topTokens).Select(Shift).ToArray();
+        double totalVariation = 0.5 * pa.Zip(pb, (x, y) => Math.Abs(x - y)).Sum();
+        return new NextTokenComparison(last.A, last.B, Top(pa), Top(pb), Kl(logA[last.A], logB[last.B]), Kl(logB[last.B], logA[last.A]), totalVariation);
+    }
+
+    private static TargetComparison? Target(Tensor logitsA, Tensor logitsB, Tensor logA, Tensor logB, PositionPair last, ComparisonOptions options)
+    {
+        if (options.Target is not int target) return null;
+        double Logit(Tensor logits, int position, int id) => logits[position, id].to_type(ScalarType.Float64).item<double>();
+        double? Difference(Tensor logits, int position) =>
+            options.OtherTarget is int other ? Logit(logits, position, target) - Logit(logits, position, other) : null;
+        return new TargetComparison(target, options.OtherTarget,
+            Logit(logitsA, last.A, target), Logit(logitsB, last.B, target),
+            Math.Exp(logA[last.A, target].item<double>()), Math.Exp(logB[last.B, target].item<double>()),
+            Difference(logitsA, last.A), Difference(logitsB, last.B));
+    }
+
+    private static ResidualChange Residuals(int layers, ActivationCache a, ActivationCache b, PositionPair[] aligned)
+    {
+        var stages = new[] { "embed" }.Concat(Enumerable.Range(0, layers).Select(l => $"layer {l}")).ToArray();
+        var hooks = new[] { HookPoints.Embed }.Concat(Enumerable.Range(0, layers).Select(l => HookPoints.Layer(l, HookPoints.ResidPost)));
+        using var indexA = tensor(aligned.Select(p => (long)p.A).ToArray());
+        using var indexB = tensor(aligned.Select(p => (long)p.B).ToArray());
+        var norms = new List<double[]>();
+        var relative = new List<double[]>();
+        foreach (var hook in hooks)
+        {
+            using var scope = NewDisposeScope();
+            var ra = a[hook].index_select(0, indexA).to_type(ScalarType.Float64);
+            var rb = b[hook].index_select(0, indexB).to_type(ScalarType.Float64);
+            var difference = (rb - ra).norm(1).data<double>().ToArray();
+            var baseline = ra.norm(1).data<double>().ToArray();
+            norms.Add(difference);
+            relative.Add(difference.Zip(baseline, (d, n) => n > 0 ? d / n : 0).ToArray()); // a zero residual: 0, keeping JSON finite
+        }
+        return new ResidualChange(stages, [.. norms], [.. relative]);
+    }
+
+    private static RoutingDiff Routing(Model.GrokConfig config, ActivationCache a, ActivationCache b, PositionPair[] aligned, double threshold)
+    {
+        var tiesA = NearTies.Find(a, config.TopK, threshold).ToArray();
+        var tiesB = NearTies.Find(b, config.TopK, threshold).ToArray();
+        var firstChanged = new int[config.NumLayers];
+        var setChanged = new int[config.NumLayers];
+        var changes = new List<RoutingChange>();
+        for (int layer = 0; layer < config.NumLayers; layer++)
+        {
+            var hook = HookPoints.Layer(layer, HookPoints.TopKIndices);
+            var ia = a[hook].data<long>().ToArray();
+            var ib = b[hook].data<long>().ToArray();
+            int ka = (int)a[hook].shape[1], kb = (int)b[hook].shape[1];
+            foreach (var p in aligned)
+            {
+                var ea = ia.Skip(p.A * ka).Take(ka).Select(e => (int)e).ToArray();
+                var eb = ib.Skip(p.B * kb).Take(kb).Select(e => (int)e).ToArray();
+                bool first = ea[0] != eb[0], set = !ea.Order().SequenceEqual(eb.Order());
+                if (first) firstChanged[layer]++;
+                if (set) setChanged[layer]++;
+                if (first || set)
+                    changes.Add(new RoutingChange(layer, p.A, p.B, ea, eb, first, set,
+                        tiesA.Any(t => t.Layer == layer && t.Position == p.A), tiesB.Any(t => t.Layer == layer && t.Position == p.B)));
+            }
+        }
+        return new RoutingDiff(firstChanged, setChanged, [.. changes], tiesA, tiesB, threshold);
+    }
+
+    private static AttentionChange Attention(Model.GrokConfig config, ActivationCache a, ActivationCache b)
+    {
+        var max = new double[config.NumLayers][];
+        var mean = new double[config.NumLayers][];
+        for (int layer = 0; layer < config.NumLayers; layer++)
+        {
+            using var scope = NewDisposeScope();
+            var hook = HookPoints.Layer(layer, HookPoints.Pattern);
+            var difference = (b[hook].to_type(ScalarType.Float64) - a[hook].to_type(ScalarType.Float64)).abs().flatten(1); // [H, T·T]
+            max[layer] = difference.amax([1]).data<double>().ToArray();
+            // The mean runs over the causal (query ≥ key) entries only: the rest are zero in both runs.
+            long length = a[hook].shape[1];
+            double causal = length * (length + 1) / 2.0;
+            mean[layer] = difference.sum([1]).div(causal).data<double>().ToArray();
+        }
+        return new AttentionChange(max, mean);
+    }
+
+    private static GenerationComparison Generate(LoadedModel model, ComparedRun a, ComparedRun b, ComparisonOptions options)
+    {
+        var sampling = options.Sampling with { MaxNewTokens = options.GenerateTokens };
+        GeneratedToken[] Continue(ComparedRun side) => TextGenerator.Generate(model, side.TokenIds, sampling, default,
+            InterventionRunner.CreateHooks(model.Config, side.Interventions ?? [], side.Source)).ToArray();
+        var ga = Continue(a);
+        var gb = Continue(b);
+        int first = Enumerable.Range(0, Math.Max(ga.Length, gb.Length))
+            .FirstOrDefault(i => i >= ga.Length || i >= gb.Length || ga[i].Id != gb[i].Id, -1);
+        return new GenerationComparison(sampling.Seed, ga, gb, first);
+    }
+}
