@@ -11,7 +11,7 @@ namespace GrokLens.Analysis;
 /// that chose i).
 /// </summary>
 public sealed record RoutingStatistics(int Layer, double[] ExpertShares, double SameFirstExpertRate, double TopKOverlapRate, long Tokens,
-    double? MeanRouterEntropy = null, long[][]? CoActivation = null)
+    double? MeanRouterEntropy = null, long[][]? CoActivation = null, long Pairs = 0)
 {
     /// <summary>1/E.</summary>
     public static double RandomSameFirstExpertRate(int experts) => 1.0 / experts;
@@ -66,7 +66,7 @@ public sealed record RoutingStatistics(int Layer, double[] ExpertShares, double 
             pairs == 0 ? double.NaN : (double)overlap / pairs,
             tokens,
             entropy is null || tokens == 0 ? null : entropySum / tokens,
-            coActivation);
+            coActivation, pairs);
     }
 
     /// <summary>Entropy in nats of each probability row [.., E], flattened.</summary>
@@ -77,10 +77,16 @@ public sealed record RoutingStatistics(int Layer, double[] ExpertShares, double 
         return (-(p * p.clamp_min(1e-300).log()).sum(-1)).flatten().data<double>().ToArray();
     }
 
-    /// <summary>Merges statistics of the same layer computed on separate batches (weighted by tokens; rates by tokens too).</summary>
+    /// <summary>
+    /// Merges statistics of the same layer computed on separate batches: shares and entropy weighted by tokens, the
+    /// consecutive-token rates by neighbour pairs (a one-token part has none and its NaN rates are left out).
+    /// </summary>
     public static RoutingStatistics Merge(IReadOnlyList<RoutingStatistics> parts)
     {
         long tokens = parts.Sum(p => p.Tokens);
+        long pairs = parts.Sum(p => p.Pairs);
+        double PairWeighted(Func<RoutingStatistics, double> rate) =>
+            pairs == 0 ? double.NaN : parts.Where(p => p.Pairs > 0).Sum(p => rate(p) * p.Pairs) / pairs;
         int experts = parts[0].ExpertShares.Length;
         var shares = new double[experts];
         foreach (var p in parts)
@@ -89,10 +95,9 @@ public sealed record RoutingStatistics(int Layer, double[] ExpertShares, double 
             ? Enumerable.Range(0, experts).Select(i => Enumerable.Range(0, experts).Select(j => parts.Sum(p => p.CoActivation![i][j])).ToArray()).ToArray()
             : null;
         return new RoutingStatistics(parts[0].Layer, shares,
-            parts.Sum(p => p.SameFirstExpertRate * p.Tokens) / tokens,
-            parts.Sum(p => p.TopKOverlapRate * p.Tokens) / tokens, tokens,
+            PairWeighted(p => p.SameFirstExpertRate), PairWeighted(p => p.TopKOverlapRate), tokens,
             parts.All(p => p.MeanRouterEntropy is not null) ? parts.Sum(p => p.MeanRouterEntropy!.Value * p.Tokens) / tokens : null,
-            coActivation);
+            coActivation, pairs);
     }
 
     private static double Binomial(int n, int k)

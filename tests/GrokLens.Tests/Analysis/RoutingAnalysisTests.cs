@@ -69,4 +69,24 @@ public class RoutingAnalysisTests
         Assert.Equal(2, induction.Scores.Length);
         Assert.All(induction.Scores.SelectMany(s => s), s => Assert.InRange(s, 0, 1));
     }
+
+    [Fact]
+    public void MergingWeighsConsecutiveRatesByPairsSoAOneTokenPartAddsNothing()
+    {
+        // Row of 3 tokens: first experts 0,0,1 → one same pair of two; top-2 sets {0,1},{0,2},{1,3} → one overlapping pair.
+        using var three = torch.tensor(new long[] { 0, 1, 0, 2, 1, 3 }, [1, 3, 2]);
+        using var one = torch.tensor(new long[] { 5, 6 }, [1, 1, 2]);
+        var a = RoutingStatistics.FromTopK(0, three, 8);
+        var single = RoutingStatistics.FromTopK(0, one, 8);
+        Assert.Equal(2, a.Pairs);
+        Assert.Equal(0.5, a.SameFirstExpertRate, 12);
+        Assert.Equal(0.5, a.TopKOverlapRate, 12);
+        Assert.True(double.IsNaN(single.SameFirstExpertRate));
+
+        var merged = RoutingStatistics.Merge([a, single]);
+        Assert.Equal(0.5, merged.SameFirstExpertRate, 12);
+        Assert.Equal(0.5, merged.TopKOverlapRate, 12);
+        Assert.Equal(4, merged.Tokens);
+        Assert.Equal(1.0 / 8, merged.ExpertShares[5], 12); // 1 of 8 assignments.
+    }
 }
