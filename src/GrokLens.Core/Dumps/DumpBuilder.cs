@@ -270,4 +270,11 @@ public sealed record DumpBuildOptions
 }
 
 /// <summary>The reductions to store at a commit: the summary for the manifest and the tensors for the reductions file.</summary>
-public sealed record DumpReductionState(DumpReductions Summary, IReadOnlyList<(string Name, Tensor Tensor, string Meaning)> Tensors);
+public sealed record DumpReductionState(DumpReductions Summary, IReadOnlyList<(string Name, Tensor Tensor, string Meaning)> Tensors)
+    : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var (_, tensor, _) in Tensors) tensor.Dispose();
+    }
+}

@@ -49,6 +49,17 @@ public static class DumpWriter
     public static DumpManifest WriteZip(Stream destination, LoadedModel model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions? options = null) =>
         DumpZip.Write(destination, sink => Build(sink, model, runs, options ?? new DumpWriteOptions()));
 
+    /// <summary>Writes a .zip dump file atomically (temporary file, then rename).</summary>
+    public static DumpManifest WriteZipFile(string path, LoadedModel model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions? options = null)
+    {
+        options ??= new DumpWriteOptions();
+        path = Path.GetFullPath(path);
+        if (File.Exists(path) && !options.Overwrite) throw new IOException($"{path} already exists; pass overwrite to replace it.");
+        DumpManifest? manifest = null;
+        Checkpoints.SafetensorsWriter.WriteAtomically(path, stream => manifest = WriteZip(stream, model, runs, options));
+        return manifest!;
+    }
+
     private static DumpManifest Build(IDumpSink sink, LoadedModel model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions options)
     {
         if (runs.Count == 0) throw new ArgumentException("A dump needs at least one run.");
