@@ -28,7 +28,7 @@ public class BatchCaptureTests
         using var folder = new TempDirectory();
         var dump = Path.Combine(folder.Path, "batch");
         using var model = DumpTestData.LoadFixture();
-        RunInterrupted(model, dump, new BatchOptions { Hooks = [Hooks], ShardBytes = 3000 }, stopAfter: 3);
+        RunInterrupted(model, dump, new BatchOptions { Hooks = Hooks.Split(","), ShardBytes = 3000 }, stopAfter: 3);
 
         DumpManifest partial;
         using (var reader = DumpReader.Open(dump)) partial = reader.Manifest;
