@@ -56,6 +56,7 @@ public static class CliApp
         var root = new RootCommand($"GrokLens {GrokLensInfo.Version}: inspect Grok-1 Mixture-of-Experts models.")
         {
             CaptureCommand.Create(io),
+            BatchCommand.Create(io),
             GenerateCommand.Create(io),
             InfoCommand.Create(io),
             HooksCommand.Create(io),

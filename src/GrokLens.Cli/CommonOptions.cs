@@ -30,6 +30,27 @@ internal static class CommonOptions
         DefaultValueFactory = _ => "cpu",
     };
 
+    public static Option<string> Interventions() => new("--interventions")
+    {
+        Description = "JSON file of interventions to apply (docs/interventions.md); recorded in the dump's manifest.",
+    };
+
+    public static Option<string> ShardSize() => new("--shard-size")
+    {
+        Description = "Largest tensor data per dump file, e.g. 512MB (a bigger single tensor gets a file of its own).",
+        DefaultValueFactory = _ => "1GB",
+    };
+
+    /// <summary>Loads --interventions (none when not given); patching needs a source run, which capture and batch lack.</summary>
+    public static IReadOnlyList<GrokLens.Interventions.Intervention> LoadInterventions(string? path)
+    {
+        if (path is null) return [];
+        var list = GrokLens.Interventions.InterventionJson.Load(path);
+        if (list.Any(i => i.Enabled && i is GrokLens.Interventions.PatchActivation))
+            throw new CliException($"{path}: patch_activation needs a source run; capture and batch cannot apply it.");
+        return list;
+    }
+
     /// <summary>Exactly one of --prompt and --token-ids must be given; checked before the model is loaded.</summary>
     public static void RequireOnePrompt(string? prompt, string? tokenIds)
     {

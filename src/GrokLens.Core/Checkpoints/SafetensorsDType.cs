@@ -5,6 +5,7 @@ namespace GrokLens.Checkpoints;
 /// <summary>Element types a safetensors header may name that GrokLens understands.</summary>
 public enum SafetensorsDType
 {
+    F64,
     F32,
     F16,
     BF16,
@@ -22,7 +23,7 @@ public static class SafetensorsDTypes
     {
         SafetensorsDType.F32 or SafetensorsDType.I32 => 4,
         SafetensorsDType.F16 or SafetensorsDType.BF16 => 2,
-        SafetensorsDType.I64 => 8,
+        SafetensorsDType.I64 or SafetensorsDType.F64 => 8,
         SafetensorsDType.U8 or SafetensorsDType.I8 => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown safetensors dtype"),
     };
@@ -47,6 +48,7 @@ public static class SafetensorsDTypes
 
     public static torch.ScalarType ToScalarType(this SafetensorsDType dtype) => dtype switch
     {
+        SafetensorsDType.F64 => torch.ScalarType.Float64,
         SafetensorsDType.F32 => torch.ScalarType.Float32,
         SafetensorsDType.F16 => torch.ScalarType.Float16,
         SafetensorsDType.BF16 => torch.ScalarType.BFloat16,
@@ -60,6 +62,7 @@ public static class SafetensorsDTypes
     /// <summary>The safetensors dtype for a TorchSharp scalar type, or null when the format has none we support.</summary>
     public static SafetensorsDType? FromScalarType(torch.ScalarType type) => type switch
     {
+        torch.ScalarType.Float64 => SafetensorsDType.F64,
         torch.ScalarType.Float32 => SafetensorsDType.F32,
         torch.ScalarType.Float16 => SafetensorsDType.F16,
         torch.ScalarType.BFloat16 => SafetensorsDType.BF16,

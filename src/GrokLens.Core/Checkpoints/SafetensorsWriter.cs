@@ -23,19 +23,27 @@ public static class SafetensorsWriter
         path = Path.GetFullPath(path);
         RefuseOverwrite(path, overwrite);
         var entries = Describe(tensors);
-        var header = BuildHeader(entries, metadata);
+        WriteAtomically(path, stream => WriteEntries(stream, entries, metadata));
+    }
 
-        WriteAtomically(path, stream =>
+    /// <summary>Writes one safetensors file to <paramref name="stream"/> (e.g. a zip entry); the caller owns atomicity.</summary>
+    public static void WriteTo(
+        Stream stream,
+        IEnumerable<(string Name, torch.Tensor Tensor)> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        WriteEntries(stream, Describe(tensors), metadata);
+
+    private static void WriteEntries(Stream stream, List<Entry> entries, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var header = BuildHeader(entries, metadata);
+        Span<byte> lengthField = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(lengthField, (ulong)header.Length);
+        stream.Write(lengthField);
+        stream.Write(header);
+        foreach (var entry in entries)
         {
-            Span<byte> lengthField = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(lengthField, (ulong)header.Length);
-            stream.Write(lengthField);
-            stream.Write(header);
-            foreach (var entry in entries)
-            {
-                WriteData(entry.Tensor, stream);
-            }
-        });
+            WriteData(entry.Tensor, stream);
+        }
     }
 
     /// <summary>
@@ -201,7 +209,8 @@ public static class SafetensorsWriter
         }
     }
 
-    private static void WriteAtomically(string path, Action<Stream> write)
+    /// <summary>Writes to a temporary file in the same folder, flushes it to disk, then renames it over <paramref name="path"/>.</summary>
+    internal static void WriteAtomically(string path, Action<Stream> write)
     {
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);

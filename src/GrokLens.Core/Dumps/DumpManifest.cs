@@ -1,0 +1,167 @@
+using GrokLens.Analysis;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace GrokLens.Dumps;
+
+/// <summary>
+/// manifest.json of a dump (schema in docs/dump-format.md). Plain data: <see cref="DumpReader"/> validates it against
+/// the files, <see cref="DumpBuilder"/> fills it in.
+/// </summary>
+public sealed record DumpManifest
+{
+    public required string Format { get; init; }
+    public required int FormatVersion { get; init; }
+    public required string GroklensVersion { get; init; }
+    public required DateTimeOffset CreatedUtc { get; init; }
+
+    /// <summary><see cref="DumpFormat.ActivationsKind"/> or <see cref="DumpFormat.ReductionsKind"/>.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>False while a batch capture is still adding runs (the runs listed are complete).</summary>
+    public required bool Complete { get; init; }
+
+    public required DumpModelInfo Model { get; init; }
+    public required DumpTokenizerInfo? Tokenizer { get; init; }
+    public required IReadOnlyList<DumpRun> Runs { get; init; }
+
+    /// <summary>Present when <see cref="Kind"/> is reductions.</summary>
+    public DumpReductions? Reductions { get; init; }
+
+    /// <summary>Every data file with its size and SHA-256.</summary>
+    public required IReadOnlyList<DumpFile> Files { get; init; }
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+        MaxDepth = 64,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Parses manifest JSON; schema problems become <see cref="DumpFormatException"/> naming <paramref name="location"/>.</summary>
+    public static DumpManifest FromJson(string json, string location)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            throw new DumpFormatException(location, $"manifest.json is not valid JSON ({e.Message})", e);
+        }
+        if (root is not JsonObject obj) throw new DumpFormatException(location, "manifest.json must hold a JSON object");
+        // Check format and version before the schema, so a future version gets a version message, not a schema one.
+        var format = obj["format"] is JsonValue f && f.TryGetValue<string>(out var text) ? text : null;
+        if (format != DumpFormat.Name)
+            throw new DumpFormatException(location, $"manifest.json's \"format\" is {(format is null ? "missing" : $"'{format}'")}, expected '{DumpFormat.Name}'");
+        var version = obj["format_version"] is JsonValue v && v.TryGetValue<int>(out var number) ? number : (int?)null;
+        if (version is null) throw new DumpFormatException(location, "manifest.json has no integer \"format_version\"");
+        if (version > DumpFormat.Version)
+            throw new DumpFormatException(location,
+                $"the dump has format version {version}, newer than this GrokLens {GrokLensInfo.Version} reads (up to {DumpFormat.Version}); update GrokLens");
+        if (version < 1) throw new DumpFormatException(location, $"format version {version} is not valid");
+        try
+        {
+            return obj.Deserialize<DumpManifest>(JsonOptions)
+                   ?? throw new DumpFormatException(location, "manifest.json holds null");
+        }
+        catch (JsonException e)
+        {
+            throw new DumpFormatException(location, $"manifest.json does not match the schema: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>The model a dump was made with. <see cref="Config"/> is its config.json; the weights hash is defined in docs/dump-format.md.</summary>
+public sealed record DumpModelInfo
+{
+    public required string Name { get; init; }
+    public required JsonObject Config { get; init; }
+
+    /// <summary>SHA-256 over the weight files' "sha256  name" lines, or null for generated (random) weights.</summary>
+    public required string? WeightsSha256 { get; init; }
+
+    public required IReadOnlyList<DumpFile> WeightFiles { get; init; }
+}
+
+/// <summary>What turns text into the token ids of the runs.</summary>
+public sealed record DumpTokenizerInfo
+{
+    /// <summary>The tokenizer's .NET type name, e.g. GrokSentencePieceTokenizer or CompactTokenizer.</summary>
+    public required string Type { get; init; }
+    public required int VocabSize { get; init; }
+    public int? BosId { get; init; }
+    public int? EosId { get; init; }
+    public required int PadId { get; init; }
+}
+
+/// <summary>One prompt run: its tokens, the interventions applied and where each captured hook is stored.</summary>
+public sealed record DumpRun
+{
+    public required string Id { get; init; }
+    public required string? Prompt { get; init; }
+    public required IReadOnlyList<int> TokenIds { get; init; }
+
+    /// <summary>Raw SentencePiece pieces per token, or null when the model has no tokenizer.</summary>
+    public required IReadOnlyList<string>? Pieces { get; init; }
+
+    /// <summary>The interventions applied, as InterventionJson writes them (a JSON array).</summary>
+    public required JsonArray Interventions { get; init; }
+
+    public required IReadOnlyList<DumpTensor> Hooks { get; init; }
+}
+
+/// <summary>One stored tensor: what it is (hook or reduction name), where (file and tensor name), shape, dtype, meaning.</summary>
+public sealed record DumpTensor
+{
+    public required string Name { get; init; }
+    public required string File { get; init; }
+    public required string Tensor { get; init; }
+    public required string Dtype { get; init; }
+    public required IReadOnlyList<long> Shape { get; init; }
+    public required string Meaning { get; init; }
+}
+
+/// <summary>A file of the dump (or of the model's weights) with its byte size and SHA-256 (lowercase hex).</summary>
+public sealed record DumpFile
+{
+    public required string Name { get; init; }
+    public required long Bytes { get; init; }
+    public required string Sha256 { get; init; }
+}
+
+/// <summary>Reductions over all runs of a reductions dump.</summary>
+public sealed record DumpReductions
+{
+    /// <summary>Hooks reduced to per-neuron mean and max.</summary>
+    public required IReadOnlyList<string> Hooks { get; init; }
+
+    public required long Tokens { get; init; }
+
+    public required IReadOnlyList<DumpRoutingStatistics> Routing { get; init; }
+
+    /// <summary>The stored reduction tensors (expert counts, sums, means, maxima, counts).</summary>
+    public required IReadOnlyList<DumpTensor> Tensors { get; init; }
+}
+
+/// <summary>Routing statistics of one layer over every run (see Training/RoutingStatistics).</summary>
+public sealed record DumpRoutingStatistics
+{
+    public required int Layer { get; init; }
+    public required IReadOnlyList<long> ExpertCounts { get; init; }
+    public required IReadOnlyList<double> ExpertShares { get; init; }
+
+    /// <summary>Over runs with at least two tokens; null when there were none.</summary>
+    public required double? SameFirstExpertRate { get; init; }
+    public required double? TopKOverlapRate { get; init; }
+
+    /// <summary>Tokens that fed the two rates (runs of one token have no neighbour pairs).</summary>
+    public required long RateTokens { get; init; }
+}

@@ -1,0 +1,162 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using GrokLens.Dumps;
+using static GrokLens.Tests.Dumps.DumpTestData;
+
+namespace GrokLens.Tests.Dumps;
+
+/// <summary>Damaged and hostile dumps are refused with a message naming the problem.</summary>
+public class HostileDumpTests : IDisposable
+{
+    private readonly TempDirectory folder = new();
+    private readonly string dump;
+
+    public HostileDumpTests()
+    {
+        dump = Path.Combine(folder.Path, "dump");
+        using var model = TestModels.RandomLoaded();
+        using var run = model.Run([1, 2, 3, 4], GrokLens.Engine.RunOptions.CaptureOnly("blocks.*.attn.hook_pattern", "logits"));
+        DumpWriter.WriteFolder(dump, model, [DumpWriter.FromRun(model, run)], new DumpWriteOptions { ShardBytes = 512 });
+    }
+
+    public void Dispose() => folder.Dispose();
+
+    private string DataFile(int index = 0) => Path.Combine(dump, ReadManifest()["files"]![index]!["name"]!.GetValue<string>());
+
+    private JsonObject ReadManifest() => JsonNode.Parse(File.ReadAllText(Path.Combine(dump, "manifest.json")))!.AsObject();
+
+    private void WriteManifest(JsonObject manifest) => File.WriteAllText(Path.Combine(dump, "manifest.json"), manifest.ToJsonString());
+
+    private string Refusal() => Assert.Throws<DumpFormatException>(() => DumpReader.Open(dump).Dispose()).Message;
+
+    [Fact]
+    public void TheUntouchedDumpOpens()
+    {
+        using var reader = DumpReader.Open(dump);
+        Assert.True(reader.Manifest.Files.Count >= 2);
+    }
+
+    [Fact]
+    public void ATruncatedFileIsReportedWithItsSizes()
+    {
+        var path = DataFile();
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^10]);
+        var message = Refusal();
+        Assert.Contains(Path.GetFileName(path), message);
+        Assert.Contains($"is {bytes.Length - 10} bytes, the manifest says {bytes.Length}", message);
+    }
+
+    [Fact]
+    public void AFlippedByteFailsTheChecksum()
+    {
+        var path = DataFile();
+        var bytes = File.ReadAllBytes(path);
+        bytes[^3] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+        var message = Refusal();
+        Assert.Contains("fails its checksum", message);
+        Assert.Contains(Path.GetFileName(path), message);
+    }
+
+    [Fact]
+    public void AFutureFormatVersionIsRefusedByVersion()
+    {
+        var manifest = ReadManifest();
+        manifest["format_version"] = 2;
+        manifest["something_new"] = "x";
+        WriteManifest(manifest);
+        Assert.Contains("format version 2, newer than", Refusal());
+    }
+
+    [Fact]
+    public void AManifestPointingOutsideTheDumpIsRefused()
+    {
+        File.WriteAllBytes(Path.Combine(folder.Path, "x.safetensors"), File.ReadAllBytes(DataFile()));
+        var manifest = ReadManifest();
+        manifest["files"]![0]!["name"] = "../x.safetensors";
+        WriteManifest(manifest);
+        var message = Refusal();
+        Assert.Contains("'../x.safetensors'", message);
+        Assert.Contains("not a plain file name", message);
+    }
+
+    [Fact]
+    public void AMissingFileIsNamed()
+    {
+        var path = DataFile(1);
+        File.Delete(path);
+        Assert.Contains($"data file '{Path.GetFileName(path)}' is missing", Refusal());
+    }
+
+    [Fact]
+    public void AHeaderLengthBeyondTheFileIsCaughtEvenWithAMatchingChecksum()
+    {
+        // A hostile writer can make size and hash agree; the safetensors header is still checked.
+        var path = DataFile();
+        var bytes = File.ReadAllBytes(path);
+        BitConverter.TryWriteBytes(bytes.AsSpan(0, 8), (ulong)bytes.Length * 4);
+        File.WriteAllBytes(path, bytes);
+        var manifest = ReadManifest();
+        manifest["files"]![0]!["sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        WriteManifest(manifest);
+        var message = Refusal();
+        Assert.Contains("not valid safetensors", message);
+        Assert.Contains("header length", message);
+    }
+
+    [Fact]
+    public void AShapeThatDisagreesWithTheFileIsRefused()
+    {
+        var manifest = ReadManifest();
+        var hook = manifest["runs"]![0]!["hooks"]![0]!;
+        hook["shape"] = new JsonArray(4, 4, 5);
+        WriteManifest(manifest);
+        Assert.Contains("the manifest says [4, 4, 5]", Refusal());
+    }
+
+    [Fact]
+    public void AManifestThatIsNotADumpManifestIsRefused()
+    {
+        var manifest = ReadManifest();
+        manifest.Remove("runs");
+        WriteManifest(manifest);
+        Assert.Contains("does not match the schema", Refusal());
+        File.WriteAllText(Path.Combine(dump, "manifest.json"), "{ not json");
+        Assert.Contains("not valid JSON", Refusal());
+    }
+
+    [Fact]
+    public void AZipWithAPathTraversalEntryIsRefusedBeforeAnythingIsWritten()
+    {
+        var zip = new MemoryStream();
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            archive.CreateEntryFromFile(Path.Combine(dump, "manifest.json"), "manifest.json");
+            using var evil = archive.CreateEntry("../../evil.safetensors").Open();
+            evil.Write("boom"u8);
+        }
+        zip.Position = 0;
+        var temp = Path.Combine(folder.Path, "extract");
+        Directory.CreateDirectory(temp);
+        var error = Assert.Throws<DumpFormatException>(() => DumpReader.OpenZip(zip, new DumpReadOptions { TemporaryRoot = temp }));
+        Assert.Contains("'../../evil.safetensors'", error.Message);
+        Assert.False(File.Exists(Path.Combine(folder.Path, "evil.safetensors")));
+        Assert.Empty(Directory.GetFileSystemEntries(temp)); // The partial extraction is cleaned up.
+    }
+
+    [Fact]
+    public void AZipOverTheSizeLimitIsRefused()
+    {
+        var zip = new MemoryStream();
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+            foreach (var file in Directory.GetFiles(dump)) archive.CreateEntryFromFile(file, Path.GetFileName(file));
+        zip.Position = 0;
+        var error = Assert.Throws<DumpFormatException>(() => DumpReader.OpenZip(zip, new DumpReadOptions { MaxZipBytes = 1000 }));
+        Assert.Contains("over the 1000-byte limit", error.Message);
+        zip.Position = 0;
+        using var fine = DumpReader.OpenZip(zip);
+        Assert.Single(fine.Runs);
+    }
+}
