@@ -122,7 +122,7 @@ public sealed class ActivationReducer : IDisposable
                     ExpertShares = row.Select(c => assignments == 0 ? 0 : (double)c / assignments).ToArray(),
                     SameFirstExpertRate = routing[layer]?.SameFirstExpertRate,
                     TopKOverlapRate = routing[layer]?.TopKOverlapRate,
-                    RateTokens = routing[layer]?.Tokens ?? 0,
+                    RatePairs = routing[layer]?.Pairs ?? 0,
                 };
             }).ToList(),
         };
@@ -140,8 +140,10 @@ public sealed class ActivationReducer : IDisposable
             using var counts = reader.LoadReduction($"blocks.{layer}.moe.expert_counts");
             expertCounts[layer].copy_(counts);
             var r = stored.Routing[layer];
-            routing[layer] = r.RateTokens == 0 ? null
-                : new RoutingStatistics(layer, r.ExpertShares.ToArray(), r.SameFirstExpertRate ?? double.NaN, r.TopKOverlapRate ?? double.NaN, r.RateTokens);
+            // Only the pair-weighted rates matter when merging more runs in; shares come from the restored counts.
+            routing[layer] = r.RatePairs == 0 ? null
+                : new RoutingStatistics(layer, r.ExpertShares.ToArray(), r.SameFirstExpertRate ?? double.NaN, r.TopKOverlapRate ?? double.NaN,
+                    Tokens: 0, Pairs: r.RatePairs);
         }
         foreach (var (hook, (sum, count, max)) in neurons)
         {

@@ -151,7 +151,7 @@ public sealed record DumpReductions
     public required IReadOnlyList<DumpTensor> Tensors { get; init; }
 }
 
-/// <summary>Routing statistics of one layer over every run (see Training/RoutingStatistics).</summary>
+/// <summary>Routing statistics of one layer over every run (see Analysis/RoutingStatistics).</summary>
 public sealed record DumpRoutingStatistics
 {
     public required int Layer { get; init; }
@@ -162,6 +162,6 @@ public sealed record DumpRoutingStatistics
     public required double? SameFirstExpertRate { get; init; }
     public required double? TopKOverlapRate { get; init; }
 
-    /// <summary>Tokens that fed the two rates (runs of one token have no neighbour pairs).</summary>
-    public required long RateTokens { get; init; }
+    /// <summary>Neighbour-token pairs the two rates are measured on (a run of n tokens has n − 1).</summary>
+    public required long RatePairs { get; init; }
 }

@@ -94,7 +94,7 @@ public class BatchReduceTests
                 var merged = RoutingStatistics.Merge(routingParts[layer]);
                 Assert.Equal(merged.SameFirstExpertRate, reductions.Routing[layer].SameFirstExpertRate!.Value, 12);
                 Assert.Equal(merged.TopKOverlapRate, reductions.Routing[layer].TopKOverlapRate!.Value, 12);
-                Assert.Equal(tokens - 1, reductions.Routing[layer].RateTokens); // The one-token prompt has no pair.
+                Assert.Equal(tokens - Prompts.Length, reductions.Routing[layer].RatePairs); // n − 1 pairs per prompt; the one-token prompt has none.
             }
             using (var sum = dump.LoadReduction("blocks.0.hook_resid_post.sum"))
             using (var mean = dump.LoadReduction("blocks.0.hook_resid_post.mean"))
