@@ -98,5 +98,9 @@ public sealed class LoadedModel : IDisposable
         return single;
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Model.LayerWeights?.Dispose();
+        Model.Dispose();
+    }
 }
