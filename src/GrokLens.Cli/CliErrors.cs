@@ -32,6 +32,7 @@ public static class CliErrors
         or DirectoryNotFoundException
         or ArgumentException // Includes UnknownHookException and ArgumentOutOfRangeException.
         or FormatException
+        or InsufficientMemoryException // --device auto: the model fits on no device.
         or IOException
         or UnauthorizedAccessException;
 

@@ -10,7 +10,7 @@ internal static class CommonOptions
 {
     public static Option<string> Model(bool required = true) => new("--model", "-m")
     {
-        Description = "Model folder (config.json + safetensors weights) or a .safetensors file inside one.",
+        Description = "Model: a folder (config.json + safetensors), a .safetensors or .gguf file, or xAI's raw ckpt-0 folder.",
         Required = required,
     };
 
@@ -26,7 +26,7 @@ internal static class CommonOptions
 
     public static Option<string> Device() => new("--device")
     {
-        Description = "Torch device: cpu, cuda or cuda:N.",
+        Description = "Torch device (cpu, cuda, cuda:N), or a device map of layers: \"0-31:cuda:0,32-63:cpu\", or \"auto\" (by free memory).",
         DefaultValueFactory = _ => "cpu",
     };
 
@@ -81,6 +81,23 @@ internal static class CommonOptions
         return ids;
     }
 
-    public static LoadedModel Load(string path, string device) =>
-        ModelLoader.Load(path, new LoadOptions { Device = device });
+    public static Option<string> Weights() => new Option<string>("--weights")
+    {
+        Description = "How layer weights are held: resident (float32), int8 (keep a quantised checkpoint's int8, dequantise per layer) " +
+                      "or stream (read each layer from disk when it runs; for machines that cannot hold the model).",
+        DefaultValueFactory = _ => "resident",
+    }.AcceptOnlyFromAmong("resident", "int8", "stream");
+
+    /// <summary>Loads a model; <paramref name="device"/> may be a device or a device map (it contains ':' after a layer range, or is "auto").</summary>
+    public static LoadedModel Load(string path, string device, string weights = "resident")
+    {
+        bool isMap = device == "auto" || (device.Length > 0 && char.IsDigit(device[0]));
+        return ModelLoader.Load(path, new LoadOptions
+        {
+            Device = isMap ? "cpu" : device,
+            DeviceMap = isMap ? device : null,
+            Int8Weights = weights == "int8",
+            StreamLayers = weights == "stream",
+        });
+    }
 }

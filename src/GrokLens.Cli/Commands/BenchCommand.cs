@@ -43,11 +43,14 @@ public static class BenchCommand
         var tokens = new Option<int>("--tokens") { Description = "Prompt length of the forward passes.", DefaultValueFactory = _ => 128 };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per case (after one warm-up); the median is shown.", DefaultValueFactory = _ => 5 };
         var generate = new Option<int>("--generate") { Description = "Tokens to generate in the generation case; 0 skips it.", DefaultValueFactory = _ => 32 };
+        var streaming = new Option<bool>("--streaming") { Description = "Instead: layer streaming from disk against the file's read bandwidth." };
         var command = new Command("bench", "Measure the overhead of captures and hook functions on a small random model.")
         {
-            tokens, repeats, generate,
+            tokens, repeats, generate, streaming,
         };
-        command.SetAction(parse => Run(io, parse.GetValue(tokens), parse.GetValue(repeats), parse.GetValue(generate)));
+        command.SetAction(parse => parse.GetValue(streaming)
+            ? StreamingBench.Run(io, parse.GetValue(tokens), parse.GetValue(repeats))
+            : Run(io, parse.GetValue(tokens), parse.GetValue(repeats), parse.GetValue(generate)));
         return command;
     }
 

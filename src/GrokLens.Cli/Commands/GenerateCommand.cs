@@ -32,10 +32,11 @@ public static class GenerateCommand
         };
         var seed = new Option<int>("--seed") { Description = "Random seed: same seed, same tokens." };
         var device = CommonOptions.Device();
+        var weights = CommonOptions.Weights();
 
         var command = new Command("generate", "Continue a prompt, streaming tokens as they are produced.")
         {
-            model, prompt, tokenIds, maxTokens, temperature, topK, topP, seed, device,
+            model, prompt, tokenIds, maxTokens, temperature, topK, topP, seed, device, weights,
         };
         command.SetAction(parse =>
         {
@@ -48,17 +49,17 @@ public static class GenerateCommand
                 Seed = parse.GetValue(seed),
             };
             return Run(io, parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(tokenIds), sampling,
-                parse.GetValue(device)!);
+                parse.GetValue(device)!, parse.GetValue(weights)!);
         });
         return command;
     }
 
     private static int Run(CliIO io, string modelPath, string? prompt, string? tokenIds, SamplingOptions sampling,
-        string device)
+        string device, string weights)
     {
         CommonOptions.RequireOnePrompt(prompt, tokenIds);
         sampling.Validated();
-        using var loaded = CommonOptions.Load(modelPath, device);
+        using var loaded = CommonOptions.Load(modelPath, device, weights);
         var ids = CommonOptions.PromptTokens(loaded, prompt, tokenIds);
 
         using var cancellation = new CancellationTokenSource();

@@ -19,13 +19,14 @@ public static class InfoCommand
         var model = CommonOptions.Model(required: false);
         var preset = Preset();
         var device = CommonOptions.Device();
+        var weights = CommonOptions.Weights();
         var command = new Command("info", "Show a model's config, parameter counts, memory, hook points and tokenizer.")
         {
-            model, preset, device,
+            model, preset, device, weights,
         };
         command.SetAction(parse =>
         {
-            using var loaded = OpenModelOrPreset(parse.GetValue(model), parse.GetValue(preset), parse.GetValue(device)!);
+            using var loaded = OpenModelOrPreset(parse.GetValue(model), parse.GetValue(preset), parse.GetValue(device)!, parse.GetValue(weights)!);
             Print(io.Out, loaded);
             return CliApp.Ok;
         });
@@ -38,11 +39,11 @@ public static class InfoCommand
     }.AcceptOnlyFromAmong(Grok1Preset);
 
     /// <summary>Loads --model, or builds --preset with meta weights; exactly one must be given.</summary>
-    public static LoadedModel OpenModelOrPreset(string? modelPath, string? preset, string device)
+    public static LoadedModel OpenModelOrPreset(string? modelPath, string? preset, string device, string weights = "resident")
     {
         if (modelPath is not null && preset is not null) throw new UsageException("give either --model or --preset, not both.");
         if (modelPath is null && preset is null) throw new UsageException("give a model folder with --model DIR or --preset grok-1.");
-        if (modelPath is not null) return CommonOptions.Load(modelPath, device);
+        if (modelPath is not null) return CommonOptions.Load(modelPath, device, weights);
         return new LoadedModel(Grok1Preset, new GrokModel(GrokConfig.Grok1, new MetaWeightSource()), DefaultTokenizer(),
             "meta", "preset on the meta device (shapes only, no weights loaded)");
     }

@@ -30,6 +30,19 @@ internal static class TensorBytes
         ForEachChunk(flat, byteCount, chunkBytes, (chunk, _) => stream.Write(chunk.bytes));
     }
 
+    /// <summary>
+    /// Address of a contiguous CPU tensor's first byte, valid while the tensor lives. Taken from a one-element view's
+    /// <c>bytes</c> span so tensors of any size work (TorchSharp has no data_ptr).
+    /// </summary>
+    public static unsafe byte* Pointer(torch.Tensor tensor)
+    {
+        if (!tensor.is_contiguous() || tensor.device_type != DeviceType.CPU || tensor.NumberOfElements == 0)
+            throw new ArgumentException("Expected a non-empty contiguous CPU tensor.", nameof(tensor));
+        using var flat = tensor.view(-1);
+        using var first = flat.narrow(0, 0, 1);
+        fixed (byte* pointer = first.bytes) return pointer;
+    }
+
     private static void ForEachChunk(torch.Tensor flat, long byteCount, long chunkBytes, Action<torch.Tensor, long> action)
     {
         if (flat.Dimensions != 1 || !flat.is_contiguous() || flat.device_type != DeviceType.CPU)

@@ -92,11 +92,15 @@ public sealed class LoadedModel : IDisposable
 
     private static Tensor DropBatch(Tensor batched)
     {
-        var single = batched.squeeze(0);
+        var single = batched.squeeze(0).cpu(); // A device map may leave activations on a GPU; captures live in CPU memory.
         single.DetachFromDisposeScope();
         batched.Dispose();
         return single;
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Model.LayerWeights?.Dispose();
+        Model.Dispose();
+    }
 }

@@ -63,27 +63,14 @@ public sealed class CheckpointWeightSource(ITensorSource source, int numExperts,
     private Tensor LoadPerExpert(string canonical, long[] shape)
     {
         var perExpertShape = shape[1..];
-        var stacked = empty(shape, dtype: ScalarType.Float32, device: device);
-        try
+        return ExpertStack.Build(shape, numExperts, device, expert =>
         {
-            using var noGrad = no_grad();
-            for (int expert = 0; expert < numExperts; expert++)
-            {
-                var stored = CheckpointNaming.PerExpertName(canonical, expert, Style);
-                if (!source.Contains(stored))
-                    throw new CheckpointFormatException(source.Description, stored,
-                        $"missing: the config needs {numExperts} experts with shape [{string.Join(", ", perExpertShape)}] " +
-                        "(stored either stacked or one tensor per expert).");
-                using var one = LoadChecked(stored, perExpertShape);
-                using var slot = stacked[expert];
-                slot.copy_(one);
-            }
-            return stacked;
-        }
-        catch
-        {
-            stacked.Dispose();
-            throw;
-        }
+            var stored = CheckpointNaming.PerExpertName(canonical, expert, Style);
+            if (!source.Contains(stored))
+                throw new CheckpointFormatException(source.Description, stored,
+                    $"missing: the config needs {numExperts} experts with shape [{string.Join(", ", perExpertShape)}] " +
+                    "(stored either stacked or one tensor per expert).");
+            return LoadChecked(stored, perExpertShape);
+        });
     }
 }

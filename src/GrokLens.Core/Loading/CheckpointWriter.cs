@@ -25,6 +25,8 @@ public static class CheckpointWriter
         IReadOnlyDictionary<string, string>? metadata = null)
     {
         options ??= new SaveOptions();
+        if (model.LayerWeights is not null)
+            throw new InvalidOperationException($"Cannot save a model whose layers are {model.LayerWeights.Description}: its parameters are placeholders.");
         Directory.CreateDirectory(folder);
         var tensors = StoredTensors(model, options).ToList();
         try

@@ -1,3 +1,4 @@
+using GrokLens.Loading.Placement;
 using GrokLens.Tokenization;
 
 namespace GrokLens.Loading;
@@ -7,6 +8,18 @@ public sealed record LoadOptions
 {
     /// <summary>Torch device string: "cpu", "cuda", "cuda:1". A CUDA build of TorchSharp runs the same code.</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>Layers → devices, e.g. "0-31:cuda:0,32-63:cpu", or "auto" (by free memory); overrides <see cref="Device"/>.</summary>
+    public string? DeviceMap { get; init; }
+
+    /// <summary>Keep int8 matrices int8 (GGUF Q8_0, xAI's QuantizedWeight8bit) and dequantise each layer when it runs.</summary>
+    public bool Int8Weights { get; init; }
+
+    /// <summary>Hold no layer weights: read each layer from the checkpoint when it runs, prefetching the next.</summary>
+    public bool StreamLayers { get; init; }
+
+    /// <summary>Reports each streamed layer as it becomes ready.</summary>
+    public IProgress<LayerProgress>? LayerProgress { get; init; }
 
     /// <summary>Overrides the tokenizer found beside the weights.</summary>
     public ITokenizer? Tokenizer { get; init; }

@@ -1,5 +1,6 @@
 using GrokLens.Checkpoints;
 using GrokLens.Engine;
+using GrokLens.Loading.Placement;
 using GrokLens.Model;
 using GrokLens.Tokenization;
 using TorchSharp;
@@ -8,8 +9,9 @@ using static TorchSharp.torch;
 namespace GrokLens.Loading;
 
 /// <summary>
-/// Loads a model folder: <c>config.json</c> (Hugging Face Grok keys), safetensors weights (<c>model.safetensors</c> or
-/// a sharded <c>model.safetensors.index.json</c>; F32, BF16 or F16, upcast to float32), and a tokenizer:
+/// Loads a model from any supported checkpoint (see <see cref="OpenedCheckpoint.Open"/>): safetensors with
+/// <c>config.json</c> (single or sharded; F32, BF16 or F16, upcast to float32), a GGUF file of arch grok, or xAI's raw
+/// <c>ckpt-0</c> release; places layers per a device map, optionally keeping int8 weights or streaming layers; and a tokenizer:
 /// <c>tokenizer.model</c> beside the weights, else Grok-1's own for a 131,072-entry vocabulary, else none (token ids only).
 /// </summary>
 public static class ModelLoader
@@ -24,29 +26,67 @@ public static class ModelLoader
         var folder = Directory.Exists(path) ? Path.GetFullPath(path)
             : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
             : throw new DirectoryNotFoundException($"Model not found: '{path}' is neither a folder nor a file.");
-        var config = GrokConfig.FromJsonFile(Path.Combine(folder, ConfigFileName));
-        var device = ParseDevice(options.Device);
-        var tokenizer = options.Tokenizer ?? FindTokenizer(folder, config);
+        if (options.StreamLayers && options.Int8Weights)
+            throw new ArgumentException("Choose either int8 weights or layer streaming, not both.");
 
-        using var checkpoint = SafetensorsCheckpoint.Open(Directory.Exists(path) ? folder : path);
+        var checkpoint = OpenedCheckpoint.Open(path, folder);
+        var config = checkpoint.Config;
+        var map = DeviceMapFor(options, config);
+        var residency = options.StreamLayers ? WeightResidency.Streamed : options.Int8Weights ? WeightResidency.Int8 : WeightResidency.Resident;
         int total = GrokParameterNames.All(config).Count(), done = 0;
-        var weights = new CheckpointWeightSource(checkpoint, config.NumExperts, device,
+        var placing = new PlacingWeightSource(checkpoint.Weights, map, residency,
             name => options.Progress?.Report(new LoadProgress(name, ++done, total)));
-        var model = new GrokModel(config, weights);
+        GrokModel? model = null;
         try
         {
-            weights.EnsureAllUsed(config.TieWordEmbeddings);
+            var tokenizer = options.Tokenizer ?? FindTokenizer(folder, config);
+            model = new GrokModel(config, placing);
+            if (residency != WeightResidency.Streamed) checkpoint.EnsureAllUsed();
+            model.LayerWeights = residency switch
+            {
+                WeightResidency.Int8 when placing.Quantized.Count == 0 => throw new ArgumentException(
+                    $"--int8 needs a checkpoint that stores int8 matrices (GGUF Q8_0 or xAI's raw release); this one is {checkpoint.Format}."),
+                WeightResidency.Int8 => new Int8LayerWeights(model, placing.Quantized),
+                WeightResidency.Streamed => new StreamingLayerWeights(model, checkpoint.Weights, placing.Streamed, map, options.LayerProgress, checkpoint),
+                _ => null,
+            };
+            if (residency != WeightResidency.Streamed) checkpoint.Dispose(); // Resident and int8 weights no longer need the files.
+            var placement = $"{map}{(model.LayerWeights is null ? "" : "; " + model.LayerWeights.Description)}";
+            return new LoadedModel(options.Name ?? new DirectoryInfo(folder).Name, model, tokenizer, folder,
+                $"{checkpoint.Format}; layers {placement}");
         }
         catch
         {
-            model.Dispose();
+            foreach (var weight in placing.Quantized.Values) weight.Dispose();
+            model?.Dispose();
+            checkpoint.Dispose();
             throw;
         }
-        var dtypes = string.Join("+", checkpoint.Names.Select(n => checkpoint.Info(n).DType.ToString()).Distinct().Order());
-        var format = $"safetensors ({checkpoint.Files.Count} file{(checkpoint.Files.Count == 1 ? "" : "s")}, {dtypes}, " +
-                     $"{(weights.Style == CheckpointNamingStyle.ModelLayers ? "model.layers" : "transformer.decoder_layer")} names)";
-        return new LoadedModel(options.Name ?? new DirectoryInfo(folder).Name, model, tokenizer, folder, format);
     }
+
+    /// <summary>The user's map, an automatic one ("auto"), or every layer on <see cref="LoadOptions.Device"/>.</summary>
+    private static DeviceMap DeviceMapFor(LoadOptions options, GrokConfig config)
+    {
+        if (options.DeviceMap is null) return DeviceMap.Uniform(config.NumLayers, ParseDevice(options.Device).ToString());
+        var map = options.DeviceMap.Trim() == "auto"
+            ? DeviceMap.Auto(config.NumLayers, LayerBytes(config, options.Int8Weights), GlobalBytes(config), DeviceMemory.Available())
+            : DeviceMap.Parse(options.DeviceMap, config.NumLayers);
+        foreach (var device in Enumerable.Range(0, map.NumLayers).Select(map.DeviceOf).Distinct()) ParseDevice(device);
+        return map;
+    }
+
+    /// <summary>Bytes one layer's weights take: float32, or int8 matrices (+ a float32 scale per block) with float32 norms/router.</summary>
+    public static long LayerBytes(GrokConfig config, bool int8)
+    {
+        long d = config.HiddenSize, q = (long)config.NumHeads * config.HeadDim, kv = (long)config.NumKvHeads * config.HeadDim;
+        long matrices = d * q + 2 * d * kv + q * d + 3L * config.NumExperts * d * config.ExpertSize;
+        long small = (long)config.NumExperts * d + 4 * d;
+        return int8 ? matrices + small * 4 : (matrices + small) * 4;
+    }
+
+    /// <summary>Bytes of the embedding (and untied head) and final norm, float32.</summary>
+    public static long GlobalBytes(GrokConfig config) =>
+        4L * config.HiddenSize * (config.VocabSize * (config.TieWordEmbeddings ? 1L : 2L) + 1);
 
     public static Device ParseDevice(string text)
     {

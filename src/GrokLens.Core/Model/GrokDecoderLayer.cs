@@ -18,6 +18,9 @@ public sealed class GrokDecoderLayer : nn.Module
     public readonly RmsNorm postMoeNorm;
     public LayerHookNames Names { get; }
 
+    /// <summary>Where this layer's weights live (a device map may spread layers over devices).</summary>
+    public Device Device => preAttentionNorm.weight.device;
+
     public GrokDecoderLayer(int layer, GrokConfig config, ParameterBuilder weights) : base($"layer{layer}")
     {
         var prefix = GrokParameterNames.Layer(layer);

@@ -37,6 +37,9 @@ public sealed class GrokModel : nn.Module
 
     public Device Device => embedding.device;
 
+    /// <summary>Supplies layer weights per layer (int8, streaming); null when every weight is resident.</summary>
+    public ILayerWeights? LayerWeights { get; set; }
+
     /// <summary>Every weight under its canonical name (see <see cref="GrokParameterNames"/>).</summary>
     public IReadOnlyList<(string Name, Parameter Parameter)> NamedWeights { get; }
 
@@ -70,12 +73,16 @@ public sealed class GrokModel : nn.Module
         var residual = embedding.index_select(0, tokens.reshape(-1)).view(batch, length, Config.HiddenSize)
             .mul(Config.EmbeddingMultiplier);
         residual = hooks.Hook(HookPoints.Embed, null, residual);
-        foreach (var layer in layers)
+        for (int index = 0; index < layers.Count; index++)
         {
-            // Each layer's intermediates are freed when it ends; only the residual stream moves on.
+            // Each layer's intermediates are freed when it ends; only the residual stream moves on, to the layer's device.
             using var scope = NewDisposeScope();
-            residual = layer.Forward(residual, context).MoveToOuterDisposeScope();
+            using var present = LayerWeights?.Acquire(index);
+            var layerDevice = layers[index].Device;
+            context = context.On(layerDevice);
+            residual = layers[index].Forward(residual.On(layerDevice), context).MoveToOuterDisposeScope();
         }
+        residual = residual.On(device);
         var normed = hooks.Hook(HookPoints.FinalNorm, null, finalNorm.Forward(residual));
         if (lastPositionOnly && !hooks.Wants(HookPoints.Logits)) normed = normed.narrow(1, length - 1, 1);
         var logits = linear(normed, unembedding ?? embedding).mul(Config.OutputMultiplier);

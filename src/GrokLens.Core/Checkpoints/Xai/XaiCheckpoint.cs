@@ -1,0 +1,145 @@
+using GrokLens.Model;
+using static TorchSharp.torch;
+
+namespace GrokLens.Checkpoints.Xai;
+
+/// <summary>
+/// xAI's raw Grok-1 release: a <c>ckpt-0</c> folder of <c>tensor{i:05d}_000</c> pickles, one per parameter, in the
+/// order of SPEC §4.2 (embedding, final norm, then 12 files per layer with layers sorted as strings: 0, 1, 10, 11, …).
+/// JAX stores matrices [in, out]; they are returned in PyTorch layout [out, in]. Files are mapped when read.
+/// </summary>
+public sealed unsafe class XaiCheckpoint
+{
+    public const string FolderName = "ckpt-0";
+    public const int FilesPerLayer = 12;
+
+    private XaiCheckpoint(string folder, int numLayers)
+    {
+        Folder = folder;
+        NumLayers = numLayers;
+    }
+
+    public string Folder { get; }
+    public int NumLayers { get; }
+
+    public static string FileName(int index) => $"tensor{index:D5}_000";
+
+    /// <summary>True if <paramref name="path"/> is a <c>ckpt-0</c> folder or holds one.</summary>
+    public static bool IsRawCheckpoint(string path) => ResolveFolder(path) is not null;
+
+    private static string? ResolveFolder(string path)
+    {
+        if (!Directory.Exists(path)) return null;
+        if (File.Exists(Path.Combine(path, FileName(0)))) return Path.GetFullPath(path);
+        var inner = Path.Combine(path, FolderName);
+        return File.Exists(Path.Combine(inner, FileName(0))) ? Path.GetFullPath(inner) : null;
+    }
+
+    /// <summary>Opens the folder and checks that exactly 2 + 12·layers files are present.</summary>
+    public static XaiCheckpoint Open(string path, int numLayers)
+    {
+        var folder = ResolveFolder(path) ?? throw new CheckpointFormatException(path, null, $"no {FolderName}/{FileName(0)} here");
+        int expected = 2 + FilesPerLayer * numLayers;
+        for (int i = 0; i < expected; i++)
+            if (!File.Exists(Path.Combine(folder, FileName(i))))
+                throw new CheckpointFormatException(folder, FileName(i), $"missing: {numLayers} layers need {expected} tensor files");
+        if (File.Exists(Path.Combine(folder, FileName(expected))))
+            throw new CheckpointFormatException(folder, FileName(expected),
+                $"more files than {numLayers} layers account for ({expected}); does the config match the checkpoint?");
+        return new XaiCheckpoint(folder, numLayers);
+    }
+
+    /// <summary>Index of the file holding a canonical parameter, and whether its stored matrix is JAX [in, out].</summary>
+    public (int Index, bool Transposed) Locate(string canonical)
+    {
+        if (canonical == GrokParameterNames.Embedding) return (0, false);
+        if (canonical == GrokParameterNames.FinalNorm) return (1, false);
+        const string prefix = "transformer.decoder_layer.";
+        if (!canonical.StartsWith(prefix, StringComparison.Ordinal))
+            throw new CheckpointFormatException(Folder, canonical, "the raw release has no such tensor (its embedding is tied)");
+        int dot = canonical.IndexOf('.', prefix.Length);
+        int layer = int.Parse(canonical[prefix.Length..dot]);
+        int slot = canonical[(dot + 1)..] switch
+        {
+            "moe.linear.weight" => 0,
+            "moe.linear_1.weight" => 1,
+            "moe.linear_v.weight" => 2,
+            "multi_head_attention.key.weight" => 3,
+            "multi_head_attention.linear.weight" => 4,
+            "multi_head_attention.query.weight" => 5,
+            "multi_head_attention.value.weight" => 6,
+            "rms_norm.weight" => 7,
+            "rms_norm_1.weight" => 8,
+            "rms_norm_2.weight" => 9,
+            "rms_norm_3.weight" => 10,
+            "router.weight" => 11,
+            var other => throw new ArgumentException($"Unknown layer parameter '{other}'."),
+        };
+        return (LayerBlockStart(layer, NumLayers) + slot, slot != 7 && slot != 8 && slot != 9 && slot != 10);
+    }
+
+    /// <summary>First file of a layer: 2 + 12·(rank of the layer's decimal string among all layers' strings).</summary>
+    public static int LayerBlockStart(int layer, int numLayers)
+    {
+        var key = layer.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        int rank = Enumerable.Range(0, numLayers).Count(l => string.CompareOrdinal(l.ToString(System.Globalization.CultureInfo.InvariantCulture), key) < 0);
+        return 2 + FilesPerLayer * rank;
+    }
+
+    /// <summary>Reads a canonical parameter: float arrays as float32, QuantizedWeight8bit as int8 + scales, in [out, in] layout.</summary>
+    public XaiLoaded Load(string canonical)
+    {
+        var (index, transposed) = Locate(canonical);
+        var path = Path.Combine(Folder, FileName(index));
+        using var file = MappedFile.Open(path);
+        var stored = XaiTensorFile.Read(file);
+        if (stored.Scales is null)
+        {
+            using var floats = ReadArray(file, stored.Array);
+            using var widened = floats.to_type(ScalarType.Float32, copy: true);
+            return new XaiLoaded(transposed ? widened.transpose(-1, -2).contiguous() : widened.alias(), null, path);
+        }
+        return new XaiLoaded(null, ToQuantized(file, stored.Array, stored.Scales), path);
+    }
+
+    private static QuantizedWeight ToQuantized(MappedFile file, XaiArray weight, XaiArray scales)
+    {
+        var w = weight.Shape;
+        var s = scales.Shape;
+        if (w.Length < 2 || s.Length != w.Length || !w[..^2].SequenceEqual(s[..^2]) || s[^1] != w[^1] || s[^2] == 0 || w[^2] % s[^2] != 0)
+            throw new CheckpointFormatException(file.Path, null,
+                $"scales [{string.Join(", ", s)}] do not fit weight [{string.Join(", ", w)}] (expected [..., S, C] with S dividing the rows)");
+        using var values = ReadArray(file, weight);
+        using var rawScales = ReadArray(file, scales);
+        // JAX [.., R(in), C(out)] with one scale per block of R/S input rows → PyTorch [.., C, R] with blocks along the inputs.
+        var canonicalValues = values.transpose(-1, -2).contiguous();
+        using var floatScales = rawScales.to_type(ScalarType.Float32);
+        var canonicalScales = floatScales.transpose(-1, -2).contiguous();
+        return new QuantizedWeight(canonicalValues, canonicalScales, (int)(w[^2] / s[^2]), roundToBFloat16: true);
+    }
+
+    private static Tensor ReadArray(MappedFile file, XaiArray array)
+    {
+        var dtype = array.DType switch
+        {
+            XaiDType.Float32 => ScalarType.Float32,
+            XaiDType.Float16 => ScalarType.Float16,
+            XaiDType.BFloat16 => ScalarType.BFloat16,
+            XaiDType.Int8 => ScalarType.Int8,
+            _ => throw new CheckpointFormatException(file.Path, null, $"plain arrays of {array.DType} are not expected here"),
+        };
+        var flat = empty(array.ElementCount, dtype: dtype);
+        try
+        {
+            TensorBytes.CopyInto(flat, file.Start + array.Offset, array.Length);
+            return flat.reshape(array.Shape);
+        }
+        finally
+        {
+            flat.Dispose();
+        }
+    }
+}
+
+/// <summary>A raw tensor read in PyTorch layout: either float32 or int8 with scales.</summary>
+public sealed record XaiLoaded(Tensor? Float, QuantizedWeight? Quantized, string Path);

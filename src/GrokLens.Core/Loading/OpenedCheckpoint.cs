@@ -1,0 +1,94 @@
+using GrokLens.Checkpoints;
+using GrokLens.Checkpoints.Gguf;
+using GrokLens.Checkpoints.Xai;
+using GrokLens.Loading.Gguf;
+using GrokLens.Loading.Xai;
+using GrokLens.Model;
+
+namespace GrokLens.Loading;
+
+/// <summary>
+/// A checkpoint in any supported format, opened: its config, a weight source for the model build, a check that every
+/// stored tensor was used, and a description for the model panel. Disposing closes the files.
+/// </summary>
+internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights, string format, Action ensureAllUsed, IDisposable? files)
+    : IDisposable
+{
+    public GrokConfig Config { get; } = config;
+    public IWeightSource Weights { get; } = weights;
+    public string Format { get; } = format;
+    public void EnsureAllUsed() => ensureAllUsed();
+    public void Dispose() => files?.Dispose();
+
+    /// <summary>
+    /// Detects the format: a <c>.gguf</c> file (or a folder whose only weights are one .gguf), xAI's raw <c>ckpt-0</c>
+    /// (config.json beside it, else Grok-1's published sizes), or safetensors with config.json.
+    /// </summary>
+    public static OpenedCheckpoint Open(string path, string folder)
+    {
+        var gguf = FindGguf(path);
+        if (gguf is not null) return OpenGguf(gguf);
+        if (XaiCheckpoint.IsRawCheckpoint(path)) return OpenXai(path, folder);
+        return OpenSafetensors(path, folder);
+    }
+
+    private static string? FindGguf(string path)
+    {
+        if (File.Exists(path)) return path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? path : null;
+        if (!Directory.Exists(path) || Directory.EnumerateFiles(path, "*.safetensors").Any()) return null;
+        var candidates = Directory.GetFiles(path, "*.gguf");
+        return candidates.Length switch
+        {
+            0 => null,
+            1 => candidates[0],
+            _ => throw new CheckpointFormatException(path, null,
+                $"the folder holds {candidates.Length} .gguf files ({string.Join(", ", candidates.Select(Path.GetFileName))}); pass one of them"),
+        };
+    }
+
+    private static OpenedCheckpoint OpenGguf(string path)
+    {
+        var file = GgufFile.Open(path);
+        try
+        {
+            var config = GgufGrokConfig.FromFile(file);
+            var weights = new GgufWeightSource(file, config.NumExperts);
+            return new OpenedCheckpoint(config, weights, weights.Format, weights.EnsureAllUsed, file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private static OpenedCheckpoint OpenXai(string path, string folder)
+    {
+        // config.json may sit in the given folder or beside ckpt-0; without one, the published Grok-1 sizes apply.
+        var configPath = new[] { Path.Combine(folder, ModelLoader.ConfigFileName), Path.Combine(Path.GetDirectoryName(folder) ?? folder, ModelLoader.ConfigFileName) }
+            .FirstOrDefault(File.Exists);
+        var config = configPath is null ? GrokConfig.Grok1 : GrokConfig.FromJsonFile(configPath);
+        var checkpoint = XaiCheckpoint.Open(path, config.NumLayers);
+        // Open checked the file count, and every file is read by name, so nothing can be left unused.
+        return new OpenedCheckpoint(config, new XaiWeightSource(checkpoint), $"xAI raw release ({2 + 12 * config.NumLayers} pickles, int8 + bf16 scales)", () => { }, null);
+    }
+
+    private static OpenedCheckpoint OpenSafetensors(string path, string folder)
+    {
+        var config = GrokConfig.FromJsonFile(Path.Combine(folder, ModelLoader.ConfigFileName));
+        var checkpoint = SafetensorsCheckpoint.Open(Directory.Exists(path) ? folder : path);
+        try
+        {
+            var weights = new CheckpointWeightSource(checkpoint, config.NumExperts, TorchSharp.torch.CPU);
+            var dtypes = string.Join("+", checkpoint.Names.Select(n => checkpoint.Info(n).DType.ToString()).Distinct().Order());
+            var format = $"safetensors ({checkpoint.Files.Count} file{(checkpoint.Files.Count == 1 ? "" : "s")}, {dtypes}, " +
+                         $"{(weights.Style == CheckpointNamingStyle.ModelLayers ? "model.layers" : "transformer.decoder_layer")} names)";
+            return new OpenedCheckpoint(config, weights, format, () => weights.EnsureAllUsed(config.TieWordEmbeddings), checkpoint);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using GrokLens.Checkpoints;
+using GrokLens.Checkpoints.Xai;
+using GrokLens.Loading;
+using GrokLens.Loading.Xai;
+using GrokLens.Model;
+
+namespace GrokLens.Tests.Checkpoints.Xai;
+
+public class XaiCheckpointTests
+{
+    [Fact]
+    public void LayerFilesFollowTheLexicographicOrderOfSpec4_2()
+    {
+        // Grok-1's 64 layers: layer 0 → file 2, 1 → 14, 10 → 26, 2 → 146, 63 → 722, 9 → 758.
+        Assert.Equal([2, 14, 26, 146, 722, 758], new[] { 0, 1, 10, 2, 63, 9 }.Select(l => XaiCheckpoint.LayerBlockStart(l, 64)));
+    }
+
+    [Fact]
+    public void EveryWeightMatchesPythonsDequantisationBitForBit()
+    {
+        using var mini = new XaiMiniature(XaiMiniature.TwelveLayers());
+        var checkpoint = XaiCheckpoint.Open(mini.Path, mini.Config.NumLayers);
+        var source = new XaiWeightSource(checkpoint);
+        int compared = 0;
+        foreach (var (name, shape) in GrokParameterNames.All(mini.Config))
+        {
+            using var loaded = source.Create(name, shape);
+            Assert.Equal(shape, loaded.shape);
+            Assert.True(mini.ExpectedBytes(name).AsSpan().SequenceEqual(loaded.bytes), $"{name} differs from the Python reference");
+            compared++;
+        }
+        Assert.Equal(2 + 12 * 12, compared);
+    }
+
+    [Fact]
+    public void RawReleaseRunsResidentInt8AndStreamedWithEqualResults()
+    {
+        using var mini = new XaiMiniature(XaiMiniature.TwelveLayers() with { NumLayers = 2 });
+        var tokens = new[] { 3, 14, 15, 92, 65, 35 };
+        using var resident = ModelLoader.Load(mini.Path);
+        using var int8 = ModelLoader.Load(Path.Combine(mini.Path, "ckpt-0"), new LoadOptions { Int8Weights = true });
+        using var streamed = ModelLoader.Load(mini.Path, new LoadOptions { StreamLayers = true });
+        Assert.StartsWith("xAI raw release", resident.Format);
+        Assert.Contains("int8 weights", int8.Format);
+        using var a = resident.Run(tokens);
+        using var b = int8.Run(tokens);
+        using var c = streamed.Run(tokens);
+        Assert.True(a.Logits.isfinite().all().item<bool>());
+        Assert.True(a.Logits.equal(b.Logits).all().item<bool>(), "int8 residency must equal dequantise-then-run");
+        Assert.True(a.Logits.equal(c.Logits).all().item<bool>(), "streaming must equal the resident run");
+    }
+
+    [Fact]
+    public void PickleCallingAnythingElseIsRefusedWithoutRunningIt()
+    {
+        using var mini = new XaiMiniature(XaiMiniature.TwelveLayers() with { NumLayers = 1 });
+        var marker = Path.Combine(mini.Path, "pwned");
+        // protocol 2: GLOBAL os.system, ("touch <marker>",), REDUCE, STOP.
+        var command = System.Text.Encoding.ASCII.GetBytes("touch " + marker);
+        var evil = new List<byte> { 0x80, 2 };
+        evil.AddRange("cos\nsystem\n"u8.ToArray());
+        evil.Add(0x58);
+        evil.AddRange(BitConverter.GetBytes(command.Length));
+        evil.AddRange(command);
+        evil.AddRange(new byte[] { 0x85, 0x52, 0x2E });
+        File.WriteAllBytes(Path.Combine(mini.Path, "ckpt-0", XaiCheckpoint.FileName(7)), evil.ToArray()); // layer 0's pre-attention norm
+        var ex = Assert.Throws<CheckpointFormatException>(() => ModelLoader.Load(mini.Path).Dispose());
+        Assert.Contains("os.system", ex.Message);
+        Assert.Contains(XaiCheckpoint.FileName(7), ex.Message);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public void MissingOrExtraFilesAreReportedByName()
+    {
+        using var mini = new XaiMiniature(XaiMiniature.TwelveLayers() with { NumLayers = 1 });
+        var extra = Path.Combine(mini.Path, "ckpt-0", XaiCheckpoint.FileName(14));
+        File.Copy(Path.Combine(mini.Path, "ckpt-0", XaiCheckpoint.FileName(13)), extra);
+        var tooMany = Assert.Throws<CheckpointFormatException>(() => ModelLoader.Load(mini.Path).Dispose());
+        Assert.Contains("more files than 1 layers", tooMany.Message);
+        File.Delete(extra);
+        File.Delete(Path.Combine(mini.Path, "ckpt-0", XaiCheckpoint.FileName(5)));
+        var missing = Assert.Throws<CheckpointFormatException>(() => ModelLoader.Load(mini.Path).Dispose());
+        Assert.Contains(XaiCheckpoint.FileName(5), missing.Message);
+    }
+}
