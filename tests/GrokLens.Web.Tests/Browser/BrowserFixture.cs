@@ -49,7 +49,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(60_000);
+        // Generous: the test machine is shared with training runs (2 cores); nothing here asserts on time.
+        page.SetDefaultTimeout(150_000);
         await page.GotoAsync(BaseAddress + "/");
         await WaitForCircuitAsync(page);
         return page;

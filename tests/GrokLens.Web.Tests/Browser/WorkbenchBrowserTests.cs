@@ -35,13 +35,11 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         var chips = await workbench.ChipTextsAsync();
         var labels = TokenLabels.Disambiguate(chips);
         Assert.Contains(labels, l => l.Contains('·'));   // "the" and "sat" repeat: their labels carry the position
-        var gridHeaders = await page.Locator("[data-view='router-grid'] thead th[scope=col]").AllInnerTextsAsync();
-        Assert.Equal(labels, gridHeaders.Select(h => h.Trim()));
-        var lensHeaders = await page.Locator("[data-view='logit-lens'] thead th[scope=col]").AllInnerTextsAsync();
-        Assert.Equal(labels, lensHeaders.Select(h => h.Trim()));
-        Assert.Equal(labels, await page.Locator("[data-view='attention-heatmap'] .xtick text").AllInnerTextsAsync());
-        Assert.Equal(labels, await page.Locator("[data-view='attention-heatmap'] .ytick text").AllInnerTextsAsync());
-        Assert.Equal(labels, await page.Locator("[data-view='residual-norm'] .xtick text").AllInnerTextsAsync());
+        Assert.Equal(labels, await workbench.TextsAsync("[data-view='router-grid'] thead th[scope=col]"));
+        Assert.Equal(labels, await workbench.TextsAsync("[data-view='logit-lens'] thead th[scope=col]"));
+        Assert.Equal(labels, await workbench.TextsAsync("[data-view='attention-heatmap'] .xtick text"));
+        Assert.Equal(labels, await workbench.TextsAsync("[data-view='attention-heatmap'] .ytick text"));
+        Assert.Equal(labels, await workbench.TextsAsync("[data-view='residual-norm'] .xtick text"));
         Assert.True(await page.Locator("[data-view='attention-heatmap'] .colorbar").CountAsync() > 0, "the heatmap has no colour bar");
         Assert.Equal(4 * labels.Length, await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
         Assert.Equal(5 * labels.Length, await page.Locator("[data-view='logit-lens'] td[data-stage]").CountAsync());
@@ -69,7 +67,9 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         Assert.Contains($"“{labels[5]}”", string.Join(" ", await workbench.PlotTitleAsync("router-distribution")));
         Assert.Contains(labels[5], await workbench.TextOfAsync("[data-view='attention-lines']"));
         Assert.Equal("5", await page.Locator("[data-view='logit-lens'] td.selected").First.GetAttributeAsync("data-token"));
-        Assert.Contains(labels[5], await page.Locator(".view-card").Filter(new() { Has = page.Locator("[data-view='expert-path']") }).InnerTextAsync());
+        // Headings of the expert path, the expert neurons and the next-token list name the selected token.
+        var headings = await workbench.TextsAsync(".mud-typography-subtitle2");
+        Assert.Equal(3, headings.Count(h => h.Contains($"“{labels[5]}”") && (h.StartsWith("Path") || h.StartsWith("Strongest") || h.StartsWith("After"))));
 
         // A router grid cell selects its layer and token together.
         await page.Locator("[data-view='router-grid'] td[data-layer='2'][data-token='3']").ClickAsync();
@@ -82,7 +82,7 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         await page.GetByText("Raw scores (before cap)").ClickAsync();
         await page.WaitForFunctionAsync("() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.includes('RawScores')");
         Assert.Contains("raw score", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
-        Assert.Contains("raw score", await page.Locator("[data-view='attention-heatmap'] .cbtitle").First.InnerTextAsync());
+        Assert.Contains("raw score", string.Join(" ", await workbench.TextsAsync("[data-view='attention-heatmap'] .cbtitle")));
         await workbench.ScreenshotCardAsync("attention-heatmap", Path.Combine(fixture.ScreenshotFolder, "attention-raw-scores.png"));
         await CloseAsync(workbench);
     }

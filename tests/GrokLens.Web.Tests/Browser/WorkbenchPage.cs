@@ -43,8 +43,11 @@ public sealed class WorkbenchPage(IPage page)
 
     public async Task<string> TextOfAsync(string selector) => (await Page.Locator(selector).First.InnerTextAsync()).Trim();
 
-    public async Task<string[]> PlotTitleAsync(string view) =>
-        (await Page.Locator($"[data-view='{view}'] .gtitle").AllInnerTextsAsync()).ToArray();
+    /// <summary>Text content of every match (SVG text has no innerText).</summary>
+    public async Task<string[]> TextsAsync(string selector) =>
+        await Page.Locator(selector).EvaluateAllAsync<string[]>("els => els.map(e => e.textContent.trim())");
+
+    public async Task<string[]> PlotTitleAsync(string view) => await TextsAsync($"[data-view='{view}'] .gtitle");
 
     public async Task ScreenshotCardAsync(string view, string file)
     {
