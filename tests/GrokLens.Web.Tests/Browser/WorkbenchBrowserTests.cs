@@ -38,13 +38,14 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         Assert.Equal(labels, await workbench.TextsAsync("[data-view='router-grid'] thead th[scope=col]"));
         Assert.Equal(labels, await workbench.TextsAsync("[data-view='logit-lens'] thead th[scope=col]"));
         Assert.Equal(labels, await workbench.TextsAsync("[data-view='attention-heatmap'] .xtick text"));
-        Assert.Equal(labels, await workbench.TextsAsync("[data-view='attention-heatmap'] .ytick text"));
+        // Plotly lists the ticks of the reversed y axis bottom-up in the DOM.
+        Assert.Equal(labels.Reverse(), await workbench.TextsAsync("[data-view='attention-heatmap'] .ytick text"));
         Assert.Equal(labels, await workbench.TextsAsync("[data-view='residual-norm'] .xtick text"));
         Assert.True(await page.Locator("[data-view='attention-heatmap'] .colorbar").CountAsync() > 0, "the heatmap has no colour bar");
         Assert.Equal(4 * labels.Length, await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
         Assert.Equal(5 * labels.Length, await page.Locator("[data-view='logit-lens'] td[data-stage]").CountAsync());
         Assert.Equal(8, await page.Locator("[data-view='attention-grid'] g.hm").CountAsync());
-        Assert.True(await page.Locator("[data-view='attention-heatmap'] .modebar-btn[data-title*='png']").CountAsync() == 1,
+        Assert.True(await page.Locator("[data-view='attention-heatmap'] .modebar-btn[data-title*='png' i]").CountAsync() == 1,
             "Plotly's PNG export button is missing.");
 
         await SaveScreenshotsAsync(workbench);
