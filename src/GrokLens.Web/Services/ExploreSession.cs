@@ -1,0 +1,57 @@
+using GrokLens.Web.Views;
+
+namespace GrokLens.Web.Services;
+
+/// <summary>
+/// One browser session's state (scoped to the Blazor circuit): the prompt, the sequence, the latest result and what
+/// is selected. Every view reads the selection from here, so they all follow the same token, layer and head.
+/// </summary>
+public sealed class ExploreSession
+{
+    public string Prompt { get; set; } = "The quick brown fox jumps over the lazy dog because the dog was asleep.";
+    public IReadOnlyList<int> TokenIds { get; private set; } = [];
+
+    /// <summary>Position of the first generated token (= prompt length when nothing was generated).</summary>
+    public int GeneratedFrom { get; private set; }
+
+    public ExploreResult? Result { get; private set; }
+
+    /// <summary>Counts finished runs; views mark themselves drawn with it so tests can wait for a specific run.</summary>
+    public int RunNumber { get; private set; }
+
+    public int SelectedToken { get; private set; }
+    public int SelectedLayer { get; private set; }
+    public int SelectedHead { get; private set; }
+    public AttentionMode AttentionMode { get; set; } = AttentionMode.Probabilities;
+    public double NearTieThreshold { get; set; } = 0.05;
+
+    public event Action? Changed;
+
+    public void SetResult(IReadOnlyList<int> tokenIds, int generatedFrom, ExploreResult result)
+    {
+        TokenIds = tokenIds;
+        GeneratedFrom = generatedFrom;
+        Result = result;
+        RunNumber++;
+        SelectedToken = Math.Clamp(SelectedToken, 0, result.Length - 1);
+        SelectedLayer = Math.Clamp(SelectedLayer, 0, result.Layers - 1);
+        SelectedHead = Math.Clamp(SelectedHead, 0, result.Heads - 1);
+        Changed?.Invoke();
+    }
+
+    public void Clear()
+    {
+        Result = null;
+        TokenIds = [];
+        Changed?.Invoke();
+    }
+
+    public void Select(int? token = null, int? layer = null, int? head = null)
+    {
+        if (Result is null) return;
+        if (token is { } t) SelectedToken = Math.Clamp(t, 0, Result.Length - 1);
+        if (layer is { } l) SelectedLayer = Math.Clamp(l, 0, Result.Layers - 1);
+        if (head is { } h) SelectedHead = Math.Clamp(h, 0, Result.Heads - 1);
+        Changed?.Invoke();
+    }
+}

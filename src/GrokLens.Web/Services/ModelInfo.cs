@@ -1,0 +1,14 @@
+using GrokLens.Engine;
+
+namespace GrokLens.Web.Services;
+
+/// <summary>What the model panel shows about the loaded model.</summary>
+public sealed record ModelInfo(string Name, string Folder, long Parameters, long ActiveParameters, int Layers, int Hidden,
+    int Heads, int KvHeads, int Experts, int TopK, int ExpertWidth, int Vocabulary, int Context, string Format, string Device,
+    bool HasTokenizer)
+{
+    public static ModelInfo From(LoadedModel model) => new(model.Name, model.Source, model.Config.ParameterCount,
+        model.Config.ActiveParameterCount, model.Config.NumLayers, model.Config.HiddenSize, model.Config.NumHeads,
+        model.Config.NumKvHeads, model.Config.NumExperts, model.Config.TopK, model.Config.ExpertSize, model.Config.VocabSize,
+        model.Config.MaxPositions, model.Format, model.Model.Device.ToString(), model.Tokenizer is not null);
+}

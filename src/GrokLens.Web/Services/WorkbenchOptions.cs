@@ -1,0 +1,16 @@
+namespace GrokLens.Web.Services;
+
+/// <summary>Settings of the workbench (section "GrokLens" of the configuration).</summary>
+public sealed class WorkbenchOptions
+{
+    public const string Section = "GrokLens";
+
+    /// <summary>The only folder models may be loaded from; defaults to models/ at the repository root.</summary>
+    public string ModelsFolder { get; set; } = "";
+
+    /// <summary>Folder name (inside <see cref="ModelsFolder"/>) loaded at start.</summary>
+    public string DefaultModel { get; set; } = "grok-tiny";
+
+    /// <summary>Router margin (k-th minus next expert probability) under which a choice counts as a near-tie.</summary>
+    public double NearTieThreshold { get; set; } = 0.05;
+}

@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Playwright;
+
+namespace GrokLens.Web.Tests.Browser;
+
+/// <summary>
+/// One real app on Kestrel (random port) and one headless Debian Chromium, shared by every browser test.
+/// Playwright drives /usr/bin/chromium; it never downloads a browser.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private WebApplicationFactory<Program> factory = null!;
+    private IPlaywright playwright = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+    public string BaseAddress { get; private set; } = "";
+    public IServiceProvider Services => factory.Services;
+
+    /// <summary>Screenshots go under the test output folder.</summary>
+    public string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        TestRepository.RequireModel();
+        if (!File.Exists(ChromiumPath))
+            throw new InvalidOperationException($"The browser tests need Debian's Chromium at {ChromiumPath}: apt-get install -y chromium (.ci/run does).");
+        Directory.CreateDirectory(ScreenshotFolder);
+
+        factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseEnvironment("Development"));
+        factory.UseKestrel(0);
+        factory.StartServer();
+        BaseAddress = factory.ClientOptions.BaseAddress.ToString().TrimEnd('/');
+
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>A fresh browser context (its own cookies, so its own Blazor circuit and session) on the Explore page, interactive.</summary>
+    public async Task<IPage> OpenWorkbenchAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
+        var page = await context.NewPageAsync();
+        // Generous: the test machine is shared with training runs (2 cores); nothing here asserts on time.
+        page.SetDefaultTimeout(150_000);
+        await page.GotoAsync(BaseAddress + "/");
+        await WaitForCircuitAsync(page);
+        return page;
+    }
+
+    /// <summary>The page is interactive once the circuit is up and the model panel shows the loaded model.</summary>
+    public static async Task WaitForCircuitAsync(IPage page)
+    {
+        await page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('#model-name')");
+        // Interactive rendering re-renders the prerendered page; a click handler exists once the circuit answers.
+        await page.WaitForFunctionAsync("() => document.querySelector('#workbench') !== null");
+        await page.WaitForTimeoutAsync(300);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        playwright.Dispose();
+        await factory.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}

@@ -1,0 +1,198 @@
+using GrokLens.Web.Services;
+using GrokLens.Web.Views;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace GrokLens.Web.Tests.Browser;
+
+/// <summary>The workbench in real headless Chromium against the real app on Kestrel.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHelper output)
+{
+    private const string Prompt = "The cat sat on the mat, and the dog sat on the log because the sun was warm.";
+
+    private async Task<WorkbenchPage> OpenAsync() => new(await fixture.OpenWorkbenchAsync());
+
+    private static async Task CloseAsync(WorkbenchPage workbench) => await workbench.Page.Context.CloseAsync();
+
+    [Fact]
+    public async Task RunDrawsEveryViewWithTokenLabelsAndStylesLoad()
+    {
+        var workbench = await OpenAsync();
+        var page = workbench.Page;
+
+        // MudBlazor's stylesheet comes from _content/ (static web assets) although the web root is the repository's wwwroot.
+        var mudRules = await page.EvaluateAsync<int>(
+            "() => [...document.styleSheets].filter(s => (s.href || '').includes('_content/MudBlazor/')).reduce((n, s) => n + s.cssRules.length, 0)");
+        Assert.True(mudRules > 500, $"MudBlazor's stylesheet did not load ({mudRules} rules).");
+        Assert.Equal("fixed", await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.mud-appbar')).position"));
+        Assert.True(await page.EvaluateAsync<bool>("() => [...document.styleSheets].some(s => (s.href || '').endsWith('/app.css') && s.cssRules.length > 5)"),
+            "app.css from the repository's wwwroot did not load.");
+
+        await workbench.RunAsync(Prompt);
+
+        var chips = await workbench.ChipTextsAsync();
+        var labels = TokenLabels.Disambiguate(chips);
+        Assert.Contains(labels, l => l.Contains('·'));   // "the" and "sat" repeat: their labels carry the position
+        Assert.Equal(labels, await workbench.TextsAsync("[data-view='router-grid'] thead th[scope=col]"));
+        Assert.Equal(labels, await workbench.TextsAsync("[data-view='logit-lens'] thead th[scope=col]"));
+        Assert.Equal(labels, await workbench.TextsAsync("[data-view='attention-heatmap'] .xtick text"));
+        // Plotly lists the ticks of the reversed y axis bottom-up in the DOM.
+        Assert.Equal(labels.Reverse(), await workbench.TextsAsync("[data-view='attention-heatmap'] .ytick text"));
+        Assert.Equal(labels, await workbench.TextsAsync("[data-view='residual-norm'] .xtick text"));
+        Assert.True(await page.Locator("[data-view='attention-heatmap'] .colorbar").CountAsync() > 0, "the heatmap has no colour bar");
+        Assert.Equal(4 * labels.Length, await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
+        Assert.Equal(5 * labels.Length, await page.Locator("[data-view='logit-lens'] td[data-stage]").CountAsync());
+        Assert.Equal(8, await page.Locator("[data-view='attention-grid'] g.hm").CountAsync());
+        Assert.True(await page.Locator("[data-view='attention-heatmap'] .modebar-btn[data-title*='png' i]").CountAsync() == 1,
+            "Plotly's PNG export button is missing.");
+
+        await SaveScreenshotsAsync(workbench);
+        await CloseAsync(workbench);
+    }
+
+    [Fact]
+    public async Task ClickingATokenMakesEveryViewFollowAndTheSoftCapSwitchChangesTheHeatmap()
+    {
+        var workbench = await OpenAsync();
+        var page = workbench.Page;
+        await workbench.RunAsync(Prompt);
+        var labels = TokenLabels.Disambiguate(await workbench.ChipTextsAsync());
+        int run = await workbench.RunNumberAsync();
+
+        await page.Locator("[data-token-index='5']").ClickAsync();
+
+        await page.WaitForFunctionAsync("() => document.querySelector(\"[data-token-index='5']\").getAttribute('aria-selected') == 'true'");
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-5-')");
+        Assert.Contains($"“{labels[5]}”", string.Join(" ", await workbench.PlotTitleAsync("router-distribution")));
+        Assert.Contains(labels[5], await workbench.TextOfAsync("[data-view='attention-lines']"));
+        Assert.Equal("5", await page.Locator("[data-view='logit-lens'] td.selected").First.GetAttributeAsync("data-token"));
+        // Headings of the expert path, the expert neurons and the next-token list name the selected token.
+        var headings = await workbench.TextsAsync(".mud-typography-subtitle2");
+        Assert.Equal(3, headings.Count(h => h.Contains($"“{labels[5]}”") && (h.StartsWith("Path") || h.StartsWith("Strongest") || h.StartsWith("After"))));
+
+        // A router grid cell selects its layer and token together.
+        await page.Locator("[data-view='router-grid'] td[data-layer='2'][data-token='3']").ClickAsync();
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-3-2-')");
+        Assert.Contains("layer 2", string.Join(" ", await workbench.PlotTitleAsync("router-distribution")));
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-')");
+        Assert.Contains("Layer 2", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
+
+        // Probabilities → raw scores before the 30·tanh cap: title and colour bar follow.
+        await page.GetByText("Raw scores (before cap)").ClickAsync();
+        await page.WaitForFunctionAsync("() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.includes('RawScores')");
+        Assert.Contains("raw score", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
+        Assert.Contains("raw score", string.Join(" ", await workbench.TextsAsync("[data-view='attention-heatmap'] .cbtitle")));
+        await workbench.ScreenshotCardAsync("attention-heatmap", Path.Combine(fixture.ScreenshotFolder, "attention-raw-scores.png"));
+        await CloseAsync(workbench);
+    }
+
+    [Fact]
+    public async Task GenerationStreamsTokensIntoTheStripAndTheViewsCoverThem()
+    {
+        var workbench = await OpenAsync();
+        var page = workbench.Page;
+        await workbench.RunAsync(Prompt);
+        int promptLength = (await workbench.ChipTextsAsync()).Length;
+        int run = await workbench.RunNumberAsync();
+        await page.Locator("#max-tokens input, input#max-tokens").First.FillAsync("12");
+        await page.Locator("#max-tokens input, input#max-tokens").First.PressAsync("Tab");
+        // Record every chip count the strip shows while tokens stream in.
+        await page.EvaluateAsync(@"() => { window.chipCounts = new Set();
+            new MutationObserver(() => window.chipCounts.add(document.querySelectorAll('[data-token-index]').length))
+              .observe(document.body, { childList: true, subtree: true }); }");
+
+        await page.ClickAsync("#generate-button");
+        await workbench.WaitForViewsAsync(run + 1);
+
+        var counts = await page.EvaluateAsync<int[]>("() => [...window.chipCounts]");
+        int total = (await workbench.ChipTextsAsync()).Length;
+        Assert.InRange(total, promptLength + 1, promptLength + 12);
+        Assert.True(counts.Count(c => c > promptLength && c < total) >= 2,
+            $"tokens did not stream: chip counts seen {string.Join(",", counts.Order())}, prompt {promptLength}, final {total}");
+        Assert.Equal(total - promptLength, await page.Locator(".token-chip.generated").CountAsync());
+        Assert.Equal(4 * total, await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
+        Assert.Equal(total, await page.Locator("[data-view='attention-heatmap'] .xtick text").CountAsync());
+        await workbench.ScreenshotCardAsync("router-grid", Path.Combine(fixture.ScreenshotFolder, "generated-router.png"));
+        await CloseAsync(workbench);
+    }
+
+    [Fact]
+    public async Task BadPromptsShowAnErrorAndTheAppKeepsWorking()
+    {
+        var workbench = await OpenAsync();
+        var page = workbench.Page;
+
+        await workbench.SetPromptAsync("   ");
+        await page.ClickAsync("#run-button");
+        await page.Locator(".mud-snackbar").GetByText("The prompt is empty: type some text first.").WaitForAsync();
+
+        await workbench.SetPromptAsync(string.Join(" ", Enumerable.Repeat("the cat sat", 300)));
+        await page.ClickAsync("#run-button");
+        await page.Locator(".mud-snackbar").GetByText("takes at most 512 tokens").WaitForAsync();
+        await page.Locator(".mud-snackbar").Last.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "error-snackbar.png") });
+        Assert.Equal(0, await page.Locator("[data-view='router-grid']").CountAsync());
+
+        await workbench.RunAsync("A short prompt that works.");
+        Assert.True(await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync() > 0);
+        await CloseAsync(workbench);
+    }
+
+    [Fact]
+    public async Task TwoBrowserContextsWorkAtOnceWithTheirOwnState()
+    {
+        var first = await OpenAsync();
+        var second = await OpenAsync();
+
+        await Task.WhenAll(first.RunAsync("Rivers run to the sea."), second.RunAsync("Seven owls watched the old barn at night."));
+
+        var firstChips = await first.ChipTextsAsync();
+        var secondChips = await second.ChipTextsAsync();
+        Assert.NotEqual(firstChips, secondChips);
+        Assert.Equal(firstChips.Length * 4, await first.Page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
+        Assert.Equal(secondChips.Length * 4, await second.Page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
+        await CloseAsync(first);
+        await CloseAsync(second);
+    }
+
+    [Fact]
+    public async Task RunToDrawnTimeFor128Tokens()
+    {
+        var prompt = await PromptOfTokensAsync(128);
+        var workbench = await OpenAsync();
+        var times = new List<TimeSpan>();
+        for (int i = 0; i < 3; i++) times.Add(await workbench.RunAsync(prompt));
+        var report = "Run → every view drawn, 128-token prompt on grok-tiny, headless Chromium: " +
+                     $"{string.Join(", ", times.Select(t => $"{t.TotalMilliseconds:0} ms"))} (first includes warm-up)";
+        output.WriteLine(report);
+        Console.WriteLine(report);
+        Assert.Equal(128, (await workbench.ChipTextsAsync()).Length);
+        await workbench.Page.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "workbench-128-tokens.png"), FullPage = true });
+        await CloseAsync(workbench);
+    }
+
+    /// <summary>A prompt of exactly <paramref name="count"/> tokens, cut from natural text with the app's own tokenizer.</summary>
+    private async Task<string> PromptOfTokensAsync(int count)
+    {
+        const string Text = "Once upon a time there was a little river that ran through a green valley, past a mill and an old stone bridge. " +
+            "Children came to the bank every morning to watch the fish and to throw small boats of paper into the water. ";
+        var explore = fixture.Services.GetRequiredService<ExploreService>();
+        var words = string.Concat(Enumerable.Repeat(Text, 6)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        for (int n = 1; n <= words.Length; n++)
+        {
+            var candidate = string.Join(' ', words.Take(n));
+            int length = (await explore.TokenizeAsync(candidate)).Count;
+            if (length == count) return candidate;
+            if (length > count) break;
+        }
+        throw new InvalidOperationException($"Could not cut a {count}-token prompt from the sample text.");
+    }
+
+    private async Task SaveScreenshotsAsync(WorkbenchPage workbench)
+    {
+        foreach (var view in new[] { "attention-heatmap", "router-grid", "logit-lens", "residual-norm", "model-panel" })
+            await workbench.ScreenshotCardAsync(view, Path.Combine(fixture.ScreenshotFolder, $"{view}.png"));
+        await workbench.Page.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "workbench.png"), FullPage = true });
+    }
+}

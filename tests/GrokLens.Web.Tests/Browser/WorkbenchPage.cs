@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Microsoft.Playwright;
+
+namespace GrokLens.Web.Tests.Browser;
+
+/// <summary>Drives the Explore page the way a user does, and waits for the views' "drawn" markers.</summary>
+public sealed class WorkbenchPage(IPage page)
+{
+    /// <summary>Every view of a run; each sets data-drawn-run to the run number once drawn (Plotly views after Plotly has drawn).</summary>
+    public static readonly string[] Views =
+    [
+        "attention-heatmap", "attention-grid", "attention-lines", "router-grid", "router-distribution", "expert-path",
+        "expert-usage", "logit-lens", "next-tokens", "residual-norm", "expert-neurons",
+    ];
+
+    public IPage Page { get; } = page;
+
+    public ILocator PromptBox => Page.Locator("#prompt textarea, textarea#prompt").First;
+
+    public async Task<int> RunNumberAsync() => int.Parse(await Page.Locator("#workbench").GetAttributeAsync("data-run") ?? "0");
+
+    public async Task SetPromptAsync(string prompt) => await PromptBox.FillAsync(prompt);
+
+    /// <summary>Types the prompt, clicks Run and returns the time from the click until every view of the new run is drawn.</summary>
+    public async Task<TimeSpan> RunAsync(string prompt)
+    {
+        await SetPromptAsync(prompt);
+        int previous = await RunNumberAsync();
+        var clock = Stopwatch.StartNew();
+        await Page.ClickAsync("#run-button");
+        await WaitForViewsAsync(previous + 1);
+        return clock.Elapsed;
+    }
+
+    public async Task WaitForViewsAsync(int run) =>
+        await Page.WaitForFunctionAsync(
+            @"([run, views]) => document.querySelector('#workbench')?.dataset.run == run &&
+                 views.every(v => document.querySelector(`[data-view='${v}']`)?.getAttribute('data-drawn-run') == run)",
+            new object[] { run, Views });
+
+    public async Task<string[]> ChipTextsAsync() =>
+        (await Page.Locator("[data-token-index]").AllInnerTextsAsync()).Select(t => t.Trim()).ToArray();
+
+    public async Task<string> TextOfAsync(string selector) => (await Page.Locator(selector).First.InnerTextAsync()).Trim();
+
+    /// <summary>Text content of every match (SVG text has no innerText).</summary>
+    public async Task<string[]> TextsAsync(string selector) =>
+        await Page.Locator(selector).EvaluateAllAsync<string[]>("els => els.map(e => e.textContent.trim())");
+
+    public async Task<string[]> PlotTitleAsync(string view) => await TextsAsync($"[data-view='{view}'] .gtitle");
+
+    public async Task ScreenshotCardAsync(string view, string file)
+    {
+        var card = Page.Locator($".view-card:has([data-view='{view}']), .view-card[data-view='{view}']").First;
+        await card.ScreenshotAsync(new LocatorScreenshotOptions { Path = file });
+    }
+}

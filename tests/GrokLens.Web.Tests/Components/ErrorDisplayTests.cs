@@ -1,0 +1,58 @@
+using Bunit;
+using GrokLens.Web.Components.Pages;
+using GrokLens.Web.Services;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using MudBlazor;
+
+namespace GrokLens.Web.Tests.Components;
+
+/// <summary>The Explore page against a host with no model (a models folder that does not exist): refusals and failures reach the snackbar.</summary>
+public sealed class ErrorDisplayTests : MudTestContext
+{
+    private readonly string emptyModels = Path.Combine(Path.GetTempPath(), $"groklens-no-models-{Guid.NewGuid():N}");
+    private readonly ExploreSession session = new();
+
+    public ErrorDisplayTests()
+    {
+        var host = new ModelHost(new ModelCatalog(emptyModels), NullLogger<ModelHost>.Instance);
+        Services.AddSingleton(host);
+        Services.AddSingleton(new ExploreService(host));
+        Services.AddSingleton(session);
+    }
+
+    private IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> RenderPage() => Render(builder =>
+    {
+        builder.OpenComponent<MudPopoverProvider>(0);
+        builder.CloseComponent();
+        builder.OpenComponent<MudSnackbarProvider>(1);
+        builder.CloseComponent();
+        builder.OpenComponent<Explore>(2);
+        builder.CloseComponent();
+    });
+
+    [Fact]
+    public void EmptyPromptIsRefusedPolitely()
+    {
+        session.Prompt = "   ";
+        var page = RenderPage();
+
+        page.Find("#run-button").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("The prompt is empty: type some text first.", page.Markup));
+        Assert.Empty(page.FindAll("[data-view=router-grid]"));
+    }
+
+    [Fact]
+    public void ModelFailureIsShownAndThePageStaysUsable()
+    {
+        session.Prompt = "hello";
+        var page = RenderPage();
+
+        page.Find("#run-button").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Model error: No model is loaded yet.", page.Markup));
+        page.WaitForAssertion(() => Assert.False(page.Find("#run-button").HasAttribute("disabled")));
+        Assert.Contains("No model loaded.", page.Markup);
+    }
+}

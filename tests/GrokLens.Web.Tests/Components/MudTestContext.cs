@@ -1,0 +1,18 @@
+using Bunit;
+using MudBlazor.Services;
+
+namespace GrokLens.Web.Tests.Components;
+
+/// <summary>A bunit context with MudBlazor's services, disposed asynchronously (MudBlazor's services need that).</summary>
+public abstract class MudTestContext : BunitContext, IAsyncLifetime
+{
+    protected MudTestContext()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
+}
