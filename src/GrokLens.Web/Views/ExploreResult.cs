@@ -17,6 +17,9 @@ public sealed class ExploreResult
     public required int TopK { get; init; }
     public required double SoftCap { get; init; }
 
+    /// <summary>Views that cannot be drawn (a dump without their hooks), by view name, with the reason to show instead.</summary>
+    public IReadOnlyDictionary<string, string> Unavailable { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Attention probabilities [layer][head][query][key].</summary>
     public required float[][][][] Pattern { get; init; }
 
@@ -39,7 +42,7 @@ public sealed class ExploreResult
     public required float[][][][] ExpertNeurons { get; init; }
 
     /// <summary>Per layer: each expert's share of the top-k assignments and neighbour agreement over this sequence.</summary>
-    public required GrokLens.Training.RoutingStatistics[] Routing { get; init; }
+    public required GrokLens.Analysis.RoutingStatistics[] Routing { get; init; }
 
     /// <summary>Residual stages: "embed", "layer 0" … (the residual after that layer).</summary>
     public required string[] Stages { get; init; }
