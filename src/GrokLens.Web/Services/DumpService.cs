@@ -73,7 +73,11 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellation);
                 }
             }
-            return await OpenAsync(temporary, fileName, cancellation);
+            return await OpenAsync(() =>
+            {
+                using var zip = new FileStream(temporary, FileMode.Open, FileAccess.Read, FileShare.Read);
+                return DumpReader.OpenZip(zip, ReadOptions, location: fileName); // messages name the user's file, not the temporary one
+            }, fileName, cancellation);
         }
         finally
         {
@@ -83,15 +87,17 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
 
     /// <summary>Opens a dump of the configured dumps folder by its name there (no paths).</summary>
     public Task<OpenedDump> OpenFromFolderAsync(string name, CancellationToken cancellation = default) =>
-        OpenAsync(Catalog.Resolve(name), name, cancellation);
+        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions), name, cancellation);
+
+    private DumpReadOptions ReadOptions => new() { MaxZipBytes = MaxUploadBytes };
 
     private string TooLarge(long size) =>
         $"the file is {size / 1048576.0:0.#} MB, over the upload limit of {MaxUploadBytes / 1048576.0:0.#} MB " +
         $"(setting {WorkbenchOptions.Section}:{nameof(WorkbenchOptions.MaxDumpUploadBytes)})";
 
-    private async Task<OpenedDump> OpenAsync(string path, string name, CancellationToken cancellation)
+    private async Task<OpenedDump> OpenAsync(Func<DumpReader> open, string name, CancellationToken cancellation)
     {
-        var reader = await Task.Run(() => DumpReader.Open(path, new DumpReadOptions { MaxZipBytes = MaxUploadBytes }), cancellation);
+        var reader = await Task.Run(open, cancellation);
         try
         {
             if (reader.Manifest.Kind != DumpFormat.ActivationsKind || reader.Runs.Count == 0)

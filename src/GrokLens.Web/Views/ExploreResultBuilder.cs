@@ -1,7 +1,6 @@
 using GrokLens.Analysis;
 using GrokLens.Engine;
 using GrokLens.Hooks;
-using GrokLens.Training;
 using static TorchSharp.torch;
 
 namespace GrokLens.Web.Views;
