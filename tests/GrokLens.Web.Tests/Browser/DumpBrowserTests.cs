@@ -1,0 +1,61 @@
+using Microsoft.Playwright;
+
+namespace GrokLens.Web.Tests.Browser;
+
+/// <summary>Dumps in the real browser: download the run, upload it back, see the same views; a bad file is a snackbar.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DumpBrowserTests(BrowserFixture fixture)
+{
+    private const string Prompt = "The dog sat on the log, and the cat sat on the mat.";
+
+    [Fact]
+    public async Task DownloadedDumpUploadsBackIntoTheSameViews()
+    {
+        var workbench = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
+        var page = workbench.Page;
+        await workbench.RunAsync(Prompt);
+        var chips = await workbench.ChipTextsAsync();
+        var gridLabels = await workbench.TextsAsync("[data-view='router-grid'] thead th[scope=col]");
+        var heatmapLabels = await workbench.TextsAsync("[data-view='attention-heatmap'] .xtick text");
+
+        await page.ClickAsync("#download-dump-button");
+        await page.Locator("#dump-hooks-status").GetByText("hooks selected").WaitForAsync();
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-dump-link"));
+        var zip = Path.Combine(Path.GetTempPath(), $"groklens-browser-{Guid.NewGuid():N}.zip");
+        await download.SaveAsAsync(zip);
+        try
+        {
+            Assert.EndsWith(".zip", download.SuggestedFilename);
+            Assert.Null(await download.FailureAsync());
+            await page.ClickAsync("#download-dump-close");
+
+            // Upload it back: the views are drawn from the dump (run number + 1) with the same token labels.
+            int run = await workbench.RunNumberAsync();
+            await page.ClickAsync("#open-dump-button");
+            await page.Locator("#dump-upload").SetInputFilesAsync(zip);
+            await workbench.WaitForViewsAsync(run + 1);
+            await page.Locator("#dump-chip").WaitForAsync();
+            Assert.Equal(chips, await workbench.ChipTextsAsync());
+            Assert.Equal(gridLabels, await workbench.TextsAsync("[data-view='router-grid'] thead th[scope=col]"));
+            Assert.Equal(heatmapLabels, await workbench.TextsAsync("[data-view='attention-heatmap'] .xtick text"));
+            Assert.Equal(gridLabels, await workbench.TextsAsync("[data-view='logit-lens'] thead th[scope=col]"));
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "dump-opened.png"), FullPage = true });
+
+            // A file that is no dump: a clear snackbar, the dump stays on screen, the app keeps serving.
+            var junk = zip + ".junk.zip";
+            await File.WriteAllTextAsync(junk, "this is not a zip");
+            await page.ClickAsync("#open-dump-button");
+            await page.Locator("#dump-upload").SetInputFilesAsync(junk);
+            await page.Locator(".mud-snackbar").GetByText("not a zip file").WaitForAsync();
+            File.Delete(junk);
+            await page.ClickAsync("#open-dump-close");
+            Assert.Equal(run + 1, await workbench.RunNumberAsync());
+            await workbench.RunAsync("A short prompt that works.");
+        }
+        finally
+        {
+            File.Delete(zip);
+            await page.Context.CloseAsync();
+        }
+    }
+}
