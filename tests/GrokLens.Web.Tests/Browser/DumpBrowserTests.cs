@@ -20,6 +20,7 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
 
         await page.ClickAsync("#download-dump-button");
         await page.Locator("#dump-hooks-status").GetByText("hooks selected").WaitForAsync();
+        await page.Locator(".mud-dialog").ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "dump-download-dialog.png") });
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-dump-link"));
         var zip = Path.Combine(Path.GetTempPath(), $"groklens-browser-{Guid.NewGuid():N}.zip");
         await download.SaveAsAsync(zip);
@@ -39,7 +40,7 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
             Assert.Equal(gridLabels, await workbench.TextsAsync("[data-view='router-grid'] thead th[scope=col]"));
             Assert.Equal(heatmapLabels, await workbench.TextsAsync("[data-view='attention-heatmap'] .xtick text"));
             Assert.Equal(gridLabels, await workbench.TextsAsync("[data-view='logit-lens'] thead th[scope=col]"));
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "dump-opened.png"), FullPage = true });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "dump-opened.png") });
 
             // A file that is no dump: a clear snackbar, the dump stays on screen, the app keeps serving.
             var junk = zip + ".junk.zip";
@@ -51,6 +52,22 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
             await page.ClickAsync("#open-dump-close");
             Assert.Equal(run + 1, await workbench.RunNumberAsync());
             await workbench.RunAsync("A short prompt that works.");
+
+            // A dump of the attention hooks only: the attention view draws, the others name the hooks they miss.
+            await page.ClickAsync("#download-dump-button");
+            var all = await workbench.TextOfAsync("#dump-hooks-status");
+            await page.Locator("#dump-hooks input, input#dump-hooks").First.FillAsync("blocks.*.attn.*");
+            await page.WaitForFunctionAsync("all => document.querySelector('#dump-hooks-status').textContent.trim() !== all", all);
+            var partial = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-dump-link"));
+            await partial.SaveAsAsync(zip);
+            await page.ClickAsync("#download-dump-close");
+            await page.ClickAsync("#open-dump-button");
+            await page.Locator("#dump-upload").SetInputFilesAsync(zip);
+            var router = page.Locator("[data-view-unavailable='Router and experts']");
+            await router.WaitForAsync();
+            Assert.Contains("blocks.0.moe.hook_router_probs", await router.InnerTextAsync());
+            await page.Locator("[data-view='attention-heatmap'][data-drawn-run]").WaitForAsync();
+            await router.Locator("xpath=..").ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "dump-missing-hooks.png") });
         }
         finally
         {
