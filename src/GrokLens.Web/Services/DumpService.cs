@@ -104,6 +104,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
                 throw new DumpFormatException(name, $"a '{reader.Manifest.Kind}' dump holds no per-run activations to view");
             var run = reader.Runs[0];
             using var cache = await Task.Run(() => reader.LoadCache(run), cancellation);
+            DumpViewCheck.Check(cache, reader.Config, run.TokenIds.Count, name);
             var result = await BuildAsync(reader, run, cache, cancellation);
             return new OpenedDump(name, reader, run, result);
         }

@@ -125,6 +125,26 @@ public sealed class DumpServiceTests(ModelFixture fixture) : IDisposable
         Assert.Contains("not a zip", notZip.Message);
     }
 
+    [Theory]
+    [InlineData("blocks.0.attn.hook_pattern", "has shape")]
+    [InlineData("blocks.1.moe.hook_topk_indices", "outside 0…7")]
+    public async Task DumpWhoseHooksDoNotFitItsConfigIsRefused(string hook, string problem)
+    {
+        // A well-formed file whose tensors contradict the manifest's config: refused before any view indexes it.
+        var zip = await fixture.Host.UseAsync(model =>
+        {
+            using var run = model.Run(fixture.TokenIds, RunOptions.CaptureOnly(hook));
+            using var bad = hook.EndsWith("indices") ? run.Cache[hook].add(100) : run.Cache[hook].narrow(2, 0, 2);
+            var stream = new MemoryStream();
+            DumpWriter.WriteZip(stream, model, [new DumpRunContent("run0", null, fixture.TokenIds, null, [], [(hook, bad)])]);
+            return stream.ToArray();
+        });
+
+        var error = await Assert.ThrowsAsync<DumpFormatException>(() => Service().OpenUploadAsync(new MemoryStream(zip), zip.Length, "bad.zip"));
+        Assert.Contains(hook, error.Message);
+        Assert.Contains(problem, error.Message);
+    }
+
     [Fact]
     public async Task UploadOverTheSizeLimitIsRefusedBeforeReading()
     {
