@@ -30,6 +30,13 @@ builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOpti
 builder.Services.AddSingleton<ModelHost>();
 builder.Services.AddSingleton<ExploreService>();
 builder.Services.AddHostedService<DefaultModelLoader>();
+builder.Services.PostConfigure<WorkbenchOptions>(o =>
+{
+    if (string.IsNullOrEmpty(o.DumpsFolder)) o.DumpsFolder = Path.Combine(repositoryRoot, "dumps");
+});
+builder.Services.AddSingleton(sp => new DumpCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.DumpsFolder));
+builder.Services.AddSingleton<DumpService>();
+builder.Services.AddSingleton(sp => new DumpDownloads(TimeProvider.System));
 builder.Services.AddScoped(sp => new ExploreSession
 {
     NearTieThreshold = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.NearTieThreshold,
@@ -44,6 +51,7 @@ if (!app.Environment.IsDevelopment())
 app.UseAntiforgery();
 app.UseStaticFiles();
 app.MapStaticAssets();
+app.MapDumpEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Lifetime.ApplicationStarted.Register(() =>

@@ -6,7 +6,7 @@ namespace GrokLens.Web.Services;
 /// One browser session's state (scoped to the Blazor circuit): the prompt, the sequence, the latest result and what
 /// is selected. Every view reads the selection from here, so they all follow the same token, layer and head.
 /// </summary>
-public sealed class ExploreSession
+public sealed class ExploreSession : IDisposable
 {
     public string Prompt { get; set; } = "The quick brown fox jumps over the lazy dog because the dog was asleep.";
     public IReadOnlyList<int> TokenIds { get; private set; } = [];
@@ -25,10 +25,28 @@ public sealed class ExploreSession
     public AttentionMode AttentionMode { get; set; } = AttentionMode.Probabilities;
     public double NearTieThreshold { get; set; } = 0.05;
 
+    /// <summary>The dump the views show, when one was opened (null for a live run).</summary>
+    public OpenedDump? Dump { get; private set; }
+
     public event Action? Changed;
+
+    /// <summary>Shows an opened dump in the views (no model run); the session owns it from now on.</summary>
+    public void SetDump(OpenedDump dump)
+    {
+        SetResult(dump.Run.TokenIds, dump.Run.TokenIds.Count, dump.Result); // disposes the previous dump
+        Dump = dump;
+        Changed?.Invoke();
+    }
+
+    public void Dispose()
+    {
+        Dump?.Dispose();
+        Dump = null;
+    }
 
     public void SetResult(IReadOnlyList<int> tokenIds, int generatedFrom, ExploreResult result)
     {
+        Dispose(); // a live run replaces an opened dump
         TokenIds = tokenIds;
         GeneratedFrom = generatedFrom;
         Result = result;
@@ -41,6 +59,7 @@ public sealed class ExploreSession
 
     public void Clear()
     {
+        Dispose();
         Result = null;
         TokenIds = [];
         Changed?.Invoke();

@@ -13,4 +13,10 @@ public sealed class WorkbenchOptions
 
     /// <summary>Router margin (k-th minus next expert probability) under which a choice counts as a near-tie.</summary>
     public double NearTieThreshold { get; set; } = 0.05;
+
+    /// <summary>The only folder dumps may be opened from (besides uploads); defaults to dumps/ at the repository root.</summary>
+    public string DumpsFolder { get; set; } = "";
+
+    /// <summary>Largest dump upload accepted, in bytes (also the limit on a zip's extracted size).</summary>
+    public long MaxDumpUploadBytes { get; set; } = 200L << 20;
 }

@@ -17,6 +17,9 @@ public sealed class ExploreResult
     public required int TopK { get; init; }
     public required double SoftCap { get; init; }
 
+    /// <summary>Views that cannot be drawn (a dump without their hooks), by view name, with the reason to show instead.</summary>
+    public IReadOnlyDictionary<string, string> Unavailable { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Attention probabilities [layer][head][query][key].</summary>
     public required float[][][][] Pattern { get; init; }
 

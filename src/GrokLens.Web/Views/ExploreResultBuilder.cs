@@ -9,9 +9,9 @@ namespace GrokLens.Web.Views;
 public static class ExploreResultBuilder
 {
     public const int NextTokenCount = 10;
-    private const int LensTopK = 3;
+    public const int LensTopK = 3;
 
-    /// <summary>The hooks a run must capture for <see cref="Build"/>.</summary>
+    /// <summary>The hooks a live run must capture for <see cref="Build(LoadedModel, RunResult, int)"/>.</summary>
     public static IReadOnlyList<string> RequiredHooks(int layers) =>
     [
         .. LogitLens.RequiredHooks(layers),
@@ -22,39 +22,84 @@ public static class ExploreResultBuilder
         }.Select(suffix => HookPoints.Layer(l, suffix))),
     ];
 
-    public static ExploreResult Build(LoadedModel model, RunResult run, int generatedFrom)
+    /// <summary>The hooks each view needs, by view name (the views' <c>data-view</c> families).</summary>
+    public static IReadOnlyDictionary<string, string[]> ViewHooks(int layers)
     {
-        var config = model.Config;
+        string[] Layer(params string[] suffixes) =>
+            Enumerable.Range(0, layers).SelectMany(l => suffixes.Select(s => HookPoints.Layer(l, s))).ToArray();
+        return new Dictionary<string, string[]>
+        {
+            [AttentionView] = Layer(HookPoints.AttnScoresRaw, HookPoints.AttnScores, HookPoints.Pattern),
+            [RouterView] = Layer(HookPoints.RouterProbs, HookPoints.TopKIndices, HookPoints.TopKWeights),
+            [LensView] = [.. LogitLens.RequiredHooks(layers), HookPoints.Logits],
+            [ActivationsView] = [HookPoints.Embed, .. Layer(HookPoints.ResidPost, HookPoints.ExpertPost)],
+        };
+    }
+
+    public const string AttentionView = "Attention";
+    public const string RouterView = "Router and experts";
+    public const string LensView = "Logit lens";
+    public const string ActivationsView = "Activations";
+
+    /// <summary>A live run of the loaded model.</summary>
+    public static ExploreResult Build(LoadedModel model, RunResult run, int generatedFrom) =>
+        Build(new ExploreSource(model.Config, model.Name, run.TokenIds, Text(model.Tokenizer), run.Cache, run.Logits,
+            cache => LogitLens.Compute(model, cache, LensTopK)), generatedFrom);
+
+    /// <summary>Visible token text from the model's tokenizer, or "#id" without one.</summary>
+    public static Func<int, string> Text(GrokLens.Tokenization.ITokenizer? tokenizer) => id => tokenizer?.DisplayPiece(id) ?? $"#{id}";
+
+    /// <summary>
+    /// Any source of captured activations (a live run or an opened dump). A view whose hooks are not all in the cache
+    /// gets empty arrays and a message naming the missing hooks in <see cref="ExploreResult.Unavailable"/>.
+    /// </summary>
+    public static ExploreResult Build(ExploreSource source, int generatedFrom)
+    {
+        var config = source.Config;
         int layers = config.NumLayers;
-        var cache = run.Cache;
-        string Text(int id) => model.Tokenizer?.DisplayPiece(id) ?? $"#{id}";
+        var cache = source.Cache;
+        var text = source.Text;
         string[] Layer(string suffix) => Enumerable.Range(0, layers).Select(l => HookPoints.Layer(l, suffix)).ToArray();
 
-        var lens = LogitLens.Compute(model, cache, LensTopK);
+        var unavailable = new Dictionary<string, string>();
+        foreach (var (view, hooks) in ViewHooks(layers))
+        {
+            var missing = hooks.Where(h => !(h == HookPoints.Logits ? source.Logits is not null : cache.Contains(h))).ToList();
+            if (missing.Count > 0)
+                unavailable[view] = $"The {view} view needs hook{(missing.Count > 1 ? "s" : "")} " +
+                                    $"{string.Join(", ", missing.Take(6))}{(missing.Count > 6 ? $" (and {missing.Count - 6} more)" : "")}, " +
+                                    "which this dump does not hold.";
+        }
+        if (!unavailable.ContainsKey(LensView) && source.Lens is null)
+            unavailable[LensView] = source.LensUnavailable ?? "The logit lens needs the model's weights.";
+        bool Has(string view) => !unavailable.ContainsKey(view);
+
+        var lens = Has(LensView) ? source.Lens!(cache) : null;
         var residuals = new[] { HookPoints.Embed }.Concat(Layer(HookPoints.ResidPost)).ToArray();
 
         return new ExploreResult
         {
-            ModelName = model.Name,
-            Tokens = TokenLabels.Build(run.TokenIds, run.TokenIds.Select(Text).ToArray(), generatedFrom),
+            ModelName = source.ModelName,
+            Tokens = TokenLabels.Build(source.TokenIds, source.TokenIds.Select(text).ToArray(), generatedFrom),
             Layers = layers,
             Heads = config.NumHeads,
             Experts = config.NumExperts,
             TopK = config.TopK,
             SoftCap = config.AttnLogitSoftcap,
-            Pattern = Layer(HookPoints.Pattern).Select(h => TensorArrays.To3(cache[h])).ToArray(),
-            ScoresRaw = Layer(HookPoints.AttnScoresRaw).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray(),
-            ScoresCapped = Layer(HookPoints.AttnScores).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray(),
-            RouterProbs = Layer(HookPoints.RouterProbs).Select(h => TensorArrays.ToRows(cache[h])).ToArray(),
-            ChosenExperts = Layer(HookPoints.TopKIndices).Select(h => TensorArrays.ToIntRows(cache[h])).ToArray(),
-            GateWeights = Layer(HookPoints.TopKWeights).Select(h => TensorArrays.ToRows(cache[h])).ToArray(),
-            ExpertNeurons = Layer(HookPoints.ExpertPost).Select(h => TensorArrays.To3(cache[h])).ToArray(),
-            Routing = Layer(HookPoints.TopKIndices).Select((h, l) => Routing(l, cache[h], config.NumExperts)).ToArray(),
-            Stages = lens.Stages.ToArray(),
-            ResidualNorm = residuals.Select(h => Norms(cache[h])).ToArray(),
-            Lens = lens.Top.Select(stage => stage.Select(position =>
-                position.Select(p => new Prediction(p.TokenId, Text(p.TokenId), p.Probability)).ToArray()).ToArray()).ToArray(),
-            NextTokens = TopTokens(run.Logits, NextTokenCount, Text),
+            Unavailable = unavailable,
+            Pattern = Has(AttentionView) ? Layer(HookPoints.Pattern).Select(h => TensorArrays.To3(cache[h])).ToArray() : [],
+            ScoresRaw = Has(AttentionView) ? Layer(HookPoints.AttnScoresRaw).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
+            ScoresCapped = Has(AttentionView) ? Layer(HookPoints.AttnScores).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
+            RouterProbs = Has(RouterView) ? Layer(HookPoints.RouterProbs).Select(h => TensorArrays.ToRows(cache[h])).ToArray() : [],
+            ChosenExperts = Has(RouterView) ? Layer(HookPoints.TopKIndices).Select(h => TensorArrays.ToIntRows(cache[h])).ToArray() : [],
+            GateWeights = Has(RouterView) ? Layer(HookPoints.TopKWeights).Select(h => TensorArrays.ToRows(cache[h])).ToArray() : [],
+            ExpertNeurons = Has(ActivationsView) ? Layer(HookPoints.ExpertPost).Select(h => TensorArrays.To3(cache[h])).ToArray() : [],
+            Routing = Has(RouterView) ? Layer(HookPoints.TopKIndices).Select((h, l) => Routing(l, cache[h], config.NumExperts)).ToArray() : [],
+            Stages = ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")],
+            ResidualNorm = Has(ActivationsView) ? residuals.Select(h => Norms(cache[h])).ToArray() : [],
+            Lens = lens is null ? [] : lens.Top.Select(stage => stage.Select(position =>
+                position.Select(p => new Prediction(p.TokenId, text(p.TokenId), p.Probability)).ToArray()).ToArray()).ToArray(),
+            NextTokens = Has(LensView) ? TopTokens(source.Logits!, NextTokenCount, text) : [],
         };
     }
 

@@ -19,6 +19,8 @@ public sealed class ErrorDisplayTests : MudTestContext
         Services.AddSingleton(host);
         Services.AddSingleton(new ExploreService(host));
         Services.AddSingleton(session);
+        Services.AddSingleton(new DumpService(host, new DumpCatalog(emptyModels), Microsoft.Extensions.Options.Options.Create(new WorkbenchOptions())));
+        Services.AddSingleton(new DumpDownloads(TimeProvider.System));
     }
 
     private IRenderedComponent<Microsoft.AspNetCore.Components.IComponent> RenderPage() => Render(builder =>

@@ -1,0 +1,152 @@
+using GrokLens.Analysis;
+using GrokLens.Dumps;
+using GrokLens.Engine;
+using GrokLens.Hooks;
+using GrokLens.Web.Views;
+using Microsoft.Extensions.Options;
+
+namespace GrokLens.Web.Services;
+
+/// <summary>
+/// Dumps in the workbench: writes a session's sequence as a dump zip (the run goes through the <see cref="ModelHost"/>
+/// queue like every other piece of model work), and opens uploaded or server-side dumps into the Explore views without
+/// running the model.
+/// </summary>
+public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<WorkbenchOptions> options)
+{
+    public DumpCatalog Catalog { get; } = catalog;
+    public long MaxUploadBytes => options.Value.MaxDumpUploadBytes;
+
+    /// <summary>Splits the dialog's text ("all", empty, or patterns separated by commas/whitespace) into hook patterns.</summary>
+    public static IReadOnlyList<string> ParsePatterns(string? text)
+    {
+        var patterns = (text ?? "").Split([',', ' ', '\n', '\t', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return patterns.Length == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
+    }
+
+    /// <summary>The hooks the patterns select on the loaded model; an <see cref="UnknownHookException"/> names a pattern matching nothing.</summary>
+    public Task<IReadOnlyList<string>> ResolveHooksAsync(IReadOnlyList<string> patterns, CancellationToken cancellation = default) =>
+        host.UseAsync(model => HookPatterns.Resolve(patterns, model.HookNames), cancellation);
+
+    /// <summary>
+    /// Runs the sequence on the loaded model capturing the selected hooks and writes the dump zip to a temporary file
+    /// (deleted when the returned stream is closed), so the HTTP response can then be sent asynchronously.
+    /// </summary>
+    public Task<Stream> WriteZipAsync(DumpDownloadRequest request, IReadOnlyList<string> patterns, CancellationToken cancellation = default) =>
+        host.UseAsync<Stream>(model =>
+        {
+            if (model.Name != request.ModelName)
+                throw new InvalidOperationException($"The run was made with model '{request.ModelName}', but '{model.Name}' is loaded now: run the prompt again.");
+            var hooks = HookPatterns.Resolve(patterns, model.HookNames);
+            using var run = model.Run(request.TokenIds, new RunOptions { Capture = hooks });
+            var content = DumpWriter.FromRun(model, run, prompt: request.Prompt);
+            var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            try
+            {
+                DumpWriter.WriteZip(file, model, [content]);
+                file.Position = 0;
+                return file;
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+        }, cancellation);
+
+    /// <summary>Opens an uploaded zip: refuses one over the size limit before reading it, then validates it fully.</summary>
+    public async Task<OpenedDump> OpenUploadAsync(Stream upload, long size, string fileName, CancellationToken cancellation = default)
+    {
+        if (size > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(size));
+        var temporary = Path.GetTempFileName();
+        try
+        {
+            await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                var buffer = new byte[1 << 16];
+                long total = 0;
+                int read;
+                while ((read = await upload.ReadAsync(buffer, cancellation)) > 0)
+                {
+                    total += read;
+                    if (total > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(total));
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellation);
+                }
+            }
+            return await OpenAsync(() =>
+            {
+                using var zip = new FileStream(temporary, FileMode.Open, FileAccess.Read, FileShare.Read);
+                return DumpReader.OpenZip(zip, ReadOptions, location: fileName); // messages name the user's file, not the temporary one
+            }, fileName, cancellation);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Opens a dump of the configured dumps folder by its name there (no paths).</summary>
+    public Task<OpenedDump> OpenFromFolderAsync(string name, CancellationToken cancellation = default) =>
+        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions), name, cancellation);
+
+    private DumpReadOptions ReadOptions => new() { MaxZipBytes = MaxUploadBytes };
+
+    private string TooLarge(long size) =>
+        $"the file is {size / 1048576.0:0.#} MB, over the upload limit of {MaxUploadBytes / 1048576.0:0.#} MB " +
+        $"(setting {WorkbenchOptions.Section}:{nameof(WorkbenchOptions.MaxDumpUploadBytes)})";
+
+    private async Task<OpenedDump> OpenAsync(Func<DumpReader> open, string name, CancellationToken cancellation)
+    {
+        var reader = await Task.Run(open, cancellation);
+        try
+        {
+            if (reader.Manifest.Kind != DumpFormat.ActivationsKind || reader.Runs.Count == 0)
+                throw new DumpFormatException(name, $"a '{reader.Manifest.Kind}' dump holds no per-run activations to view");
+            var run = reader.Runs[0];
+            using var cache = await Task.Run(() => reader.LoadCache(run), cancellation);
+            DumpViewCheck.Check(cache, reader.Config, run.TokenIds.Count, name);
+            var result = await BuildAsync(reader, run, cache, cancellation);
+            return new OpenedDump(name, reader, run, result);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Builds the views' arrays from the dump. When the loaded model is the dump's model (same weights hash), its final
+    /// norm and unembedding give the logit lens and its tokenizer the token texts; no forward pass runs either way.
+    /// </summary>
+    private async Task<ExploreResult> BuildAsync(DumpReader reader, DumpRun run, ActivationCache cache, CancellationToken cancellation)
+    {
+        var manifest = reader.Manifest;
+        cache.TryGet(HookPoints.Logits, out var logits);
+        var source = new ExploreSource(reader.Config, manifest.Model.Name, run.TokenIds, PieceText(run), cache, logits, Lens: null,
+            LensUnavailable: $"The logit lens projects residuals with the weights of model '{manifest.Model.Name}'; load that model to see it.");
+        int generatedFrom = run.TokenIds.Count;
+        try
+        {
+            return await host.UseAsync(model =>
+            {
+                bool same = manifest.Model.WeightsSha256 is { } hash && DumpDescriptions.Model(model).WeightsSha256 == hash;
+                return ExploreResultBuilder.Build(same
+                    ? source with { Text = ExploreResultBuilder.Text(model.Tokenizer), Lens = c => LogitLens.Compute(model, c, ExploreResultBuilder.LensTopK) }
+                    : source, generatedFrom);
+            }, cancellation);
+        }
+        catch (InvalidOperationException) when (host.Info is null)
+        {
+            return ExploreResultBuilder.Build(source, generatedFrom); // no model loaded: everything but the lens
+        }
+    }
+
+    /// <summary>Token texts from the dump's own pieces; ids the run does not contain (predictions) show as "#id".</summary>
+    private static Func<int, string> PieceText(DumpRun run)
+    {
+        var pieces = new Dictionary<int, string>();
+        for (int t = 0; t < run.TokenIds.Count && run.Pieces is not null; t++) pieces[run.TokenIds[t]] = PieceDisplay.Of(run.Pieces[t]);
+        return id => pieces.GetValueOrDefault(id) ?? $"#{id}";
+    }
+}
