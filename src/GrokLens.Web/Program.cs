@@ -29,6 +29,7 @@ builder.Services.PostConfigure<WorkbenchOptions>(o =>
 builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelsFolder));
 builder.Services.AddSingleton<ModelHost>();
 builder.Services.AddSingleton<ExploreService>();
+builder.Services.AddSingleton<CompareService>();
 builder.Services.AddHostedService<DefaultModelLoader>();
 builder.Services.AddScoped(sp => new ExploreSession
 {

@@ -39,7 +39,7 @@ public sealed class ExploreResult
     public required float[][][][] ExpertNeurons { get; init; }
 
     /// <summary>Per layer: each expert's share of the top-k assignments and neighbour agreement over this sequence.</summary>
-    public required GrokLens.Training.RoutingStatistics[] Routing { get; init; }
+    public required GrokLens.Analysis.RoutingStatistics[] Routing { get; init; }
 
     /// <summary>Residual stages: "embed", "layer 0" … (the residual after that layer).</summary>
     public required string[] Stages { get; init; }
