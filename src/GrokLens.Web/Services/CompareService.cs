@@ -4,6 +4,7 @@ using GrokLens.Generation;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
 using GrokLens.Web.Compare;
+using GrokLens.Web.Views;
 using static TorchSharp.torch;
 
 namespace GrokLens.Web.Services;
@@ -61,7 +62,8 @@ public sealed class CompareService(ModelHost host)
 
             // The views' arrays: the target's logit-lens value per stage, and attention differences per head.
             var capture = LogitLens.RequiredHooks(model.Config.NumLayers)
-                .Concat(Enumerable.Range(0, model.Config.NumLayers).Select(l => HookPoints.Layer(l, HookPoints.Pattern))).ToList();
+                .Concat(Enumerable.Range(0, model.Config.NumLayers)
+                    .SelectMany(l => new[] { HookPoints.Layer(l, HookPoints.Pattern), HookPoints.Layer(l, HookPoints.TopKIndices) })).ToList();
             using var runA = model.Run(tokens, new RunOptions { Capture = capture });
             using var runB = InterventionRunner.Run(model, tokens, interventions, new RunOptions { Capture = capture }, source?.Cache);
             var stages = new[] { "embed" }.Concat(Enumerable.Range(0, model.Config.NumLayers).Select(l => $"layer {l}")).ToArray();
@@ -72,6 +74,7 @@ public sealed class CompareService(ModelHost host)
                 target is int ta ? TargetLens(model, runA.Cache, ta, other) : null,
                 target is int tb ? TargetLens(model, runB.Cache, tb, other) : null,
                 AttentionDifference(model.Config.NumLayers, runA.Cache, runB.Cache),
+                FirstExperts(model.Config.NumLayers, runA.Cache),
                 Text(result.Generation?.A), Text(result.Generation?.B),
                 [.. interventions.Select(i => i.Describe())]);
         }, cancellation);
@@ -166,7 +169,7 @@ public sealed class CompareService(ModelHost host)
 
     private static string Label(LoadedModel model, int id) => model.Tokenizer?.DisplayPiece(id) ?? $"#{id}";
 
-    private static string[] Labels(LoadedModel model, IReadOnlyList<int> ids) => ids.Select(id => Label(model, id)).ToArray();
+    private static string[] Labels(LoadedModel model, IReadOnlyList<int> ids) => TokenLabels.Disambiguate(ids.Select(id => Label(model, id)).ToArray());
 
     /// <summary>The target's logit (or logit difference) at the last position read through the final norm and unembedding at every stage.</summary>
     private static double[] TargetLens(LoadedModel model, ActivationCache cache, int target, int? other)
@@ -184,6 +187,15 @@ public sealed class CompareService(ModelHost host)
             return other is int o ? value - logits[o].item<double>() : value;
         }).ToArray();
     }
+
+    /// <summary>The baseline's first-choice expert per [layer][position].</summary>
+    private static int[][] FirstExperts(int layers, ActivationCache cache) =>
+        Enumerable.Range(0, layers).Select(layer =>
+        {
+            var indices = cache[HookPoints.Layer(layer, HookPoints.TopKIndices)]; // [T, k]
+            using var first = indices.select(1, 0);
+            return first.data<long>().Select(e => (int)e).ToArray();
+        }).ToArray();
 
     private static float[][][][] AttentionDifference(int layers, ActivationCache a, ActivationCache b) =>
         Enumerable.Range(0, layers).Select(layer =>

@@ -13,4 +13,7 @@ public sealed class WorkbenchOptions
 
     /// <summary>Router margin (k-th minus next expert probability) under which a choice counts as a near-tie.</summary>
     public double NearTieThreshold { get; set; } = 0.05;
+
+    /// <summary>The only folder Compare-page experiments are saved to and loaded from; defaults to experiments/ at the repository root.</summary>
+    public string ExperimentsFolder { get; set; } = "";
 }
