@@ -43,6 +43,27 @@ public sealed class CompareService(ModelHost host)
     public Task<IReadOnlyList<Intervention>> ResolveAsync(IReadOnlyList<InterventionDraft> drafts, CancellationToken cancellation = default) =>
         host.UseAsync(model => Resolve(model, drafts), cancellation);
 
+    /// <summary>
+    /// The experiment as it would be saved: every draft (switched-off ones too) must be valid; steering vectors are
+    /// computed from their prompts.
+    /// </summary>
+    public Task<Experiment> PrepareAsync(string prompt, string? sourcePrompt, string? target, string? otherTarget,
+        IReadOnlyList<InterventionDraft> drafts, CancellationToken cancellation = default) =>
+        host.UseAsync(model =>
+        {
+            var all = drafts.Select(d => (Draft: d, Enabled: d.Enabled)).ToList();
+            foreach (var d in drafts) d.Enabled = true;
+            try
+            {
+                Resolve(model, drafts);
+            }
+            finally
+            {
+                foreach (var (d, enabled) in all) d.Enabled = enabled;
+            }
+            return new Experiment(prompt, sourcePrompt, target, otherTarget, drafts.Select(d => d.Build()).ToList());
+        }, cancellation);
+
     public Task<CompareView> CompareAsync(CompareRequest request, CancellationToken cancellation = default) =>
         host.UseAsync(model =>
         {
