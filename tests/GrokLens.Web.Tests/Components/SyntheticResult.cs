@@ -1,4 +1,4 @@
-using GrokLens.Training;
+using GrokLens.Analysis;
 using GrokLens.Web.Views;
 
 namespace GrokLens.Web.Tests.Components;
