@@ -77,7 +77,8 @@ public sealed class CompareService(ModelHost host)
             var options = new ComparisonOptions
             {
                 Target = target, OtherTarget = other, NearTieThreshold = request.NearTieThreshold,
-                GenerateTokens = request.GenerateTokens, Sampling = new SamplingOptions { Seed = request.Seed, Temperature = 1.0 },
+                // Patches replace whole-prompt activations; a generation step sees one new position, so they cannot follow it.
+                GenerateTokens = source is null ? request.GenerateTokens : 0, Sampling = new SamplingOptions { Seed = request.Seed, Temperature = 1.0 },
             };
             var result = RunComparison.Compare(model, tokens, interventions, options, source?.Cache);
 

@@ -39,6 +39,20 @@ public sealed class CompareServiceTests(ModelFixture fixture)
     }
 
     [Fact]
+    public async Task PatchFromTheSourcePromptRestoresTheSourceRun()
+    {
+        // Patching every position's embedding from the source makes the modified run the source run.
+        var drafts = new List<InterventionDraft> { new(InterventionKind.PatchActivation) { Hook = "blocks.0.hook_resid_pre", Heads = "", Positions = "" } };
+        const string source = "the dog sat on the mat and the cat sat on the log";
+        var view = await Service.CompareAsync(new CompareRequest(ModelFixture.Prompt, drafts, source));
+        var expected = await fixture.Host.UseAsync(model => RunComparison.Compare(model, new ComparedRun(fixture.TokenIds),
+            new ComparedRun(model.Encode(source))));
+        Assert.Null(view.Result.Generation);
+        Assert.Equal(expected.NextToken.KlAToB, view.Result.NextToken.KlAToB, 6);
+        await Assert.ThrowsAsync<PromptException>(() => Service.CompareAsync(new CompareRequest(ModelFixture.Prompt, drafts)));
+    }
+
+    [Fact]
     public async Task HalfValidExperimentDoesNotRunAndNamesTheBadIntervention()
     {
         var drafts = new List<InterventionDraft>
