@@ -86,8 +86,10 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await FillAsync(page, 0, "heads", "2");
         await AddAsync(page, "Ban expert");
         await FillAsync(page, 1, "expert", $"{banned}");
-        Assert.Equal(["zero-ablate head 2 of layer 1 at all positions", $"ban expert {banned} of layer 0 (next-best takes its slot) at all positions"],
-            (await page.Locator(".intervention-description").AllInnerTextsAsync()).Select(t => t.Trim()));
+        string[] descriptions = ["zero-ablate head 2 of layer 1 at all positions", $"ban expert {banned} of layer 0 (next-best takes its slot) at all positions"];
+        // The server re-renders after the field's change event: wait for it, then compare exactly.
+        await page.WaitForFunctionAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.trim() == t)", descriptions[1]);
+        Assert.Equal(descriptions, (await page.Locator(".intervention-description").AllInnerTextsAsync()).Select(t => t.Trim()));
 
         // A bad target is explained next to its intervention and Run is refused until it is fixed.
         await FillAsync(page, 1, "layers", "9");
@@ -154,6 +156,7 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
             (await page.Locator(".intervention-description").InnerTextAsync()).Trim());
         var top = (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim();
         Assert.Equal(await Host.UseAsync(model => $"“{model.Tokenizer!.DisplayPiece(target)}”"), top);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-two-prompt.png"), FullPage = true });
         await page.Context.CloseAsync();
     }
 }
