@@ -53,6 +53,24 @@ public sealed class CompareServiceTests(ModelFixture fixture)
     }
 
     [Fact]
+    public async Task SteeringVectorIsBuiltFromTheTwoPromptsWhenTheExperimentRuns()
+    {
+        var steering = new InterventionDraft(InterventionKind.Steering)
+        {
+            PromptA = "the dog", PromptB = "the cat", Hook = "blocks.1.hook_resid_post", Coefficient = 4,
+        };
+        Assert.Contains("type both prompts", Service.Validate([new InterventionDraft(InterventionKind.Steering)])[0]);
+        Assert.Equal([null], Service.Validate([steering]));
+        var view = await Service.CompareAsync(new CompareRequest(ModelFixture.Prompt, [steering], GenerateTokens: 0));
+        var expected = await fixture.Host.UseAsync(model => SteeringVectors.MeanDifference(model, "blocks.1.hook_resid_post",
+            [model.Encode("the dog")], [model.Encode("the cat")]));
+        Assert.Equal(expected, steering.Vector);
+        Assert.Equal([$"add 4 × a {expected.Length}-dim vector to blocks.1.hook_resid_post at all positions"], view.Descriptions);
+        Assert.True(view.Result.NextToken.KlAToB > 0);
+        Assert.All(view.Result.Residual.Norm[1], n => Assert.Equal(0, n)); // layer 0's output is before the hook
+    }
+
+    [Fact]
     public async Task HalfValidExperimentDoesNotRunAndNamesTheBadIntervention()
     {
         var drafts = new List<InterventionDraft>
