@@ -25,10 +25,13 @@ builder.Services.Configure<WorkbenchOptions>(builder.Configuration.GetSection(Wo
 builder.Services.PostConfigure<WorkbenchOptions>(o =>
 {
     if (string.IsNullOrEmpty(o.ModelsFolder)) o.ModelsFolder = Path.Combine(repositoryRoot, "models");
+    if (string.IsNullOrEmpty(o.ExperimentsFolder)) o.ExperimentsFolder = Path.Combine(repositoryRoot, "experiments");
 });
 builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelsFolder));
 builder.Services.AddSingleton<ModelHost>();
 builder.Services.AddSingleton<ExploreService>();
+builder.Services.AddSingleton<CompareService>();
+builder.Services.AddSingleton(sp => new ExperimentStore(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ExperimentsFolder));
 builder.Services.AddHostedService<DefaultModelLoader>();
 builder.Services.PostConfigure<WorkbenchOptions>(o =>
 {

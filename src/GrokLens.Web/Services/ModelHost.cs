@@ -15,6 +15,9 @@ public sealed class ModelHost(ModelCatalog catalog, ILogger<ModelHost> logger) :
     public ModelCatalog Catalog { get; } = catalog;
     public ModelInfo? Info { get; private set; }
 
+    /// <summary>Configuration of the loaded model (for validating interventions without queueing).</summary>
+    public GrokLens.Model.GrokConfig? Config { get; private set; }
+
     /// <summary>Name of the model being loaded and the fraction done, while a load runs.</summary>
     public (string Name, double Fraction)? Loading { get; private set; }
 
@@ -60,6 +63,7 @@ public sealed class ModelHost(ModelCatalog catalog, ILogger<ModelHost> logger) :
             var previous = model;
             model = loaded;
             Info = ModelInfo.From(loaded);
+            Config = loaded.Config;
             previous?.Dispose();
             logger.LogInformation("Loaded model {Name} from {Folder}", name, loaded.Source);
         }

@@ -19,4 +19,7 @@ public sealed class WorkbenchOptions
 
     /// <summary>Largest dump upload accepted, in bytes (also the limit on a zip's extracted size).</summary>
     public long MaxDumpUploadBytes { get; set; } = 200L << 20;
+
+    /// <summary>The only folder Compare-page experiments are saved to and loaded from; defaults to experiments/ at the repository root.</summary>
+    public string ExperimentsFolder { get; set; } = "";
 }

@@ -29,6 +29,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"The browser tests need Debian's Chromium at {ChromiumPath}: apt-get install -y chromium (.ci/run does).");
         Directory.CreateDirectory(ScreenshotFolder);
 
+        // A configured address keeps Program from binding its default 127.0.0.1:5000 (which may be taken on a shared machine).
+        Environment.SetEnvironmentVariable("ASPNETCORE_URLS", "http://127.0.0.1:0");
         factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseEnvironment("Development"));
         factory.UseKestrel(0);
         factory.StartServer();

@@ -1,0 +1,72 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GrokLens.Interventions;
+
+namespace GrokLens.Web.Compare;
+
+/// <summary>
+/// A Compare-page experiment as saved: the prompts, the target tokens and the interventions (in the
+/// <see cref="InterventionJson"/> schema, switched-off ones included).
+/// </summary>
+public sealed record Experiment(string Prompt, string? SourcePrompt, string? Target, string? OtherTarget, IReadOnlyList<Intervention> Interventions)
+{
+    public string ToJson()
+    {
+        var root = new JsonObject
+        {
+            ["prompt"] = Prompt,
+            ["source_prompt"] = SourcePrompt,
+            ["target"] = Target,
+            ["other_target"] = OtherTarget,
+            ["interventions"] = JsonNode.Parse(InterventionJson.Serialize(Interventions)),
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Reads an experiment, with an <see cref="InterventionException"/> naming what is wrong.</summary>
+    public static Experiment FromJson(string json)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json) as JsonObject ?? throw new InterventionException("an experiment file holds a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InterventionException($"invalid experiment JSON: {e.Message}");
+        }
+        string? Text(string name) => root[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        var interventions = root["interventions"] is JsonArray list
+            ? InterventionJson.Deserialize(list.ToJsonString())
+            : throw new InterventionException("the experiment has no \"interventions\" list.");
+        return new Experiment(Text("prompt") ?? throw new InterventionException("the experiment has no \"prompt\"."),
+            Text("source_prompt"), Text("target"), Text("other_target"), interventions);
+    }
+
+    /// <summary>The experiment gzip-compressed and base64url-encoded, for the page's query string.</summary>
+    public string ToUrlToken()
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new GZipStream(buffer, CompressionLevel.SmallestSize))
+            zip.Write(Encoding.UTF8.GetBytes(ToJson()));
+        return Convert.ToBase64String(buffer.ToArray()).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    public static Experiment FromUrlToken(string token)
+    {
+        try
+        {
+            var base64 = token.Replace('-', '+').Replace('_', '/');
+            base64 += new string('=', (4 - base64.Length % 4) % 4);
+            using var zip = new GZipStream(new MemoryStream(Convert.FromBase64String(base64)), CompressionMode.Decompress);
+            using var reader = new StreamReader(zip, Encoding.UTF8);
+            return FromJson(reader.ReadToEnd());
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException)
+        {
+            throw new InterventionException($"the experiment in the address is damaged: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.RegularExpressions;
+using GrokLens.Web.Compare;
+
+namespace GrokLens.Web.Services;
+
+/// <summary>
+/// The server's folder of saved experiments. Only plain names (letters, digits, space, '-', '_', '.'; no leading dot)
+/// are accepted, so nothing outside the configured folder can be read or written.
+/// </summary>
+public sealed partial class ExperimentStore(string folder)
+{
+    public string Folder { get; } = Path.GetFullPath(folder);
+
+    public IReadOnlyList<string> List() =>
+        Directory.Exists(Folder)
+            ? Directory.EnumerateFiles(Folder, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+                .Where(n => SafeName().IsMatch(n)).Order(StringComparer.OrdinalIgnoreCase).ToList()
+            : [];
+
+    public void Save(string name, Experiment experiment)
+    {
+        var path = PathOf(name);
+        Directory.CreateDirectory(Folder);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, experiment.ToJson());
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public Experiment Load(string name)
+    {
+        var path = PathOf(name);
+        if (!File.Exists(path)) throw new FileNotFoundException($"There is no saved experiment named '{name}'.");
+        return Experiment.FromJson(File.ReadAllText(path));
+    }
+
+    /// <summary>The file of a name, refusing anything but a plain name inside the folder.</summary>
+    public string PathOf(string name)
+    {
+        name = name?.Trim() ?? "";
+        if (!SafeName().IsMatch(name) || name.Contains(".."))
+            throw new ArgumentException($"'{name}' is not a valid experiment name: use letters, digits, spaces, '-', '_' or '.' (at most 64, no leading dot).");
+        var path = Path.GetFullPath(Path.Combine(Folder, name + ".json"));
+        if (!path.StartsWith(Folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new ArgumentException($"'{name}' is not a valid experiment name.");
+        return path;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9 _.\-]{0,63}$")]
+    private static partial Regex SafeName();
+}

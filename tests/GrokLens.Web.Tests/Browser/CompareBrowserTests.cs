@@ -1,0 +1,162 @@
+using System.Globalization;
+using GrokLens.Analysis;
+using GrokLens.Engine;
+using GrokLens.Hooks;
+using GrokLens.Interventions;
+using GrokLens.Web.Services;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace GrokLens.Web.Tests.Browser;
+
+/// <summary>The Compare page in real headless Chromium: build by clicking, run both, patching sweep, save and reload.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class CompareBrowserTests(BrowserFixture fixture)
+{
+    private const string Prompt = "the cat sat on the mat and the dog sat on the";
+    private const string Clean = "the cat sat on the mat";
+    private const string Corrupted = "the dog sat on the mat";
+
+    private ModelHost Host => fixture.Services.GetRequiredService<ModelHost>();
+
+    private async Task<IPage> OpenCompareAsync()
+    {
+        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1700, Height = 1100 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(90_000);
+        await page.GotoAsync(fixture.BaseAddress + "/compare");
+        await WaitInteractiveAsync(page);
+        return page;
+    }
+
+    private static async Task WaitInteractiveAsync(IPage page)
+    {
+        await page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('#compare') && document.querySelector('#experiment-editor')");
+        await page.WaitForTimeoutAsync(300);
+    }
+
+    private static async Task<int> RunNumberAsync(IPage page) => int.Parse(await page.Locator("#compare").GetAttributeAsync("data-run") ?? "0");
+
+    private static async Task RunBothAsync(IPage page)
+    {
+        int next = await RunNumberAsync(page) + 1;
+        await page.ClickAsync("#compare-run");
+        await WaitForRunAsync(page, next);
+    }
+
+    private static async Task WaitForRunAsync(IPage page, int run) =>
+        await page.WaitForFunctionAsync(
+            @"run => document.querySelector('#compare')?.dataset.run == run &&
+                ['routing-diff', 'residual-diff', 'attention-diff'].every(v => document.querySelector(`[data-view='${v}']`)?.getAttribute('data-drawn-run') == run)",
+            run);
+
+    private static async Task AddAsync(IPage page, string menuText)
+    {
+        await page.ClickAsync("#add-intervention");
+        await page.GetByText(menuText, new PageGetByTextOptions { Exact = true }).ClickAsync();
+    }
+
+    private static async Task FillAsync(IPage page, int index, string field, string value)
+    {
+        var input = page.Locator($".intervention[data-index='{index}'] .field-{field} input");
+        await input.FillAsync(value);
+        await input.PressAsync("Tab");
+    }
+
+    private static async Task<HashSet<(int Layer, int Token)>> ChangedCellsAsync(IPage page) =>
+        (await page.Locator("[data-view='routing-diff'] td[data-changed='true']").EvaluateAllAsync<int[][]>(
+            "cells => cells.map(c => [Number(c.dataset.layer), Number(c.dataset.token)])"))
+        .Select(c => (c[0], c[1])).ToHashSet();
+
+    [Fact]
+    public async Task ExperimentBuiltByClickingMarksExactlyTheChangedRoutingAndSurvivesSaveAndReload()
+    {
+        var page = await OpenCompareAsync();
+        await page.Locator("textarea#compare-prompt").FillAsync(Prompt);
+
+        // Ban the expert layer 0 gives the last token first: that token's routing must change.
+        var ids = await Host.UseAsync(model => model.Encode(Prompt));
+        int banned = await Host.UseAsync(model =>
+        {
+            using var run = model.Run(ids, RunOptions.CaptureOnly(HookPoints.Layer(0, HookPoints.TopKIndices)));
+            return (int)run.Cache[HookPoints.Layer(0, HookPoints.TopKIndices)][-1, 0].item<long>();
+        });
+        await AddAsync(page, "Ablate heads");
+        await FillAsync(page, 0, "layers", "1");
+        await FillAsync(page, 0, "heads", "2");
+        await AddAsync(page, "Ban expert");
+        await FillAsync(page, 1, "expert", $"{banned}");
+        string[] descriptions = ["zero-ablate head 2 of layer 1 at all positions", $"ban expert {banned} of layer 0 (next-best takes its slot) at all positions"];
+        // The server re-renders after the field's change event: wait for it, then compare exactly.
+        await page.WaitForFunctionAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.trim() == t)", descriptions[1]);
+        Assert.Equal(descriptions, (await page.Locator(".intervention-description").AllInnerTextsAsync()).Select(t => t.Trim()));
+
+        // A bad target is explained next to its intervention and Run is refused until it is fixed.
+        await FillAsync(page, 1, "layers", "9");
+        Assert.Contains("layer 9 does not exist", await page.Locator(".intervention[data-index='1'] .intervention-error").InnerTextAsync());
+        Assert.True(await page.Locator("#compare-run").IsDisabledAsync());
+        await FillAsync(page, 1, "layers", "0");
+
+        await RunBothAsync(page);
+        var expected = await Host.UseAsync(model => RunComparison.Compare(model, ids, [new AblateHeads([1], [2]), new BanExpert(0, banned)],
+            new ComparisonOptions { NearTieThreshold = 0.05, Attention = false }));
+        var changed = await ChangedCellsAsync(page);
+        Assert.Contains((0, ids.Count - 1), changed);
+        Assert.Equal(expected.Routing.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet(), changed);
+        var summary = await page.Locator("#next-token-summary").InnerTextAsync();
+        Assert.Contains($"KL(baseline‖modified) = {expected.NextToken.KlAToB.ToString("0.####", CultureInfo.CurrentCulture)} nats", summary);
+        Assert.Equal(expected.NextToken.TopB[0].Text, (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim('“', '”', ' '));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-page.png"), FullPage = true });
+        await page.Locator("#compare-result").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-result.png") });
+
+        // Save on the server; the address then names the experiment, so a reload brings it back.
+        string name = $"browser-test-{Guid.NewGuid():N}"[..24];
+        await page.Locator("input#save-name").FillAsync(name);
+        await page.ClickAsync("#save-button");
+        await page.WaitForFunctionAsync("name => location.search.includes('saved=' + name)", name);
+        await page.ReloadAsync();
+        await WaitInteractiveAsync(page);
+        Assert.Equal(2, await page.Locator(".intervention").CountAsync());
+        await RunBothAsync(page);
+        Assert.Equal(changed, await ChangedCellsAsync(page));
+        Assert.Equal(summary, await page.Locator("#next-token-summary").InnerTextAsync());
+        File.Delete(fixture.Services.GetRequiredService<ExperimentStore>().PathOf(name));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task PatchingSweepShowsRecoveryAndAClickedCellIsComparedSideBySide()
+    {
+        var cleanIds = await Host.UseAsync(model => model.Encode(Clean));
+        var corruptedIds = await Host.UseAsync(model => model.Encode(Corrupted));
+        Assert.Equal(cleanIds.Count, corruptedIds.Count);
+        int differing = Enumerable.Range(0, cleanIds.Count).Single(i => cleanIds[i] != corruptedIds[i]);
+        int target = await Host.UseAsync(model =>
+        {
+            using var run = model.Run(cleanIds);
+            return (int)run.Logits[-1].argmax().item<long>();
+        });
+
+        var page = await OpenCompareAsync();
+        await page.Locator("textarea#compare-prompt").FillAsync(Corrupted);
+        await page.Locator("textarea#source-prompt").FillAsync(Clean);
+        await page.Locator("input#target-token").FillAsync($"#{target}");
+        await page.ClickAsync("#sweep-run");
+        var cells = page.Locator("[data-view='sweep-positions'] td[data-layer]");
+        await cells.First.WaitForAsync();
+        Assert.Equal(4 * cleanIds.Count, await cells.CountAsync());
+        // Patching the clean embedding at the only differing position makes the input the clean one: full recovery.
+        var cell = page.Locator($"[data-view='sweep-positions'] td[data-layer='0'][data-column='{differing}']");
+        Assert.Equal(1.0, double.Parse(await cell.GetAttributeAsync("data-recovery") ?? "", CultureInfo.InvariantCulture), 3);
+        await page.Locator("#sweep-panel").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-sweep.png") });
+
+        await cell.ClickAsync();
+        await WaitForRunAsync(page, 1);
+        Assert.Equal($"patch blocks.0.hook_resid_pre from the source run at position {differing}",
+            (await page.Locator(".intervention-description").InnerTextAsync()).Trim());
+        var top = (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim();
+        Assert.Equal(await Host.UseAsync(model => $"“{model.Tokenizer!.DisplayPiece(target)}”"), top);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-two-prompt.png"), FullPage = true });
+        await page.Context.CloseAsync();
+    }
+}
