@@ -1,6 +1,8 @@
 using GrokLens.Checkpoints;
 using GrokLens.Checkpoints.Xai;
+using GrokLens.Engine;
 using GrokLens.Loading;
+using GrokLens.Loading.Placement;
 using GrokLens.Loading.Xai;
 using GrokLens.Model;
 
@@ -48,6 +50,29 @@ public class XaiCheckpointTests
         Assert.True(a.Logits.isfinite().all().item<bool>());
         Assert.True(a.Logits.equal(b.Logits).all().item<bool>(), "int8 residency must equal dequantise-then-run");
         Assert.True(a.Logits.equal(c.Logits).all().item<bool>(), "streaming must equal the resident run");
+        AssertPanelProperties(mini.Config, resident, int8, streamed);
+    }
+
+    /// <summary>Format, quantisation, device map and weight memory as the model panel shows them.</summary>
+    private static void AssertPanelProperties(GrokConfig c, LoadedModel resident, LoadedModel int8, LoadedModel streamed)
+    {
+        Assert.All(new[] { resident, int8, streamed }, m => Assert.StartsWith("xAI raw release", m.CheckpointFormat));
+        Assert.All(new[] { resident, int8, streamed }, m => Assert.Equal("0-1:cpu", m.DeviceMap));
+        Assert.StartsWith("none (float32, dequantised at load", resident.Quantisation);
+        Assert.StartsWith("int8 weight-only", int8.Quantisation);
+        Assert.StartsWith("int8 weight-only", streamed.Quantisation);
+        Assert.Equal([WeightResidency.Resident, WeightResidency.Int8, WeightResidency.Streamed], new[] { resident, int8, streamed }.Select(m => m.Residency));
+
+        long d = c.HiddenSize, q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim, e = c.NumExperts, f = c.ExpertSize;
+        long globals = c.VocabSize * d + d;
+        long floatsPerLayer = 4 * d + e * d;
+        long int8PerLayer = d * q + 2 * d * kv + q * d + 3 * e * d * f;
+        // Scales as the miniature writes them (SPEC §4.3): one row for q/k/v and the expert gate/up, 8 for o and down.
+        long scalesPerLayer = q + 2 * kv + 8 * d + e * f + e * f + e * 8 * d;
+        Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * c.ParameterCount }, resident.WeightBytesByDevice);
+        Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * globals + c.NumLayers * (4 * floatsPerLayer + int8PerLayer + 4 * scalesPerLayer) },
+            int8.WeightBytesByDevice);
+        Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * globals }, streamed.WeightBytesByDevice);
     }
 
     [Fact]
