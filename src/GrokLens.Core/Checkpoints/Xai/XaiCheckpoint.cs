@@ -111,6 +111,8 @@ public sealed unsafe class XaiCheckpoint
                 $"scales [{string.Join(", ", s)}] do not fit weight [{string.Join(", ", w)}] (expected [..., S, C] with S dividing the rows)");
         using var values = ReadArray(file, weight);
         using var rawScales = ReadArray(file, scales);
+        // The bytes are copied: unmap now so the file's pages (resident while mapped) do not add to the transpose's peak.
+        file.Dispose();
         // JAX [.., R(in), C(out)] with one scale per block of R/S input rows → PyTorch [.., C, R] with blocks along the inputs.
         var canonicalValues = TransposedCopy(values);
         using var floatScales = rawScales.to_type(ScalarType.Float32);

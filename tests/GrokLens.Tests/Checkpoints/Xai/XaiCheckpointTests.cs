@@ -1,6 +1,7 @@
 using GrokLens.Checkpoints;
 using GrokLens.Checkpoints.Xai;
 using GrokLens.Engine;
+using GrokLens.Hooks;
 using GrokLens.Loading;
 using GrokLens.Loading.Placement;
 using GrokLens.Loading.Xai;
@@ -50,6 +51,13 @@ public class XaiCheckpointTests
         Assert.True(a.Logits.isfinite().all().item<bool>());
         Assert.True(a.Logits.equal(b.Logits).all().item<bool>(), "int8 residency must equal dequantise-then-run");
         Assert.True(a.Logits.equal(c.Logits).all().item<bool>(), "streaming must equal the resident run");
+        // Rerouted by a hook (every slot to expert 3), int8 still dequantises exactly the experts that are used.
+        HookFunction toExpert3 = (indices, _) => TorchSharp.torch.full_like(indices, 3);
+        var reroute = new RunOptions { Hooks = [("blocks.1.moe.hook_topk_indices", toExpert3)] };
+        using var d = resident.Run(tokens, reroute);
+        using var e = int8.Run(tokens, reroute);
+        Assert.False(a.Logits.equal(d.Logits).all().item<bool>(), "the hook must change the result");
+        Assert.True(d.Logits.equal(e.Logits).all().item<bool>(), "rerouted int8 must equal rerouted dequantise-then-run");
         AssertPanelProperties(mini.Config, resident, int8, streamed);
     }
 
