@@ -44,13 +44,21 @@ public static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per case (after one warm-up); the median is shown.", DefaultValueFactory = _ => 5 };
         var generate = new Option<int>("--generate") { Description = "Tokens to generate in the generation case; 0 skips it.", DefaultValueFactory = _ => 32 };
         var streaming = new Option<bool>("--streaming") { Description = "Instead: layer streaming from disk against the file's read bandwidth." };
+        var grok1Layers = new Option<string>("--grok1-layers")
+        {
+            Description = "Instead: two full-width Grok-1 layers from a synthetic xAI int8 checkpoint (≈ 9.9 GB, written into this folder " +
+                          "and deleted afterwards), resident int8 vs streamed: identical logits, peak memory, time per token per layer.",
+        };
+        var keep = new Option<bool>("--keep") { Description = "With --grok1-layers: keep the synthetic checkpoint for another run." };
         var command = new Command("bench", "Measure the overhead of captures and hook functions on a small random model.")
         {
-            tokens, repeats, generate, streaming,
+            tokens, repeats, generate, streaming, grok1Layers, keep,
         };
-        command.SetAction(parse => parse.GetValue(streaming)
-            ? StreamingBench.Run(io, parse.GetValue(tokens), parse.GetValue(repeats))
-            : Run(io, parse.GetValue(tokens), parse.GetValue(repeats), parse.GetValue(generate)));
+        command.SetAction(parse => parse.GetValue(grok1Layers) is { } folder
+            ? Grok1LayersBench.Run(io, folder, parse.GetResult(tokens) is { Implicit: false } ? parse.GetValue(tokens) : 8, parse.GetValue(keep))
+            : parse.GetValue(streaming)
+                ? StreamingBench.Run(io, parse.GetValue(tokens), parse.GetValue(repeats))
+                : Run(io, parse.GetValue(tokens), parse.GetValue(repeats), parse.GetValue(generate)));
         return command;
     }
 

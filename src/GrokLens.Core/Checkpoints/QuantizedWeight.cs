@@ -47,14 +47,18 @@ public sealed class QuantizedWeight : IDisposable
         return Dequantize(values, scales);
     }
 
+    /// <summary>In place where possible, so one matrix costs one float32 copy (plus a bfloat16 one while rounding).</summary>
     private Tensor Dequantize(Tensor values, Tensor scales)
     {
-        using var scope = NewDisposeScope();
         var blockedShape = values.shape[..^1].Concat([scales.shape[^1], BlockSize]).ToArray();
-        var blocked = values.to_type(ScalarType.Float32).view(blockedShape);
-        var weight = (blocked * scales.unsqueeze(-1)).view(values.shape);
-        if (RoundToBFloat16) weight = weight.to_type(ScalarType.BFloat16).to_type(ScalarType.Float32);
-        return weight.MoveToOuterDisposeScope();
+        var weight = values.to_type(ScalarType.Float32);
+        using (var blocked = weight.view(blockedShape))
+        using (var blockScales = scales.unsqueeze(-1))
+            blocked.mul_(blockScales);
+        if (!RoundToBFloat16) return weight;
+        using var rounded = weight.to_type(ScalarType.BFloat16);
+        weight.Dispose();
+        return rounded.to_type(ScalarType.Float32);
     }
 
     public QuantizedWeight To(Device device) =>

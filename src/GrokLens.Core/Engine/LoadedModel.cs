@@ -1,4 +1,5 @@
 using GrokLens.Hooks;
+using GrokLens.Loading.Placement;
 using GrokLens.Model;
 using GrokLens.Tokenization;
 using TorchSharp;
@@ -21,6 +22,10 @@ public sealed class LoadedModel : IDisposable
         Tokenizer = tokenizer;
         Source = source;
         Format = format;
+        CheckpointFormat = format;
+        int layers = model.Config.NumLayers;
+        DeviceMap = (layers == 1 ? "0" : $"0-{layers - 1}") + ":" + model.Device;
+        WeightBytesByDevice = WeightMemory.ByDevice(model, []);
         hookNames = HookPoints.All(model.Config).Select(h => h.Name).ToList();
     }
 
@@ -32,8 +37,23 @@ public sealed class LoadedModel : IDisposable
     /// <summary>File or folder the weights came from ("random" or "meta" for generated ones).</summary>
     public string Source { get; }
 
-    /// <summary>Checkpoint format, e.g. "safetensors (F32)".</summary>
+    /// <summary>One line for display: checkpoint format, device map and how layer weights are held.</summary>
     public string Format { get; }
+
+    /// <summary>How the checkpoint is stored, e.g. "safetensors (1 file, BF16, …)", "gguf v3 (F32+Q8_0)", "xAI raw release (…)".</summary>
+    public string CheckpointFormat { get; init; }
+
+    /// <summary>How weights are held: "none (float32)", "int8 weight-only (Q8_0, …)", …</summary>
+    public string Quantisation { get; init; } = "none (float32)";
+
+    /// <summary>Resident float32, int8 kept int8, or streamed layer by layer from disk.</summary>
+    public WeightResidency Residency { get; init; } = WeightResidency.Resident;
+
+    /// <summary>Layers → devices, e.g. "0-31:cuda:0,32-63:cpu" (the embedding and final norm live with layer 0).</summary>
+    public string DeviceMap { get; init; }
+
+    /// <summary>Bytes held by weights per device (see <see cref="WeightMemory.ByDevice"/>).</summary>
+    public IReadOnlyDictionary<string, long> WeightBytesByDevice { get; init; }
 
     public IReadOnlyList<string> HookNames => hookNames;
 

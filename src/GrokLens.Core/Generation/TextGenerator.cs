@@ -38,7 +38,7 @@ public static class TextGenerator
         foreach (var (name, function) in hookFunctions) hooks!.Add(name, function);
         var sampler = new TokenSampler(options);
         int? eos = options.StopAtEos ? model.Tokenizer?.EosId : null;
-        using var cache = new KvCache(model.Config, 1, prompt.Count + maxNewTokens, model.Model.Device);
+        using var cache = new KvCache(model.Model, 1, prompt.Count + maxNewTokens);
         var next = prompt.Select(id => (long)id).ToArray();
         for (int step = 0; step < maxNewTokens; step++)
         {

@@ -53,7 +53,14 @@ public static class ModelLoader
             if (residency != WeightResidency.Streamed) checkpoint.Dispose(); // Resident and int8 weights no longer need the files.
             var placement = $"{map}{(model.LayerWeights is null ? "" : "; " + model.LayerWeights.Description)}";
             return new LoadedModel(options.Name ?? new DirectoryInfo(folder).Name, model, tokenizer, folder,
-                $"{checkpoint.Format}; layers {placement}");
+                $"{checkpoint.Format}; layers {placement}")
+            {
+                CheckpointFormat = checkpoint.Format,
+                Quantisation = Quantisation(residency, checkpoint.StoredInt8),
+                Residency = residency,
+                DeviceMap = map.ToString(),
+                WeightBytesByDevice = WeightMemory.ByDevice(model, placing.Quantized.Values),
+            };
         }
         catch
         {
@@ -63,6 +70,13 @@ public static class ModelLoader
             throw;
         }
     }
+
+    /// <summary>What the loaded weights are: int8 kept int8 (resident int8, or streamed from an int8 checkpoint), or float32.</summary>
+    private static string Quantisation(WeightResidency residency, string? storedInt8) => storedInt8 is null
+        ? "none (float32)"
+        : residency == WeightResidency.Resident
+            ? $"none (float32, dequantised at load from {storedInt8})"
+            : $"int8 weight-only ({storedInt8}; experts dequantised one at a time)";
 
     /// <summary>The user's map, an automatic one ("auto"), or every layer on <see cref="LoadOptions.Device"/>.</summary>
     private static DeviceMap DeviceMapFor(LoadOptions options, GrokConfig config)

@@ -11,9 +11,12 @@ namespace GrokLens.Loading;
 /// A checkpoint in any supported format, opened: its config, a weight source for the model build, a check that every
 /// stored tensor was used, and a description for the model panel. Disposing closes the files.
 /// </summary>
-internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights, string format, Action ensureAllUsed, IDisposable? files)
-    : IDisposable
+internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights, string format, Action ensureAllUsed, IDisposable? files,
+    string? storedInt8 = null) : IDisposable
 {
+    /// <summary>How the checkpoint stores int8 matrices ("Q8_0", "xAI int8 + bf16 scales"), or null when it stores none.</summary>
+    public string? StoredInt8 { get; } = storedInt8;
+
     public GrokConfig Config { get; } = config;
     public IWeightSource Weights { get; } = weights;
     public string Format { get; } = format;
@@ -53,7 +56,8 @@ internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights,
         {
             var config = GgufGrokConfig.FromFile(file);
             var weights = new GgufWeightSource(file, config.NumExperts);
-            return new OpenedCheckpoint(config, weights, weights.Format, weights.EnsureAllUsed, file);
+            var storedInt8 = file.TensorNames.Any(n => file.Info(n).Type == GgmlType.Q8_0) ? "Q8_0, fp16 scale per 32 values" : null;
+            return new OpenedCheckpoint(config, weights, weights.Format, weights.EnsureAllUsed, file, storedInt8);
         }
         catch
         {
@@ -70,7 +74,8 @@ internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights,
         var config = configPath is null ? GrokConfig.Grok1 : GrokConfig.FromJsonFile(configPath);
         var checkpoint = XaiCheckpoint.Open(path, config.NumLayers);
         // Open checked the file count, and every file is read by name, so nothing can be left unused.
-        return new OpenedCheckpoint(config, new XaiWeightSource(checkpoint), $"xAI raw release ({2 + 12 * config.NumLayers} pickles, int8 + bf16 scales)", () => { }, null);
+        return new OpenedCheckpoint(config, new XaiWeightSource(checkpoint), $"xAI raw release ({2 + 12 * config.NumLayers} pickles, int8 + bf16 scales)", () => { }, null,
+            "xAI QuantizedWeight8bit, bf16 scales");
     }
 
     private static OpenedCheckpoint OpenSafetensors(string path, string folder)

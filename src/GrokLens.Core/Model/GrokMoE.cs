@@ -1,3 +1,4 @@
+using GrokLens.Checkpoints;
 using GrokLens.Hooks;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -30,6 +31,12 @@ public sealed class GrokMoE : nn.Module
         downProjection = weights.Create(layerPrefix + ".moe.linear_1.weight", [e, d, f]);
         RegisterComponents();
     }
+
+    /// <summary>
+    /// int8 experts of the running layer (weight-only int8, streaming), set while the layer runs; null when the stacked
+    /// parameters hold float32 weights. Each chosen expert is then dequantised on its own just before its matmul.
+    /// </summary>
+    public QuantizedExperts? Int8Experts { get; set; }
 
     /// <param name="x">Pre-MoE-normed input [B, T, D].</param>
     public Tensor Forward(Tensor x, LayerHookNames names, ForwardContext context)
@@ -69,13 +76,14 @@ public sealed class GrokMoE : nn.Module
         var order = flatExperts.argsort();
         var sortedInputs = x.reshape(-1, hidden).index_select(0, order.div(slots, RoundingMode.floor));
 
-        var gateInput = PerExpert(sortedInputs, counts, gateProjection);
+        var int8 = Int8Experts;
+        var gateInput = PerExpert(sortedInputs, counts, ExpertMatrix(gateProjection, int8?.Gate));
         if (hooks.Wants(names.ExpertPre))
             gateInput = ToSorted(hooks!.Apply(names.ExpertPre, names.Layer, ToSlots(gateInput)));
-        var activation = gelu(gateInput, TorchSharp.Modules.GELU.Approximate.tanh) * PerExpert(sortedInputs, counts, upProjection);
+        var activation = gelu(gateInput, TorchSharp.Modules.GELU.Approximate.tanh) * PerExpert(sortedInputs, counts, ExpertMatrix(upProjection, int8?.Up));
         if (hooks.Wants(names.ExpertPost))
             activation = ToSorted(hooks!.Apply(names.ExpertPost, names.Layer, ToSlots(activation)));
-        return ToSlots(PerExpert(activation, counts, downProjection));
+        return ToSlots(PerExpert(activation, counts, ExpertMatrix(downProjection, int8?.Down)));
 
         Tensor ToSlots(Tensor sorted) =>
             zeros_like(sorted).index_copy(0, order, sorted).view(batch, length, slots, sorted.shape[1]);
@@ -86,15 +94,23 @@ public sealed class GrokMoE : nn.Module
     private InvalidOperationException ExpertOutOfRange(LayerHookNames names) =>
         new($"{names.TopKIndices} holds an expert index outside 0…{config.NumExperts - 1}.");
 
-    /// <summary>Multiplies each expert's block of sorted rows by that expert's weight matrix [E, out, in].</summary>
-    private static Tensor PerExpert(Tensor sortedRows, long[] counts, Tensor weights)
+    /// <summary>Expert e's [out, in] matrix: a view of the stacked float32 parameter, or the int8 one dequantised alone.</summary>
+    private static Func<int, Tensor> ExpertMatrix(Parameter stacked, QuantizedWeight? int8) =>
+        int8 is null ? expert => stacked[expert] : expert => int8.Dequantize(expert);
+
+    /// <summary>
+    /// Multiplies each expert's block of sorted rows by that expert's weight matrix; experts no row chose are skipped, so
+    /// their int8 weights are never dequantised, and each dequantised matrix is freed right after its matmul.
+    /// </summary>
+    private static Tensor PerExpert(Tensor sortedRows, long[] counts, Func<int, Tensor> expertMatrix)
     {
         var blocks = new List<Tensor>(counts.Length);
         long start = 0;
         for (int expert = 0; expert < counts.Length; expert++)
         {
             if (counts[expert] == 0) continue;
-            blocks.Add(linear(sortedRows.narrow(0, start, counts[expert]), weights[expert]));
+            using var weight = expertMatrix(expert);
+            blocks.Add(linear(sortedRows.narrow(0, start, counts[expert]), weight));
             start += counts[expert];
         }
         return cat(blocks, 0);

@@ -4,7 +4,8 @@ namespace GrokLens.Model;
 
 /// <summary>
 /// Keys (after RoPE) and values of every layer for the positions seen so far, preallocated to a capacity, plus which
-/// key positions are real tokens (pad keys are masked). One cache belongs to one batch of sequences.
+/// key positions are real tokens (pad keys are masked). One cache belongs to one batch of sequences. Each layer's keys
+/// and values live on that layer's device (a device map may spread layers); the token flags on the model's device.
 /// </summary>
 public sealed class KvCache : IDisposable
 {
@@ -13,6 +14,17 @@ public sealed class KvCache : IDisposable
     private readonly Tensor keyIsToken;
 
     public KvCache(GrokConfig config, int batchSize, int capacity, Device device)
+        : this(config, batchSize, capacity, device, Enumerable.Repeat(device, config.NumLayers).ToArray())
+    {
+    }
+
+    /// <summary>A cache for <paramref name="model"/>: each layer's part on that layer's device.</summary>
+    public KvCache(GrokModel model, int batchSize, int capacity)
+        : this(model.Config, batchSize, capacity, model.Device, model.layers.Select(layer => layer.Device).ToArray())
+    {
+    }
+
+    private KvCache(GrokConfig config, int batchSize, int capacity, Device device, Device[] layerDevices)
     {
         if (capacity <= 0 || capacity > config.MaxPositions)
             throw new ArgumentOutOfRangeException(nameof(capacity), $"KV cache capacity must be 1…{config.MaxPositions}.");
@@ -21,8 +33,8 @@ public sealed class KvCache : IDisposable
         values = new Tensor[config.NumLayers];
         for (int layer = 0; layer < config.NumLayers; layer++)
         {
-            keys[layer] = zeros([batchSize, capacity, config.NumKvHeads, config.HeadDim], device: device);
-            values[layer] = zeros([batchSize, capacity, config.NumKvHeads, config.HeadDim], device: device);
+            keys[layer] = zeros([batchSize, capacity, config.NumKvHeads, config.HeadDim], device: layerDevices[layer]);
+            values[layer] = zeros([batchSize, capacity, config.NumKvHeads, config.HeadDim], device: layerDevices[layer]);
             keys[layer].DetachFromDisposeScope();
             values[layer].DetachFromDisposeScope();
         }

@@ -1,5 +1,7 @@
 using TorchSharp;
 using System.Diagnostics;
+using GrokLens.Checkpoints;
+using GrokLens.Loading.Quantization;
 using GrokLens.Model;
 using static TorchSharp.torch;
 
@@ -8,7 +10,7 @@ namespace GrokLens.Loading.Placement;
 /// <summary>
 /// Layer streaming: no layer weights are held; when layer l runs its tensors are read from the (memory-mapped)
 /// checkpoint, and layer l+1's read starts in the background so disk and compute overlap. At most two layers are in
-/// memory. <see cref="LayerProgress"/> reports each layer with its read and wait times.
+/// memory, int8 matrices as int8 (experts are dequantised one at a time inside the MoE, see <see cref="LayerParameters"/>). <see cref="LayerProgress"/> reports each layer with its read and wait times.
 /// </summary>
 internal sealed class StreamingLayerWeights : ILayerWeights
 {
@@ -34,7 +36,7 @@ internal sealed class StreamingLayerWeights : ILayerWeights
         numLayers = model.Config.NumLayers;
     }
 
-    public string Description => "streamed from disk one layer at a time (next layer prefetched)";
+    public string Description => "streamed from disk one layer at a time (next layer prefetched; int8 kept int8, experts dequantised one at a time)";
 
     public IDisposable Acquire(int layer)
     {
@@ -48,29 +50,37 @@ internal sealed class StreamingLayerWeights : ILayerWeights
         prefetchLayer = next;
         prefetch = Task.Run(() => Read(next));
         progress?.Report(new LayerProgress(layer, numLayers, loaded.Bytes, loaded.ReadTime, waited.Elapsed));
-        return parameters.Fill(layer, loaded.Tensors);
+        return parameters.Fill(layer, loaded.Floats, loaded.Quantized, ownsQuantized: true);
     }
 
+    /// <summary>Reads a layer onto its device: matrices the checkpoint stores as int8 stay int8, the rest float32.</summary>
     private LoadedLayer Read(int layer)
     {
         var clock = Stopwatch.StartNew();
         var device = torch.device(map.DeviceOf(layer));
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var loaded = new LoadedLayer(new Dictionary<string, Tensor>(StringComparer.Ordinal),
+            new Dictionary<string, QuantizedWeight>(StringComparer.Ordinal));
         try
         {
             foreach (var name in parameters.NamesOf(layer))
             {
-                var tensor = source.Create(name, shapes[name]);
-                tensors[name] = tensor.MovedTo(device);
+                if (source is IQuantizedWeightSource quantizedSource && quantizedSource.TryCreateQuantized(name, shapes[name]) is { } int8)
+                {
+                    loaded.Quantized[name] = int8.To(device);
+                    if (!ReferenceEquals(loaded.Quantized[name], int8)) int8.Dispose();
+                }
+                else
+                {
+                    loaded.Floats[name] = source.Create(name, shapes[name]).MovedTo(device);
+                }
             }
         }
         catch
         {
-            foreach (var tensor in tensors.Values) tensor.Dispose();
+            loaded.Dispose();
             throw;
         }
-        long bytes = tensors.Values.Sum(t => t.NumberOfElements * t.ElementSize);
-        return new LoadedLayer(tensors, bytes, clock.Elapsed);
+        return loaded with { ReadTime = clock.Elapsed };
     }
 
     public void Dispose()
@@ -80,7 +90,7 @@ internal sealed class StreamingLayerWeights : ILayerWeights
         {
             try
             {
-                foreach (var tensor in prefetch.GetAwaiter().GetResult().Tensors.Values) tensor.Dispose();
+                prefetch.GetAwaiter().GetResult().Dispose();
             }
             catch (Exception)
             {
@@ -90,5 +100,17 @@ internal sealed class StreamingLayerWeights : ILayerWeights
         owner.Dispose();
     }
 
-    private sealed record LoadedLayer(Dictionary<string, Tensor> Tensors, long Bytes, TimeSpan ReadTime);
+    /// <summary>One layer read from the checkpoint: float32 tensors and int8 matrices by name.</summary>
+    private sealed record LoadedLayer(Dictionary<string, Tensor> Floats, Dictionary<string, QuantizedWeight> Quantized) : IDisposable
+    {
+        public TimeSpan ReadTime { get; init; }
+
+        public long Bytes => Floats.Values.Sum(t => t.NumberOfElements * t.ElementSize) + Quantized.Values.Sum(q => q.ByteSize);
+
+        public void Dispose()
+        {
+            foreach (var tensor in Floats.Values) tensor.Dispose();
+            foreach (var weight in Quantized.Values) weight.Dispose();
+        }
+    }
 }

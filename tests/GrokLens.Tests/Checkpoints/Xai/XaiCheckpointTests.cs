@@ -1,6 +1,9 @@
 using GrokLens.Checkpoints;
 using GrokLens.Checkpoints.Xai;
+using GrokLens.Engine;
+using GrokLens.Hooks;
 using GrokLens.Loading;
+using GrokLens.Loading.Placement;
 using GrokLens.Loading.Xai;
 using GrokLens.Model;
 
@@ -48,6 +51,36 @@ public class XaiCheckpointTests
         Assert.True(a.Logits.isfinite().all().item<bool>());
         Assert.True(a.Logits.equal(b.Logits).all().item<bool>(), "int8 residency must equal dequantise-then-run");
         Assert.True(a.Logits.equal(c.Logits).all().item<bool>(), "streaming must equal the resident run");
+        // Rerouted by a hook (every slot to expert 3), int8 still dequantises exactly the experts that are used.
+        HookFunction toExpert3 = (indices, _) => TorchSharp.torch.full_like(indices, 3);
+        var reroute = new RunOptions { Hooks = [("blocks.1.moe.hook_topk_indices", toExpert3)] };
+        using var d = resident.Run(tokens, reroute);
+        using var e = int8.Run(tokens, reroute);
+        Assert.False(a.Logits.equal(d.Logits).all().item<bool>(), "the hook must change the result");
+        Assert.True(d.Logits.equal(e.Logits).all().item<bool>(), "rerouted int8 must equal rerouted dequantise-then-run");
+        AssertPanelProperties(mini.Config, resident, int8, streamed);
+    }
+
+    /// <summary>Format, quantisation, device map and weight memory as the model panel shows them.</summary>
+    private static void AssertPanelProperties(GrokConfig c, LoadedModel resident, LoadedModel int8, LoadedModel streamed)
+    {
+        Assert.All(new[] { resident, int8, streamed }, m => Assert.StartsWith("xAI raw release", m.CheckpointFormat));
+        Assert.All(new[] { resident, int8, streamed }, m => Assert.Equal("0-1:cpu", m.DeviceMap));
+        Assert.StartsWith("none (float32, dequantised at load", resident.Quantisation);
+        Assert.StartsWith("int8 weight-only", int8.Quantisation);
+        Assert.StartsWith("int8 weight-only", streamed.Quantisation);
+        Assert.Equal([WeightResidency.Resident, WeightResidency.Int8, WeightResidency.Streamed], new[] { resident, int8, streamed }.Select(m => m.Residency));
+
+        long d = c.HiddenSize, q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim, e = c.NumExperts, f = c.ExpertSize;
+        long globals = c.VocabSize * d + d;
+        long floatsPerLayer = 4 * d + e * d;
+        long int8PerLayer = d * q + 2 * d * kv + q * d + 3 * e * d * f;
+        // Scales as the miniature writes them (SPEC §4.3): one row for q/k/v and the expert gate/up, 8 for o and down.
+        long scalesPerLayer = q + 2 * kv + 8 * d + e * f + e * f + e * 8 * d;
+        Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * c.ParameterCount }, resident.WeightBytesByDevice);
+        Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * globals + c.NumLayers * (4 * floatsPerLayer + int8PerLayer + 4 * scalesPerLayer) },
+            int8.WeightBytesByDevice);
+        Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * globals }, streamed.WeightBytesByDevice);
     }
 
     [Fact]
