@@ -5,10 +5,19 @@ namespace GrokLens.Web.Services;
 /// <summary>What the model panel shows about the loaded model.</summary>
 public sealed record ModelInfo(string Name, string Folder, long Parameters, long ActiveParameters, int Layers, int Hidden,
     int Heads, int KvHeads, int Experts, int TopK, int ExpertWidth, int Vocabulary, int Context, string Format, string Device,
-    bool HasTokenizer)
+    bool HasTokenizer, string CheckpointFormat, string Quantisation, string Residency, string DeviceMap,
+    IReadOnlyDictionary<string, long> WeightBytesByDevice)
 {
     public static ModelInfo From(LoadedModel model) => new(model.Name, model.Source, model.Config.ParameterCount,
         model.Config.ActiveParameterCount, model.Config.NumLayers, model.Config.HiddenSize, model.Config.NumHeads,
         model.Config.NumKvHeads, model.Config.NumExperts, model.Config.TopK, model.Config.ExpertSize, model.Config.VocabSize,
-        model.Config.MaxPositions, model.Format, model.Model.Device.ToString(), model.Tokenizer is not null);
+        model.Config.MaxPositions, model.Format, model.Model.Device.ToString(), model.Tokenizer is not null,
+        model.CheckpointFormat, model.Quantisation, model.Residency.ToString().ToLowerInvariant(), model.DeviceMap,
+        model.WeightBytesByDevice);
+
+    /// <summary>Weight memory per device, e.g. "cpu 35.4 MB".</summary>
+    public string WeightMemory => string.Join(", ", WeightBytesByDevice.Select(d => $"{d.Key} {Megabytes(d.Value)}"));
+
+    private static string Megabytes(long bytes) =>
+        (bytes / 1e6).ToString(bytes >= 10e9 ? "N0" : "N1", System.Globalization.CultureInfo.InvariantCulture) + " MB";
 }
