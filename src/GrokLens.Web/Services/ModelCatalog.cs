@@ -3,8 +3,9 @@ using GrokLens.Loading;
 namespace GrokLens.Web.Services;
 
 /// <summary>
-/// The models a user may pick: sub-folders of the configured models folder holding a config.json. Names are folder
-/// names only; anything else (paths, "..", folders elsewhere on the server) is refused.
+/// The models a user may pick: sub-folders of the configured models folder holding a model in any format the loader reads
+/// (config.json + safetensors, a .gguf file, or xAI's raw ckpt-0 folder). Names are folder names only; anything else
+/// (paths, "..", folders elsewhere on the server) is refused.
 /// </summary>
 public sealed class ModelCatalog(string modelsFolder)
 {
@@ -13,11 +14,16 @@ public sealed class ModelCatalog(string modelsFolder)
     public IReadOnlyList<string> List() =>
         !Directory.Exists(ModelsFolder) ? []
         : Directory.EnumerateDirectories(ModelsFolder)
-            .Where(d => File.Exists(Path.Combine(d, ModelLoader.ConfigFileName)))
+            .Where(HoldsModel)
             .Select(Path.GetFileName)
             .OfType<string>()
             .Order(StringComparer.Ordinal)
             .ToList();
+
+    private static bool HoldsModel(string folder) =>
+        File.Exists(Path.Combine(folder, ModelLoader.ConfigFileName))
+        || Directory.EnumerateFiles(folder, "*.gguf").Any()
+        || Directory.Exists(Path.Combine(folder, "ckpt-0"));
 
     /// <summary>The full folder of a listed model, or an <see cref="ArgumentException"/> naming the problem.</summary>
     public string Resolve(string name)

@@ -29,4 +29,36 @@ public sealed class ModelCatalogTests
         var error = Assert.Throws<ArgumentException>(() => catalog.Resolve(name));
         Assert.Contains(TestRepository.ModelsFolder, error.Message);
     }
+
+    [Fact]
+    public async Task ListsAndLoadsEveryCheckpointFormatTheLoaderReads()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"groklens-models-{Guid.NewGuid():N}");
+        try
+        {
+            var fixture = Path.Combine(TestRepository.Root, "tests", "fixtures", "grok1-mini");
+            Directory.CreateDirectory(Path.Combine(root, "as-safetensors"));
+            foreach (var file in new[] { "config.json", "model.safetensors" })
+                File.Copy(Path.Combine(fixture, file), Path.Combine(root, "as-safetensors", file));
+            Directory.CreateDirectory(Path.Combine(root, "as-gguf"));
+            File.Copy(Path.Combine(fixture, "model.gguf"), Path.Combine(root, "as-gguf", "model.gguf"));
+            Directory.CreateDirectory(Path.Combine(root, "as-xai-raw", "ckpt-0"));
+            Directory.CreateDirectory(Path.Combine(root, "empty"));
+            Directory.CreateDirectory(Path.Combine(root, "notes"));
+            File.WriteAllText(Path.Combine(root, "notes", "README.md"), "not a model");
+
+            var models = new ModelCatalog(root);
+            Assert.Equal(["as-gguf", "as-safetensors", "as-xai-raw"], models.List());
+
+            using var host = new ModelHost(models, Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelHost>.Instance);
+            await host.LoadAsync("as-gguf");
+            Assert.StartsWith("gguf", host.Info!.CheckpointFormat);
+            await host.LoadAsync("as-safetensors");
+            Assert.StartsWith("safetensors", host.Info!.CheckpointFormat);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
