@@ -242,6 +242,15 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
         CheckId(id);
         string piece = _pieces[id];
         if (_types[id] is PieceType.Byte or PieceType.Control or PieceType.Unknown) return piece;
+        return VisiblePiece(piece);
+    }
+
+    /// <summary>
+    /// A raw piece with its whitespace and control characters shown as symbols (↵ ⇥ ␍ ␣ ␡, control pictures), e.g. for
+    /// pieces stored in a dump and shown without their tokenizer.
+    /// </summary>
+    public static string VisiblePiece(string piece)
+    {
         StringBuilder? sb = null;
         for (int i = 0; i < piece.Length; i++)
         {

@@ -146,7 +146,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     private static Func<int, string> PieceText(DumpRun run)
     {
         var pieces = new Dictionary<int, string>();
-        for (int t = 0; t < run.TokenIds.Count && run.Pieces is not null; t++) pieces[run.TokenIds[t]] = PieceDisplay.Of(run.Pieces[t]);
+        for (int t = 0; t < run.TokenIds.Count && run.Pieces is not null; t++) pieces[run.TokenIds[t]] = GrokLens.Tokenization.GrokSentencePieceTokenizer.VisiblePiece(run.Pieces[t]);
         return id => pieces.GetValueOrDefault(id) ?? $"#{id}";
     }
 }
