@@ -40,6 +40,7 @@ builder.Services.PostConfigure<WorkbenchOptions>(o =>
 builder.Services.AddSingleton(sp => new DumpCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.DumpsFolder));
 builder.Services.AddSingleton<DumpService>();
 builder.Services.AddSingleton(sp => new DumpDownloads(TimeProvider.System));
+builder.Services.AddScoped<PlotInterop>();
 builder.Services.AddScoped(sp => new ExploreSession
 {
     NearTieThreshold = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.NearTieThreshold,

@@ -44,7 +44,9 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         Assert.True(await page.Locator("[data-view='attention-heatmap'] .colorbar").CountAsync() > 0, "the heatmap has no colour bar");
         Assert.Equal(4 * labels.Length, await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
         Assert.Equal(5 * labels.Length, await page.Locator("[data-view='logit-lens'] td[data-stage]").CountAsync());
-        Assert.Equal(8, await page.Locator("[data-view='attention-grid'] g.hm").CountAsync());
+        // The grid is one tiled heatmap with a title per head.
+        Assert.Equal(1, await page.Locator("[data-view='attention-grid'] g.hm").CountAsync());
+        Assert.Equal(Enumerable.Range(0, 8).Select(h => $"head {h}"), await workbench.TextsAsync("[data-view='attention-grid'] .annotation-text"));
         Assert.True(await page.Locator("[data-view='attention-heatmap'] .modebar-btn[data-title*='png' i]").CountAsync() == 1,
             "Plotly's PNG export button is missing.");
 
@@ -78,6 +80,19 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         Assert.Contains("layer 2", string.Join(" ", await workbench.PlotTitleAsync("router-distribution")));
         await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-')");
         Assert.Contains("Layer 2", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
+
+        // A click on the all-heads grid opens that head (query row → selected token) in the large heatmap.
+        var tiles = new HeadTiles(8, labels.Length);
+        var (row, column) = tiles.Origin(5);
+        await page.Locator("[data-view='attention-grid']").ScrollIntoViewIfNeededAsync();
+        var plotArea = (await page.Locator("[data-view='attention-grid'] .nsewdrag").BoundingBoxAsync())!;
+        float x = plotArea.X + (column + 2.5f) * plotArea.Width / tiles.Width, y = plotArea.Y + (row + 7.5f) * plotArea.Height / tiles.Height;
+        await page.Mouse.MoveAsync(x, y, new() { Steps = 3 });   // Plotly reports a click on the point it is hovering
+        await page.Locator("[data-view='attention-grid'] .hoverlayer .hovertext").WaitForAsync();
+        await page.Mouse.ClickAsync(x, y);
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-5-')");
+        Assert.Equal("true", await page.Locator("[data-token-index='7']").GetAttributeAsync("aria-selected"));
+        Assert.Contains("head 5", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
 
         // Probabilities → raw scores before the 30·tanh cap: title and colour bar follow.
         await page.GetByText("Raw scores (before cap)").ClickAsync();

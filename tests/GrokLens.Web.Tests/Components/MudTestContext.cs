@@ -1,4 +1,5 @@
 using Bunit;
+using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
 
 namespace GrokLens.Web.Tests.Components;
@@ -10,6 +11,7 @@ public abstract class MudTestContext : BunitContext, IAsyncLifetime
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
+        Services.AddScoped<GrokLens.Web.Services.PlotInterop>();
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

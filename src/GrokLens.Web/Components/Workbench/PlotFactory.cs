@@ -16,19 +16,22 @@ public static class PlotFactory
         ToImageButtonOptions = new Dictionary<string, object> { ["format"] = "png", ["filename"] = fileName, ["scale"] = 2 },
     };
 
-    public static HeatMap Heatmap(IReadOnlyList<string> x, IReadOnlyList<string> y, IReadOnlyList<float[]> z, string valueName,
+    /// <summary>A heatmap of z[row][column]; x and y label the columns and rows (null: numbered from 0).</summary>
+    public static HeatMap Heatmap(IReadOnlyList<string>? x, IReadOnlyList<string>? y, IReadOnlyList<float[]> z, string valueName,
         object colorScale, double? zMin = null, double? zMax = null, string xAxis = "x", string yAxis = "y", bool showScale = true)
     {
         var heatmap = new HeatMap
         {
-            X = x.Cast<object>().ToList(),
-            Y = y.Cast<object>().ToList(),
+            X = x?.Cast<object>().ToList(),
+            Y = y?.Cast<object>().ToList(),
             Z = HeatmapData.Rows(z),
             ColorScale = colorScale,
             ShowScale = showScale,
             XAxis = xAxis,
             YAxis = yAxis,
             HoverOnGaps = false,
+            // One image pixel per cell, scaled by the browser: far faster than a brick per cell for 128×128 and up.
+            ZSmooth = Plotly.Blazor.Traces.HeatMapLib.ZSmoothEnum.Fast,
             HoverTemplate = $"%{{y}} → %{{x}}<br>{valueName}: %{{z:.4f}}<extra></extra>",
             ColorBar = new Plotly.Blazor.Traces.HeatMapLib.ColorBar
             {
