@@ -38,6 +38,11 @@ public class PythonDumpReaderTests
                 with open(os.path.join(out, file), "wb") as f:
                     f.write(np.ascontiguousarray(array).tobytes())
                 tensors.append({"run": run.id, "hook": hook, "dtype": str(array.dtype), "shape": list(array.shape), "file": file})
+        for name, array in dump.reductions.items():
+            file = f"{len(tensors)}.bin"
+            with open(os.path.join(out, file), "wb") as f:
+                f.write(np.ascontiguousarray(array).tobytes())
+            tensors.append({"run": None, "hook": name, "dtype": str(array.dtype), "shape": list(array.shape), "file": file})
         runs = [{"id": r.id, "prompt": r.prompt, "token_ids": r.token_ids, "pieces": r.pieces} for r in dump.runs.values()]
         json.dump({"runs": runs, "tensors": tensors}, open(os.path.join(out, "index.json"), "w"))
         """;
@@ -109,6 +114,32 @@ public class PythonDumpReaderTests
             var hook = entry.GetProperty("hook").GetString()!;
             using var tensor = stored.Load(hook);
             AssertSameBytes(tensor, entry, File.ReadAllBytes(Path.Combine(exported, entry.GetProperty("file").GetString()!)), hook);
+        }
+    }
+
+    [PythonFact]
+    public void EveryReductionOfABatchReduceDumpIsIdenticalToDumpReaders()
+    {
+        using var folder = new TempDirectory();
+        var prompts = Path.Combine(folder.Path, "prompts.jsonl");
+        File.WriteAllText(prompts, "{\"token_ids\": [243, 263, 387, 486]}\n{\"token_ids\": [20, 76, 5]}\n");
+        var dump = Path.Combine(folder.Path, "stats");
+        var batch = CliOutput.Run("batch", "-m", TestModels.FixtureDirectory, "--prompts", prompts, "--reduce",
+            "--hooks", "blocks.*.hook_resid_post,blocks.*.moe.hook_expert_post", "-o", dump);
+        Assert.True(batch.ExitCode == 0, batch.ToString());
+
+        var (index, exported) = Export(folder.Path, dump);
+        using var reader = DumpReader.Open(dump);
+        Assert.Equal(reader.Runs.Select(r => r.Id), index.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString()));
+        var reductions = index.GetProperty("tensors").EnumerateArray().ToList();
+        Assert.Equal(reader.Manifest.Reductions!.Tensors.Select(t => t.Name), reductions.Select(t => t.GetProperty("hook").GetString()!));
+        Assert.Contains(reductions, t => t.GetProperty("dtype").GetString() == "float64");
+        Assert.Contains(reductions, t => t.GetProperty("dtype").GetString() == "int64");
+        foreach (var entry in reductions)
+        {
+            var name = entry.GetProperty("hook").GetString()!;
+            using var tensor = reader.LoadReduction(name);
+            AssertSameBytes(tensor, entry, File.ReadAllBytes(Path.Combine(exported, entry.GetProperty("file").GetString()!)), name);
         }
     }
 
@@ -214,27 +245,25 @@ public class PythonDumpReaderTests
         return (JsonDocument.Parse(File.ReadAllText(Path.Combine(exported, "index.json"))).RootElement.Clone(), exported);
     }
 
-    /// <summary>The bytes Python wrote are exactly the tensor's (float32 bits; expert indices as int32, which C# holds as int64).</summary>
+    /// <summary>The bytes Python wrote are exactly the tensor's; hook expert indices are int32 there, int64 in C#.</summary>
     private static void AssertSameBytes(Tensor tensor, JsonElement entry, byte[] bytes, string what)
     {
         Assert.True(tensor.shape.SequenceEqual(entry.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64())), $"{what}: shape");
         var dtype = entry.GetProperty("dtype").GetString();
         using var contiguous = tensor.contiguous();
-        byte[] expected;
-        if (tensor.dtype == ScalarType.Float32)
+        var expected = (tensor.dtype, dtype) switch
         {
-            Assert.Equal("float32", dtype);
-            expected = MemoryMarshal.AsBytes(contiguous.data<float>().ToArray().AsSpan()).ToArray();
-        }
-        else
-        {
-            Assert.True(tensor.dtype is ScalarType.Int64 or ScalarType.Int32, $"{what}: unexpected dtype {tensor.dtype}");
-            Assert.Equal("int32", dtype);
-            var values = tensor.dtype == ScalarType.Int32 ? contiguous.data<int>().ToArray() : contiguous.data<long>().Select(v => checked((int)v)).ToArray();
-            expected = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-        }
+            (ScalarType.Float32, "float32") => Bytes(contiguous.data<float>()),
+            (ScalarType.Float64, "float64") => Bytes(contiguous.data<double>()),
+            (ScalarType.Int64, "int64") => Bytes(contiguous.data<long>()),
+            (ScalarType.Int32, "int32") => Bytes(contiguous.data<int>()),
+            (ScalarType.Int64, "int32") => Bytes(contiguous.data<long>().Select(v => checked((int)v)).ToArray()),
+            _ => throw new Xunit.Sdk.XunitException($"{what}: Python's {dtype} for C#'s {tensor.dtype}"),
+        };
         Assert.True(expected.AsSpan().SequenceEqual(bytes), $"{what}: Python's bytes differ from C#'s");
     }
+
+    private static byte[] Bytes<T>(IEnumerable<T> values) where T : unmanaged => MemoryMarshal.AsBytes(values.ToArray().AsSpan()).ToArray();
 }
 
 /// <summary>A theory skipped, with the reason, when no python3 with numpy is installed.</summary>
