@@ -270,20 +270,38 @@ def _read_manifest(location: str, files) -> dict:
                                   "update read_dump.py")
     if manifest.get("kind") not in ("activations", "reductions"):
         raise DumpError(location, f"unknown dump kind {manifest.get('kind')!r} (expected activations or reductions)")
-    schema = {"model": dict, "runs": list, "files": list}
-    for key, kind in schema.items():
-        if not isinstance(manifest.get(key), kind):
-            raise DumpError(location, f"manifest.json's \"{key}\" is missing or not a JSON {kind.__name__}")
-    try:  # Every field the reader uses, with its type; a KeyError or TypeError here means a schema mismatch.
-        int(manifest["model"]["config"]["vocab_size"])
-        for run in manifest["runs"]:
-            [(h["name"], h["file"], h["tensor"], h["dtype"], list(h["shape"])) for h in run["hooks"]]
-            run["id"], list(run["token_ids"])
-        for f in manifest["files"]:
-            f["name"], int(f["bytes"]), f["sha256"]
-    except (KeyError, TypeError, ValueError) as e:
-        raise DumpError(location, f"manifest.json does not match the schema ({type(e).__name__}: {e})") from None
+    _check_schema(location, manifest)
     return manifest
+
+
+def _check_schema(location: str, manifest: dict):
+    """Every manifest field the reader uses is there, so a malformed manifest is a DumpError, not a traceback."""
+    def require(entry, names, where, kind=dict):
+        if not isinstance(entry, kind) or (names and any(name not in entry for name in names)):
+            needs = f"a JSON object with {', '.join(names)}" if names else f"a JSON {kind.__name__}"
+            raise DumpError(location, f"manifest.json does not match the schema: {where} must be {needs}")
+
+    tensor_fields = ["name", "file", "tensor", "dtype", "shape"]
+    require(manifest, ["model", "runs", "files"], "the manifest")
+    require(manifest["model"], ["config"], "\"model\"")
+    require(manifest["model"]["config"], ["vocab_size"], "\"model.config\"")
+    require(manifest["model"]["config"]["vocab_size"], [], "\"vocab_size\"", int)
+    for key in ("runs", "files"):
+        require(manifest[key], [], f"\"{key}\"", list)
+    for run in manifest["runs"]:
+        require(run, ["id", "token_ids", "hooks"], "each run")
+        require(run["token_ids"], [], "\"token_ids\"", list)
+        require(run["hooks"], [], "\"hooks\"", list)
+        for hook in run["hooks"]:
+            require(hook, tensor_fields, "each hook")
+    for entry in manifest["files"]:
+        require(entry, ["name", "bytes", "sha256"], "each file")
+    reductions = manifest.get("reductions")
+    if reductions is not None or manifest["kind"] == "reductions":
+        require(reductions, ["tensors"], "\"reductions\"")
+        require(reductions["tensors"], [], "\"reductions.tensors\"", list)
+        for entry in reductions["tensors"]:
+            require(entry, tensor_fields, "each reduction tensor")
 
 
 def _load_single_file(location: str) -> Dump:

@@ -171,6 +171,7 @@ public class PythonDumpReaderTests
     [InlineData("header length beyond the file")]
     [InlineData("tensor outside the file")]
     [InlineData("future version")]
+    [InlineData("hook entry without a file")]
     [InlineData("path in the manifest")]
     [InlineData("path in the zip")]
     public void ADamagedOrHostileDumpEndsTheReaderWithAClearError(string damage)
@@ -232,6 +233,10 @@ public class PythonDumpReaderTests
             case "future version":
                 manifest["format_version"] = 2;
                 message = "the dump has format version 2, newer than this reader knows";
+                break;
+            case "hook entry without a file":
+                manifest["runs"]![0]!["hooks"]![0]!.AsObject().Remove("file");
+                message = "manifest.json does not match the schema: each hook must be a JSON object with name, file, tensor, dtype, shape";
                 break;
             case "path in the manifest":
                 File.Copy(data, Path.Combine(Path.GetDirectoryName(dump)!, "x.safetensors"));
