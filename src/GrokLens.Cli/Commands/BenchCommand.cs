@@ -13,7 +13,7 @@ namespace GrokLens.Cli.Commands;
 /// <summary>
 /// <c>groklens bench</c>: the cost of hooks, measured in one process on a small random Grok-architecture model:
 /// a plain forward pass, one capture, every capture, one replacing hook function, two interventions, and KV-cached
-/// greedy generation.
+/// greedy generation. <c>--streaming</c>, <c>--grok1-layers</c> and <c>--dumps</c> run other benches instead.
 /// Each case runs once to warm up, then <c>--repeats</c> interleaved rounds; the table shows medians.
 /// </summary>
 public static class BenchCommand
@@ -50,12 +50,25 @@ public static class BenchCommand
                           "and deleted afterwards), resident int8 vs streamed: identical logits, peak memory, time per token per layer.",
         };
         var keep = new Option<bool>("--keep") { Description = "With --grok1-layers: keep the synthetic checkpoint for another run." };
+        var dumps = new Option<bool>("--dumps")
+        {
+            Description = "Instead: dump write and read (validated) speed in MB/s against a plain file copy of the same bytes, " +
+                          "for every hook of one --tokens run of --model.",
+        };
+        var model = CommonOptions.Model(required: false);
+        model.Description = "With --dumps: the model whose run is dumped.";
+        model.DefaultValueFactory = _ => "models/grok-tiny";
+        var shardSize = CommonOptions.ShardSize();
+        shardSize.DefaultValueFactory = _ => "4MB";
         var command = new Command("bench", "Measure the overhead of captures and hook functions on a small random model.")
         {
-            tokens, repeats, generate, streaming, grok1Layers, keep,
+            tokens, repeats, generate, streaming, grok1Layers, keep, dumps, model, shardSize,
         };
         command.SetAction(parse => parse.GetValue(grok1Layers) is { } folder
             ? Grok1LayersBench.Run(io, folder, parse.GetResult(tokens) is { Implicit: false } ? parse.GetValue(tokens) : 8, parse.GetValue(keep))
+            : parse.GetValue(dumps)
+                ? DumpBench.Run(io, parse.GetValue(model)!, parse.GetValue(tokens), parse.GetValue(repeats),
+                    ByteSize.Parse(parse.GetValue(shardSize)!, "--shard-size"))
             : parse.GetValue(streaming)
                 ? StreamingBench.Run(io, parse.GetValue(tokens), parse.GetValue(repeats))
                 : Run(io, parse.GetValue(tokens), parse.GetValue(repeats), parse.GetValue(generate)));
@@ -154,7 +167,7 @@ public static class BenchCommand
         using var result = InterventionRunner.Run(model, prompt, [intervention]);
     }
 
-    private static double MedianOf(List<double> values)
+    internal static double MedianOf(List<double> values)
     {
         var sorted = values.Order().ToList();
         int middle = sorted.Count / 2;

@@ -79,4 +79,21 @@ public class OtherCommandTests
         Assert.Contains("intervention: ban expert 0 of layer 1", result.Out);
         Assert.Contains("tokens/s", result.Out);
     }
+
+    [Fact]
+    public void BenchDumpsWritesReadsAndCopiesAShardedDumpOfTheFixture()
+    {
+        var leftovers = Directory.GetDirectories(Path.GetTempPath(), "groklens-dump-bench-*").Length;
+        var result = CliOutput.Run("bench", "--dumps", "-m", TestModels.FixtureDirectory, "--tokens", "4", "--repeats", "1", "--shard-size", "2KB");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"model 'grok1-mini', 4 tokens, all \d+ hooks, .* in \d+ data files \(shard size 2\.0 KB\)", result.Out);
+        string[] rows = ["file copy of the dump's files", "file copy, each file fsynced", "write dump folder", "read dump folder, validated",
+            "read dump folder, no checksums", "write dump zip", "read dump zip, validated"];
+        foreach (var row in rows)
+            Assert.Matches(new Regex($@"^{Regex.Escape(row)} +\d+ +\d+\.\d\d +\d+\.\d ", RegexOptions.Multiline), result.Out);
+        Assert.Matches(new Regex(@"^file copy of the dump's files +\d+ +1\.00 ", RegexOptions.Multiline), result.Out);
+        Assert.Equal(leftovers, Directory.GetDirectories(Path.GetTempPath(), "groklens-dump-bench-*").Length);
+
+        Assert.Equal(2, CliOutput.Run("bench", "--dumps", "-m", TestModels.FixtureDirectory, "--tokens", "0").ExitCode);
+    }
 }

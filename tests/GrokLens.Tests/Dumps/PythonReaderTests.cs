@@ -102,8 +102,16 @@ json.dump({"tokens": manifest["runs"][0]["token_ids"], "hooks": out}, open(sys.a
 
     internal static (int Code, string Stderr) RunProcess(string file, params string[] args)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
+        var info = new ProcessStartInfo(file);
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        return RunProcess(info);
+    }
+
+    /// <summary>Runs a process to its end (set the working directory or environment on <paramref name="info"/>).</summary>
+    internal static (int Code, string Stderr) RunProcess(ProcessStartInfo info)
+    {
+        info.RedirectStandardError = true;
+        info.RedirectStandardOutput = true;
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         process.StandardOutput.ReadToEnd();
