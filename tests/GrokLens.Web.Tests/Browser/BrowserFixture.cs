@@ -22,16 +22,33 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Screenshots go under the test output folder.</summary>
     public string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
 
+    /// <summary>
+    /// The app's models folder: copies of grok-tiny under its own name and as <see cref="TwinModel"/> (18 MB each), so a
+    /// test can switch models.
+    /// </summary>
+    public string ModelsFolder { get; } = Path.Combine(Path.GetTempPath(), $"groklens-browser-models-{Guid.NewGuid():N}");
+
+    public const string TwinModel = "grok-tiny-twin";
+
     public async Task InitializeAsync()
     {
         TestRepository.RequireModel();
+        var model = Path.Combine(TestRepository.ModelsFolder, TestRepository.ModelName);
+        Directory.CreateDirectory(ModelsFolder);
+        foreach (var name in new[] { TestRepository.ModelName, TwinModel })
+        {
+            var copy = Directory.CreateDirectory(Path.Combine(ModelsFolder, name)).FullName;
+            foreach (var file in Directory.EnumerateFiles(model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"The browser tests need Debian's Chromium at {ChromiumPath}: apt-get install -y chromium (.ci/run does).");
         Directory.CreateDirectory(ScreenshotFolder);
 
         // A configured address keeps Program from binding its default 127.0.0.1:5000 (which may be taken on a shared machine).
         Environment.SetEnvironmentVariable("ASPNETCORE_URLS", "http://127.0.0.1:0");
-        factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseEnvironment("Development"));
+        factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseEnvironment("Development")
+            .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.ModelsFolder)}", ModelsFolder));
         factory.UseKestrel(0);
         factory.StartServer();
         BaseAddress = factory.ClientOptions.BaseAddress.ToString().TrimEnd('/');
@@ -72,6 +89,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         await Browser.DisposeAsync();
         playwright.Dispose();
         await factory.DisposeAsync();
+        Directory.Delete(ModelsFolder, recursive: true);
     }
 }
 

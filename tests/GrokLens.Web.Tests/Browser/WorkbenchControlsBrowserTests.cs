@@ -1,0 +1,150 @@
+using Microsoft.Playwright;
+
+namespace GrokLens.Web.Tests.Browser;
+
+/// <summary>The Explore page's controls in real headless Chromium: histogram, theme, cancel, near-tie threshold, model switch.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class WorkbenchControlsBrowserTests(BrowserFixture fixture)
+{
+    private const string Prompt = "The cat sat on the mat, and the dog sat on the log because the sun was warm.";
+
+    private async Task<WorkbenchPage> OpenAndRunAsync(string prompt = Prompt)
+    {
+        var workbench = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
+        await workbench.RunAsync(prompt);
+        return workbench;
+    }
+
+    private static Task WaitForVersionAsync(IPage page, string view, string condition) =>
+        page.WaitForFunctionAsync($"() => (document.querySelector(\"[data-view='{view}']\")?.dataset.version ?? '').{condition}");
+
+    [Fact]
+    public async Task HistogramOfAHookCountsEveryValue()
+    {
+        var workbench = await OpenAndRunAsync();
+        var page = workbench.Page;
+        int tokens = (await workbench.ChipTextsAsync()).Length;
+        var hook = page.Locator("#histogram-hook input, input#histogram-hook").First;
+        await hook.FillAsync("blocks.2.hook_resid_p");
+        await page.Locator(".mud-popover-open .mud-list-item").GetByText("blocks.2.hook_resid_post", new() { Exact = true }).ClickAsync();
+        await page.ClickAsync("#histogram-button");
+        await page.Locator("[data-view='histogram'][data-drawn-run]").WaitForAsync();
+
+        // The residual after layer 2 is tokens × d_model (256) values, all finite, in 80 server-side bins.
+        var title = string.Join(" ", await workbench.PlotTitleAsync("histogram"));
+        Assert.Contains($"blocks.2.hook_resid_post: {tokens * 256:N0} values", title);
+        Assert.Equal(80, await page.Locator("[data-view='histogram'] g.point").CountAsync());
+        Assert.Equal(["value"], await workbench.TextsAsync("[data-view='histogram'] .xtitle"));
+        await workbench.ScreenshotCardAsync("histogram", Path.Combine(fixture.ScreenshotFolder, "histogram.png"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task DarkThemeRedrawsThePlotsInLightText()
+    {
+        var workbench = await OpenAndRunAsync();
+        var page = workbench.Page;
+        const string TitleFill = "() => getComputedStyle(document.querySelector(\"[data-view='attention-heatmap'] .gtitle\")).fill";
+        Assert.Equal("rgb(34, 34, 34)", await page.EvaluateAsync<string>(TitleFill));
+
+        await page.ClickAsync("#theme-toggle");
+        await WaitForVersionAsync(page, "attention-heatmap", "endsWith('-True')");
+        await WaitForVersionAsync(page, "residual-norm", "endsWith('-True')");
+        Assert.Equal("rgb(224, 224, 224)", await page.EvaluateAsync<string>(TitleFill));
+        var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.mud-main-content')).backgroundColor");
+        Assert.NotEqual("rgb(255, 255, 255)", background);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "workbench-dark.png"), FullPage = true });
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task CancelStopsAGenerationAndTheViewsCoverWhatWasGenerated()
+    {
+        var workbench = await OpenAndRunAsync();
+        var page = workbench.Page;
+        int promptLength = (await workbench.ChipTextsAsync()).Length;
+        int run = await workbench.RunNumberAsync();
+        var maxTokens = page.Locator("#max-tokens input, input#max-tokens").First;
+        await maxTokens.FillAsync("400");
+        await maxTokens.PressAsync("Tab");
+
+        await page.ClickAsync("#generate-button");
+        await page.Locator(".token-chip.generated").First.WaitForAsync();
+        await page.ClickAsync("#cancel-button");
+        await workbench.WaitForViewsAsync(run + 1);
+
+        // Stopped early (400 tokens take far longer), and the views cover the tokens generated until then.
+        int total = (await workbench.ChipTextsAsync()).Length;
+        Assert.InRange(total, promptLength + 1, promptLength + 399);
+        Assert.Equal($"{promptLength} prompt + {total - promptLength} generated tokens", await workbench.TextOfAsync("#status"));
+        Assert.Equal(4 * total, await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
+        Assert.Equal(0, await page.Locator("#cancel-button").CountAsync());
+        Assert.True(await page.Locator("#run-button").IsEnabledAsync());
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task NearTieThresholdMarksTheRouterCells()
+    {
+        var workbench = await OpenAndRunAsync();
+        var page = workbench.Page;
+        int cells = await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync();
+        var threshold = page.Locator("#near-tie-threshold input, input#near-tie-threshold").First;
+
+        async Task<int> NearTiesAt(string value)
+        {
+            await threshold.FillAsync(value);
+            await threshold.PressAsync("Tab");
+            await page.Locator("[data-view='router-grid']").GetByText($"< {value}").WaitForAsync();
+            return await page.Locator("[data-view='router-grid'] td.near-tie").CountAsync();
+        }
+
+        // Every k-th-to-next margin is below 1 and none is below 0.
+        Assert.Equal(cells, await NearTiesAt("1"));
+        Assert.Equal(0, await NearTiesAt("0"));
+        int some = await NearTiesAt("0.2");
+        Assert.Equal(some, await page.Locator("[data-view='router-grid'] td[data-near-tie='true']").CountAsync());
+        Assert.InRange(some, 0, cells);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task SwitchingTheModelShowsProgressAndTellsTheOtherSessions()
+    {
+        var switching = await OpenAndRunAsync();
+        var other = await OpenAndRunAsync("Rivers run to the sea.");
+        try
+        {
+            await LoadModelAsync(switching.Page, BrowserFixture.TwinModel);
+            Assert.Equal(0, await switching.Page.Locator("[data-view='router-grid']").CountAsync());   // its run is cleared
+            Assert.Contains("run the prompt again", await switching.TextOfAsync("#status"));
+
+            // The other session keeps its run and is told the server's model changed.
+            var notice = other.Page.Locator("#model-switched");
+            await notice.WaitForAsync();
+            Assert.Contains($"now {BrowserFixture.TwinModel}", await notice.InnerTextAsync());
+            Assert.Contains($"a run of {TestRepository.ModelName}", await notice.InnerTextAsync());
+            Assert.True(await other.Page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync() > 0);
+            await other.Page.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "model-switched.png") });
+
+            await other.RunAsync("Rivers run to the sea.");
+            Assert.Equal(0, await notice.CountAsync());
+            Assert.Equal(BrowserFixture.TwinModel, await other.TextOfAsync("#model-name"));
+        }
+        finally
+        {
+            await LoadModelAsync(switching.Page, TestRepository.ModelName);   // the other tests expect grok-tiny
+            await switching.Page.Context.CloseAsync();
+            await other.Page.Context.CloseAsync();
+        }
+    }
+
+    private static async Task LoadModelAsync(IPage page, string name)
+    {
+        await page.Locator("[data-view='model-panel'] [role='combobox']").ClickAsync();   // #model-picker is MudSelect's hidden input
+        await page.Locator(".mud-popover-open .mud-list-item").GetByText(name, new() { Exact = true }).ClickAsync();
+        await page.ClickAsync("#model-load");
+        await page.Locator(".mud-snackbar").GetByText($"Loaded model {name}.").WaitForAsync();
+        await page.WaitForFunctionAsync($"() => document.querySelector('#model-name')?.textContent.trim() == '{name}'");
+    }
+}
