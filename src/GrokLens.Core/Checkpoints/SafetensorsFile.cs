@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using TorchSharp;
 
 namespace GrokLens.Checkpoints;
@@ -10,17 +9,15 @@ namespace GrokLens.Checkpoints;
 /// </summary>
 public sealed unsafe class SafetensorsFile : ITensorSource
 {
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly MappedFile _file;
     private readonly SafetensorsHeader _header;
-    private byte* _dataStart;
+    private readonly long _dataOffset;
 
-    private SafetensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* dataStart, SafetensorsHeader header)
+    private SafetensorsFile(MappedFile file, long dataOffset, SafetensorsHeader header)
     {
-        Description = path;
-        _map = map;
-        _view = view;
-        _dataStart = dataStart;
+        Description = file.Path;
+        _file = file;
+        _dataOffset = dataOffset;
         _header = header;
     }
 
@@ -33,32 +30,21 @@ public sealed unsafe class SafetensorsFile : ITensorSource
     /// <summary>Opens and validates <paramref name="path"/>; throws <see cref="CheckpointFormatException"/> if it is malformed.</summary>
     public static SafetensorsFile Open(string path)
     {
-        path = Path.GetFullPath(path);
-        // FileShare.Delete lets a writer atomically replace the file while it is open (the mapping keeps the old data).
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-        var fileLength = stream.Length;
-        if (fileLength < 8)
-        {
-            stream.Dispose();
-            throw new CheckpointFormatException(path, null,
-                $"the file is {fileLength} bytes long, too short for the 8-byte header length of a safetensors file");
-        }
-
-        MemoryMappedFile? map = null;
-        MemoryMappedViewAccessor? view = null;
-        var pointerAcquired = false;
+        // The mapping opens with FileShare.Delete: a writer may atomically replace the file while it is open (the
+        // mapping keeps the old data).
+        var file = MappedFile.Open(path);
         try
         {
-            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* basePointer = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePointer);
-            pointerAcquired = true;
-            basePointer += view.PointerOffset;
+            path = file.Path;
+            if (file.Length < 8)
+            {
+                throw new CheckpointFormatException(path, null,
+                    $"the file is {file.Length} bytes long, too short for the 8-byte header length of a safetensors file");
+            }
 
             // Compare as unsigned before any arithmetic so a hostile length such as 2^63 cannot overflow or allocate.
-            var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(basePointer, 8));
-            var available = (ulong)(fileLength - 8);
+            var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file.Span(0, 8));
+            var available = (ulong)(file.Length - 8);
             if (headerLength > available)
             {
                 throw new CheckpointFormatException(path, null,
@@ -71,26 +57,14 @@ public sealed unsafe class SafetensorsFile : ITensorSource
                     $"the header length field says {headerLength} bytes, more than the {SafetensorsHeader.MaxHeaderBytes}-byte limit");
             }
 
-            var json = new ReadOnlySpan<byte>(basePointer + 8, (int)headerLength).ToArray();
-            var dataLength = fileLength - 8 - (long)headerLength;
+            var json = file.Span(8, (int)headerLength).ToArray();
+            var dataLength = file.Length - 8 - (long)headerLength;
             var header = SafetensorsHeader.Parse(path, json, dataLength);
-            return new SafetensorsFile(path, map, view, basePointer + 8 + (long)headerLength, header);
+            return new SafetensorsFile(file, 8 + (long)headerLength, header);
         }
         catch
         {
-            if (pointerAcquired)
-            {
-                view!.SafeMemoryMappedViewHandle.ReleasePointer();
-            }
-            view?.Dispose();
-            if (map is not null)
-            {
-                map.Dispose();
-            }
-            else
-            {
-                stream.Dispose();
-            }
+            file.Dispose();
             throw;
         }
     }
@@ -108,11 +82,10 @@ public sealed unsafe class SafetensorsFile : ITensorSource
     internal torch.Tensor Load(string name, torch.Device? device, long chunkBytes)
     {
         var info = Info(name);
-        ObjectDisposedException.ThrowIf(_dataStart == null, this);
 
         // Allocate the stored dtype flat, fill it straight from the mapping, then give it its shape.
         using var flat = torch.empty(info.ElementCount, dtype: info.DType.ToScalarType());
-        TensorBytes.CopyInto(flat, _dataStart + info.Begin, info.ByteLength, chunkBytes);
+        TensorBytes.CopyInto(flat, _file.Start + _dataOffset + info.Begin, info.ByteLength, chunkBytes);   // Start throws once disposed
         var shaped = flat.reshape(info.Shape);
         return MoveTo(shaped, device);
     }
@@ -149,15 +122,5 @@ public sealed unsafe class SafetensorsFile : ITensorSource
         }
     }
 
-    public void Dispose()
-    {
-        if (_dataStart == null)
-        {
-            return;
-        }
-        _dataStart = null;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map.Dispose();
-    }
+    public void Dispose() => _file.Dispose();
 }
