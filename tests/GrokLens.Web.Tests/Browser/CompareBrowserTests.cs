@@ -102,10 +102,10 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
             new ComparisonOptions { NearTieThreshold = 0.05, Attention = false }));
         var changed = await ChangedCellsAsync(page);
         Assert.Contains((0, ids.Count - 1), changed);
-        Assert.Equal(expected.Routing.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet(), changed);
+        Assert.Equal(expected.Routing!.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet(), changed);
         var summary = await page.Locator("#next-token-summary").InnerTextAsync();
-        Assert.Contains($"KL(baseline‖modified) = {expected.NextToken.KlAToB.ToString("0.####", CultureInfo.CurrentCulture)} nats", summary);
-        Assert.Equal(expected.NextToken.TopB[0].Text, (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim('“', '”', ' '));
+        Assert.Contains($"KL(baseline‖modified) = {expected.NextToken!.KlAToB.ToString("0.####", CultureInfo.CurrentCulture)} nats", summary);
+        Assert.Equal(expected.NextToken!.TopB[0].Text, (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim('“', '”', ' '));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-page.png"), FullPage = true });
         await page.Locator("#compare-result").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-result.png") });
 
