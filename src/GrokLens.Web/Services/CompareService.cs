@@ -11,9 +11,10 @@ namespace GrokLens.Web.Services;
 
 /// <summary>
 /// What the Compare page asks of the model: validate an experiment, compare the baseline with the modified run
-/// (<see cref="RunComparison"/>), and run activation-patching sweeps. All model work queues on the <see cref="ModelHost"/>.
+/// (<see cref="RunComparison"/>), compare two dumps' runs without the model, and run activation-patching sweeps. All model
+/// work queues on the <see cref="ModelHost"/>.
 /// </summary>
-public sealed class CompareService(ModelHost host)
+public sealed class CompareService(ModelHost host, DumpService dumps)
 {
     /// <summary>Per draft, the reason it cannot run (null when it can), checked against the loaded model.</summary>
     public IReadOnlyList<string?> Validate(IReadOnlyList<InterventionDraft> drafts)
@@ -81,6 +82,7 @@ public sealed class CompareService(ModelHost host)
                 GenerateTokens = source is null ? request.GenerateTokens : 0, Sampling = new SamplingOptions { Seed = request.Seed, Temperature = 1.0 },
             };
             var result = RunComparison.Compare(model, tokens, interventions, options, source?.Cache);
+            var sourceTokens = source?.TokenIds;
 
             // The views' arrays: the target's logit-lens value per stage, and attention differences per head.
             var capture = LogitLens.RequiredHooks(model.Config.NumLayers)
@@ -98,8 +100,45 @@ public sealed class CompareService(ModelHost host)
                 AttentionDifference(model.Config.NumLayers, runA.Cache, runB.Cache),
                 FirstExperts(model.Config.NumLayers, runA.Cache),
                 Text(result.Generation?.A), Text(result.Generation?.B),
-                [.. interventions.Select(i => i.Describe())]);
+                [.. interventions.Select(i => i.Describe())])
+            {
+                Runs = [new DumpDownloadRun("baseline", tokens, request.Prompt, []),
+                    new DumpDownloadRun("modified", tokens, request.Prompt, interventions, sourceTokens)],
+            };
         }, cancellation);
+
+    /// <summary>
+    /// Compares run A with run B of opened dumps without running the model: every view whose hooks both runs hold
+    /// (<see cref="RunComparison.Compare(GrokLens.Model.GrokConfig, CapturedRun, CapturedRun, ComparisonOptions?, Func{int, string?}?)"/>).
+    /// Runs of different models or lengths are refused (<see cref="DumpSide.CheckComparable"/>).
+    /// </summary>
+    public async Task<CompareView> CompareDumpsAsync(DumpSide a, DumpSide b, double nearTieThreshold = 0.05, CancellationToken cancellation = default)
+    {
+        DumpSide.CheckComparable(a, b);
+        var text = await dumps.TokenTextAsync(a.Dump.Manifest, a.Run, cancellation);
+        return await Task.Run(() =>
+        {
+            var config = a.Dump.Config;
+            using var cacheA = a.Dump.LoadCache(a.Run);
+            using var cacheB = b.Dump.LoadCache(b.Run);
+            CapturedRun Side(DumpSide side, ActivationCache cache) => new(side.Run.TokenIds, cache,
+                cache.TryGet(HookPoints.Logits, out var logits) ? logits : null, Descriptions(side.Run));
+            var result = RunComparison.Compare(config, Side(a, cacheA), Side(b, cacheB),
+                new ComparisonOptions { NearTieThreshold = nearTieThreshold }, text);
+            int layers = config.NumLayers;
+            return new CompareView(result, TokenLabels.Disambiguate(a.Run.TokenIds.Select(text).ToArray()), null,
+                ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")], null, null,
+                result.Attention is null ? null : AttentionDifference(layers, cacheA, cacheB),
+                result.Routing is null ? null : FirstExperts(layers, cacheA),
+                "", "", Descriptions(b.Run))
+            {
+                NameA = "A", NameB = "B", Source = $"A = dump {a.Label} · B = dump {b.Label} (read from the dumps; the model was not run)",
+            };
+        }, cancellation);
+    }
+
+    private static string[] Descriptions(GrokLens.Dumps.DumpRun run) =>
+        [.. GrokLens.Dumps.DumpReader.Interventions(run).Where(i => i.Enabled).Select(i => i.Describe())];
 
     /// <summary>
     /// An activation-patching sweep of clean into corrupted, tracking the logit difference of two target tokens (or the

@@ -8,7 +8,7 @@ namespace GrokLens.Web.Tests.Services;
 [Collection(ModelCollection.Name)]
 public sealed class CompareServiceTests(ModelFixture fixture)
 {
-    private CompareService Service => new(fixture.Host);
+    private CompareService Service => fixture.CompareService();
 
     [Fact]
     public async Task ComparisonMatchesTheLibraryAndItsAttentionDifferenceMatchesTheTwoRuns()
@@ -32,7 +32,7 @@ public sealed class CompareServiceTests(ModelFixture fixture)
         Assert.Equal(expected.Target!.LogitA, view.TargetLensA![^1], 3);
         Assert.Equal(expected.Target!.LogitB, view.TargetLensB![^1], 3);
         // Attention difference per head: its largest |Δ| is the library's.
-        for (int l = 0; l < view.AttentionDifference.Length; l++)
+        for (int l = 0; l < view.AttentionDifference!.Length; l++)
             for (int h = 0; h < view.AttentionDifference[l].Length; h++)
                 Assert.Equal(expected.Attention!.MaxAbs[l][h], view.AttentionDifference[l][h].SelectMany(r => r).Max(Math.Abs), 5);
         Assert.Equal(fixture.Result.ChosenExperts.Select(layer => layer.Select(t => t[0]).ToArray()), view.BaselineFirstExpert);
