@@ -130,4 +130,28 @@ public sealed class DumpCompareTests(ModelFixture fixture)
         Assert.NotEmpty(modified.HookValues("blocks.1.moe.hook_topk_indices"));
         await Assert.ThrowsAsync<ArgumentException>(() => Dumps.ShowRunAsync(modified, "missing"));
     }
+
+    [Fact]
+    public async Task AHostileRunIsRefusedWhenCompared()
+    {
+        // Both runs are well-formed files; run B names expert 100 of 8, which only the view check catches.
+        const string hook = "blocks.1.moe.hook_topk_indices";
+        var zip = await fixture.Host.UseAsync(model =>
+        {
+            using var run = model.Run(fixture.TokenIds, RunOptions.CaptureOnly(hook));
+            using var bad = run.Cache[hook].add(100);
+            var stream = new MemoryStream();
+            DumpWriter.WriteZip(stream, model, [DumpWriter.FromRun(model, run, "good"),
+                new DumpRunContent("bad", null, fixture.TokenIds, null, [], [(hook, bad)])]);
+            return stream.ToArray();
+        });
+        using var dump = await Dumps.OpenUploadAsync(new MemoryStream(zip), zip.Length, "hostile.zip");
+
+        var error = await Assert.ThrowsAsync<DumpFormatException>(() =>
+            Comparer.CompareDumpsAsync(new DumpSide(dump, dump.Runs[0]), new DumpSide(dump, dump.Runs[1])));
+        Assert.Contains("hostile.zip", error.Message);
+        Assert.Contains($"hook '{hook}' names experts", error.Message);
+        await Assert.ThrowsAsync<DumpFormatException>(() => Dumps.ShowRunAsync(dump, "bad"));
+        Assert.Equal("good", dump.Run.Id); // the refused run left the dump as it was
+    }
 }
