@@ -109,21 +109,25 @@ public sealed class CompareService(ModelHost host, DumpService dumps)
 
     /// <summary>
     /// Compares run A with run B of opened dumps without running the model: every view whose hooks both runs hold
-    /// (<see cref="RunComparison.Compare(GrokLens.Model.GrokConfig, CapturedRun, CapturedRun, ComparisonOptions?, Func{int, string?}?)"/>).
+    /// (<see cref="RunComparison.Compare(GrokLens.Model.GrokConfig, CapturedRun, CapturedRun, ComparisonOptions?, Func{int, string?}?)"/>);
+    /// logits missing from a dump are read from its last residual when its model is the loaded one.
     /// Runs of different models or lengths are refused (<see cref="DumpSide.CheckComparable"/>).
     /// </summary>
     public async Task<CompareView> CompareDumpsAsync(DumpSide a, DumpSide b, double nearTieThreshold = 0.05, CancellationToken cancellation = default)
     {
         DumpSide.CheckComparable(a, b);
         var text = await dumps.TokenTextAsync(a.Dump.Manifest, a.Run, cancellation);
+        var config = a.Dump.Config;
+        using var cacheA = await Task.Run(() => a.Dump.LoadCache(a.Run), cancellation);
+        using var cacheB = await Task.Run(() => b.Dump.LoadCache(b.Run), cancellation);
+        // Without a logits hook, the dump's own model (when loaded) reads them from the last layer's residual.
+        using var derivedA = cacheA.Contains(HookPoints.Logits) ? null : await dumps.LogitsFromResidualAsync(a.Dump.Manifest, config, cacheA, cancellation);
+        using var derivedB = cacheB.Contains(HookPoints.Logits) ? null : await dumps.LogitsFromResidualAsync(b.Dump.Manifest, config, cacheB, cancellation);
         return await Task.Run(() =>
         {
-            var config = a.Dump.Config;
-            using var cacheA = a.Dump.LoadCache(a.Run);
-            using var cacheB = b.Dump.LoadCache(b.Run);
-            CapturedRun Side(DumpSide side, ActivationCache cache) => new(side.Run.TokenIds, cache,
-                cache.TryGet(HookPoints.Logits, out var logits) ? logits : null, Descriptions(side.Run));
-            var result = RunComparison.Compare(config, Side(a, cacheA), Side(b, cacheB),
+            CapturedRun Side(DumpSide side, ActivationCache cache, Tensor? derived) => new(side.Run.TokenIds, cache,
+                cache.TryGet(HookPoints.Logits, out var logits) ? logits : derived, Descriptions(side.Run));
+            var result = RunComparison.Compare(config, Side(a, cacheA, derivedA), Side(b, cacheB, derivedB),
                 new ComparisonOptions { NearTieThreshold = nearTieThreshold }, text);
             int layers = config.NumLayers;
             return new CompareView(result, TokenLabels.Disambiguate(a.Run.TokenIds.Select(text).ToArray()), null,
@@ -236,14 +240,9 @@ public sealed class CompareService(ModelHost host, DumpService dumps)
     private static double[] TargetLens(LoadedModel model, ActivationCache cache, int target, int? other)
     {
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var grok = model.Model;
-        var hooks = LogitLens.RequiredHooks(model.Config.NumLayers);
-        return hooks.Select(hook =>
+        return LogitLens.RequiredHooks(model.Config.NumLayers).Select(hook =>
         {
-            var residual = cache[hook][-1].to(grok.Device).unsqueeze(0);
-            var logits = nn.functional.linear(grok.finalNorm.Forward(residual), grok.unembedding ?? grok.embedding)
-                .mul(model.Config.OutputMultiplier).to_type(ScalarType.Float64)[0];
+            var logits = LogitLens.Logits(model, cache[hook][-1].unsqueeze(0)).to_type(ScalarType.Float64)[0];
             double value = logits[target].item<double>();
             return other is int o ? value - logits[o].item<double>() : value;
         }).ToArray();

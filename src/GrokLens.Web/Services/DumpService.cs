@@ -154,6 +154,24 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
         return PieceText(run);
     }
 
+    /// <summary>
+    /// Logits [T, V] read from a run's last-layer residual (<see cref="LogitLens.Logits"/>) when the loaded model is the
+    /// dump's model; null when the run lacks that hook or another model (or none) is loaded. The caller disposes them.
+    /// </summary>
+    public async Task<TorchSharp.torch.Tensor?> LogitsFromResidualAsync(DumpManifest manifest, GrokConfig config, ActivationCache cache,
+        CancellationToken cancellation = default)
+    {
+        if (!cache.TryGet(HookPoints.Layer(config.NumLayers - 1, HookPoints.ResidPost), out var residual)) return null;
+        try
+        {
+            return await host.UseAsync(model => IsDumpModel(model, manifest) ? LogitLens.Logits(model, residual) : null, cancellation);
+        }
+        catch (InvalidOperationException) when (host.Info is null)
+        {
+            return null; // no model loaded
+        }
+    }
+
     private static bool IsDumpModel(LoadedModel model, DumpManifest manifest) =>
         manifest.Model.WeightsSha256 is { } hash && DumpDescriptions.Model(model).WeightsSha256 == hash;
 

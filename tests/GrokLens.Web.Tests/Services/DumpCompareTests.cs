@@ -85,6 +85,20 @@ public sealed class DumpCompareTests(ModelFixture fixture)
     }
 
     [Fact]
+    public async Task WithoutLogitsTheLoadedDumpModelReadsThemFromTheLastResidual()
+    {
+        var live = await Comparer.CompareAsync(new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
+        using var dump = await DownloadAndOpenAsync(live.Runs!, "blocks.3.hook_resid_post");
+
+        var view = await Comparer.CompareDumpsAsync(new DumpSide(dump, dump.Runs[0]), new DumpSide(dump, dump.Runs[1]));
+
+        Assert.False(view.Result.MissingHooks.ContainsKey(RunComparison.NextTokenPart));
+        Assert.Equal(live.Result.NextToken!.KlAToB, view.Result.NextToken!.KlAToB, 4);
+        Assert.Equal(live.Result.NextToken.TopB.Select(t => t.TokenId), view.Result.NextToken.TopB.Select(t => t.TokenId));
+        Assert.Equal(live.Result.KlPerPosition!, view.Result.KlPerPosition!, (x, y) => Math.Abs(x - y) < 1e-4);
+    }
+
+    [Fact]
     public async Task RunsOfDifferentLengthsOrModelsAreRefusedSayingWhy()
     {
         using var longer = await DownloadAndOpenAsync([new DumpDownloadRun("run0", fixture.TokenIds, null, [])], "logits");
