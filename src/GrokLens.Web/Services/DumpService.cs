@@ -140,35 +140,33 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     /// Token texts for a dump's run: the loaded model's tokenizer when it is the dump's model (same weights hash), else
     /// the run's own pieces ("#id" for ids the run does not contain).
     /// </summary>
-    public async Task<Func<int, string>> TokenTextAsync(DumpManifest manifest, DumpRun run, CancellationToken cancellation = default)
-    {
-        try
-        {
-            var tokenizer = await host.UseAsync(model => IsDumpModel(model, manifest) ? model.Tokenizer : null, cancellation);
-            if (tokenizer is not null) return ExploreResultBuilder.Text(tokenizer);
-        }
-        catch (InvalidOperationException) when (host.Info is null)
-        {
-            // No model loaded: the dump's pieces.
-        }
-        return PieceText(run);
-    }
+    public Task<Func<int, string>> TokenTextAsync(DumpManifest manifest, DumpRun run, CancellationToken cancellation = default) =>
+        WithDumpModelAsync(manifest, model => ExploreResultBuilder.Text(model.Tokenizer), () => PieceText(run), cancellation);
 
     /// <summary>
     /// Logits [T, V] read from a run's last-layer residual (<see cref="LogitLens.Logits"/>) when the loaded model is the
     /// dump's model; null when the run lacks that hook or another model (or none) is loaded. The caller disposes them.
     /// </summary>
-    public async Task<TorchSharp.torch.Tensor?> LogitsFromResidualAsync(DumpManifest manifest, GrokConfig config, ActivationCache cache,
-        CancellationToken cancellation = default)
+    public Task<TorchSharp.torch.Tensor?> LogitsFromResidualAsync(DumpManifest manifest, GrokConfig config, ActivationCache cache,
+        CancellationToken cancellation = default) =>
+        cache.TryGet(HookPoints.Layer(config.NumLayers - 1, HookPoints.ResidPost), out var residual)
+            ? WithDumpModelAsync<TorchSharp.torch.Tensor?>(manifest, model => LogitLens.Logits(model, residual), () => null, cancellation)
+            : Task.FromResult<TorchSharp.torch.Tensor?>(null);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the loaded model (in the host's queue) when it is the dump's model, i.e. has the
+    /// same weights hash; otherwise, or when no model is loaded, returns <paramref name="otherwise"/>'s value.
+    /// </summary>
+    private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<LoadedModel, T> work, Func<T> otherwise, CancellationToken cancellation)
     {
-        if (!cache.TryGet(HookPoints.Layer(config.NumLayers - 1, HookPoints.ResidPost), out var residual)) return null;
         try
         {
-            return await host.UseAsync(model => IsDumpModel(model, manifest) ? LogitLens.Logits(model, residual) : null, cancellation);
+            var (same, value) = await host.UseAsync(model => IsDumpModel(model, manifest) ? (true, work(model)) : (false, default(T)!), cancellation);
+            return same ? value : otherwise();
         }
         catch (InvalidOperationException) when (host.Info is null)
         {
-            return null; // no model loaded
+            return otherwise(); // no model loaded
         }
     }
 
@@ -187,16 +185,13 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
         var source = new ExploreSource(config, manifest.Model.Name, run.TokenIds, PieceText(run), cache, logits, Lens: null,
             LensUnavailable: $"The logit lens projects residuals with the weights of model '{manifest.Model.Name}'; load that model to see it.");
         int generatedFrom = run.TokenIds.Count;
-        try
-        {
-            return await host.UseAsync(model => ExploreResultBuilder.Build(IsDumpModel(model, manifest)
-                ? source with { Text = ExploreResultBuilder.Text(model.Tokenizer), Lens = c => LogitLens.Compute(model, c, ExploreResultBuilder.LensTopK) }
-                : source, generatedFrom), cancellation);
-        }
-        catch (InvalidOperationException) when (host.Info is null)
-        {
-            return ExploreResultBuilder.Build(source, generatedFrom); // no model loaded: everything but the lens
-        }
+        return await WithDumpModelAsync(manifest,
+            model => ExploreResultBuilder.Build(source with
+            {
+                Text = ExploreResultBuilder.Text(model.Tokenizer), Lens = c => LogitLens.Compute(model, c, ExploreResultBuilder.LensTopK),
+            }, generatedFrom),
+            () => ExploreResultBuilder.Build(source, generatedFrom), // another model, or none: everything but the lens
+            cancellation);
     }
 
     /// <summary>Token texts from the dump's own pieces; ids the run does not contain (predictions) show as "#id".</summary>
