@@ -102,8 +102,10 @@ public sealed class CompareService(ModelHost host, DumpService dumps)
                 Text(result.Generation?.A), Text(result.Generation?.B),
                 [.. interventions.Select(i => i.Describe())])
             {
+                // Patches read a source run: the dump holds it too (third), so the modified run can be understood from the file.
                 Runs = [new DumpDownloadRun("baseline", tokens, request.Prompt, []),
-                    new DumpDownloadRun("modified", tokens, request.Prompt, interventions, sourceTokens)],
+                    new DumpDownloadRun("modified", tokens, request.Prompt, interventions, sourceTokens),
+                    .. sourceTokens is null ? Array.Empty<DumpDownloadRun>() : [new DumpDownloadRun("source", sourceTokens, request.SourcePrompt, [])]],
             };
         }, cancellation);
 

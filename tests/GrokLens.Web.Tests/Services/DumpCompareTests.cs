@@ -66,6 +66,32 @@ public sealed class DumpCompareTests(ModelFixture fixture)
     }
 
     [Fact]
+    public async Task APatchedComparisonIsWrittenWithItsSourceRun()
+    {
+        // Patching every position's embedding from the source prompt makes the modified run the source prompt's run.
+        const string source = "the dog sat on the mat and the cat sat on the log";
+        var drafts = new List<InterventionDraft> { new(InterventionKind.PatchActivation) { Hook = "blocks.0.hook_resid_pre", Heads = "", Positions = "" } };
+        var live = await Comparer.CompareAsync(new CompareRequest(ModelFixture.Prompt, drafts, source));
+        using var dump = await DownloadAndOpenAsync(live.Runs!, "logits");
+
+        var expected = await fixture.Host.UseAsync(model =>
+        {
+            using var run = model.Run(model.Encode(source));
+            return run.Logits.data<float>().ToArray();
+        });
+        using var cache = dump.LoadCache(dump.Runs[1]);
+        var actual = cache["logits"].data<float>().ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.All(expected.Zip(actual), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4 * (1 + Math.Abs(p.First)), $"{p.First} vs {p.Second}"));
+        Assert.Contains("patch_activation", dump.Runs[1].Interventions.ToJsonString());
+        // The source run is the third run of the dump.
+        Assert.Equal(["baseline", "modified", "source"], dump.Runs.Select(r => r.Id));
+        Assert.Equal(source, dump.Runs[2].Prompt);
+        using var sourceCache = dump.LoadCache(dump.Runs[2]);
+        Assert.Equal(expected, sourceCache["logits"].data<float>().ToArray());
+    }
+
+    [Fact]
     public async Task DumpsWithoutSomeHooksCompareWhatTheyHoldAndNameTheRest()
     {
         var live = await Comparer.CompareAsync(new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
