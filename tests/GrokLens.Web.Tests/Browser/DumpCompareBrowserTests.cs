@@ -28,7 +28,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
         return double.Parse(value, CultureInfo.CurrentCulture);
     }
 
-    private static async Task<string> DownloadAsync(IPage page, string openButton, string hooks)
+    private static async Task<string> DownloadAsync(IPage page, string openButton, string hooks, string? dialogScreenshot = null)
     {
         await page.ClickAsync(openButton);
         var status = page.Locator("#dump-hooks-status");
@@ -39,6 +39,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             await page.Locator("#dump-hooks input, input#dump-hooks").First.FillAsync(hooks);
             await page.WaitForFunctionAsync("before => document.querySelector('#dump-hooks-status').textContent.trim() !== before", before);
         }
+        if (dialogScreenshot is not null) await page.Locator(".mud-dialog").ScreenshotAsync(new() { Path = dialogScreenshot });
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-dump-link"));
         var zip = Path.Combine(Path.GetTempPath(), $"groklens-compare-{Guid.NewGuid():N}.zip");
         await download.SaveAsAsync(zip);
@@ -90,7 +91,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
         Assert.Equal(expectedChanged, liveChanged);
         Assert.Equal(expected.NextToken!.KlAToB, await KlAsync(page), 3);
 
-        var twoRuns = await DownloadAsync(page, "#download-comparison-button", "all");
+        var twoRuns = await DownloadAsync(page, "#download-comparison-button", "all", Path.Combine(fixture.ScreenshotFolder, "compare-download-dialog.png"));
         var zips = new List<string> { twoRuns };
         try
         {
@@ -147,6 +148,8 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             await page.GetByText($"modified ({ids.Count} tokens)").ClickAsync();
             await workbench.WaitForViewsAsync(2);
             foreach (var change in expected.Routing.Changes) Assert.Equal(Experts(change.ExpertsB), await CellAsync(change));
+            await CloseSnackbarsAsync(page);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "dump-run-select.png") });
         }
         finally
         {
