@@ -49,6 +49,7 @@ public sealed class CompareResultViewTests : MudTestContext
         Assert.Empty(rendered.FindAll("[data-view-unavailable='routing diff'], [data-view-unavailable='near-tie marking']"));
         Assert.Contains("A = dump x.zip", rendered.Find("#compare-source").TextContent);
         Assert.Contains("Interventions of B: ban expert 0 of layer 1", rendered.Markup);
+        Assert.Contains("Cell = A first-choice expert", rendered.Find("[data-view='routing-diff']").TextContent);
     }
 
     [Fact]
