@@ -24,6 +24,13 @@ public sealed class ModelFixture : IAsyncLifetime
         Result = await Service.AnalyseAsync(TokenIds, TokenIds.Count);
     }
 
+    /// <summary>The dump service over the fixture's host, as the app wires it (dumps folder: the temporary folder unless given).</summary>
+    public DumpService DumpService(string? dumpsFolder = null, long maxUploadBytes = 200L << 20) =>
+        new(Host, new DumpCatalog(dumpsFolder ?? Path.GetTempPath()),
+            Microsoft.Extensions.Options.Options.Create(new WorkbenchOptions { MaxDumpUploadBytes = maxUploadBytes }));
+
+    public CompareService CompareService() => new(Host, DumpService());
+
     public Task DisposeAsync()
     {
         Host.Dispose();

@@ -45,16 +45,29 @@ public static class LogitLens
         var top = new TokenProbability[residuals.Count][][];
         for (int stage = 0; stage < residuals.Count; stage++)
         {
-            var residual = residuals[stage].to(grok.Device);
-            var logits = linear(grok.finalNorm.Forward(residual), grok.unembedding ?? grok.embedding).mul(model.Config.OutputMultiplier);
+            var residual = residuals[stage];
+            var logits = Logits(model, residual);
             var (probabilities, ids) = softmax(logits, -1).topk(Math.Min(topK, model.Config.VocabSize), -1);
-            var p = probabilities.cpu().data<float>().ToArray();
-            var id = ids.cpu().data<long>().ToArray();
+            var p = probabilities.data<float>().ToArray();
+            var id = ids.data<long>().ToArray();
             int positions = (int)residual.shape[0], k = (int)ids.shape[1];
             top[stage] = Enumerable.Range(0, positions)
                 .Select(t => Enumerable.Range(0, k).Select(r => new TokenProbability((int)id[t * k + r], p[t * k + r])).ToArray())
                 .ToArray();
         }
         return new LogitLensResult(stages, top);
+    }
+
+    /// <summary>
+    /// Residuals [T, D] read as the model reads its last one: final RMSNorm, unembedding, output multiplier. Returns
+    /// logits [T, V] on the CPU; applied to the last layer's <c>hook_resid_post</c> they are the model's own logits.
+    /// </summary>
+    public static Tensor Logits(LoadedModel model, Tensor residual)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var grok = model.Model;
+        var logits = linear(grok.finalNorm.Forward(residual.to(grok.Device)), grok.unembedding ?? grok.embedding).mul(model.Config.OutputMultiplier);
+        return logits.cpu().MoveToOuterDisposeScope();
     }
 }

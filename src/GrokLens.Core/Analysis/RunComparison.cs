@@ -2,6 +2,7 @@ using GrokLens.Engine;
 using GrokLens.Generation;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
+using GrokLens.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,25 +37,34 @@ public sealed record ComparisonOptions
     public SamplingOptions Sampling { get; init; } = new();
 }
 
+/// <summary>
+/// A run already made, live or read from a dump: its tokens, captured activations, logits [T, V] (null when they were
+/// not captured) and the descriptions of the interventions applied to it.
+/// </summary>
+public sealed record CapturedRun(IReadOnlyList<int> TokenIds, ActivationCache Cache, Tensor? Logits = null,
+    IReadOnlyList<string>? Interventions = null);
+
 /// <summary>Compares a baseline run with a modified one (other interventions, or another prompt).</summary>
 public static class RunComparison
 {
+    /// <summary>Keys of <see cref="RunComparisonResult.MissingHooks"/>: the parts a comparison of captured runs may lack.</summary>
+    public const string NextTokenPart = "next token";
+    public const string ResidualPart = "residual";
+    public const string RoutingPart = "routing";
+    public const string NearTiesPart = "near-ties";
+    public const string AttentionPart = "attention";
+
     /// <summary>Same prompt, without and with interventions.</summary>
     public static RunComparisonResult Compare(LoadedModel model, IReadOnlyList<int> tokenIds, IReadOnlyList<Intervention> interventions,
         ComparisonOptions? options = null, ActivationCache? source = null) =>
         Compare(model, new ComparedRun(tokenIds), new ComparedRun(tokenIds, interventions, source), options);
 
+    /// <summary>Runs both sides on the model (capturing what every part needs), compares them and, if asked, generates from both.</summary>
     public static RunComparisonResult Compare(LoadedModel model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null)
     {
         options ??= new ComparisonOptions();
         var config = model.Config;
-        if (options.TopTokens < 1) throw new ArgumentException("list at least one top token.");
-        foreach (int? token in new[] { options.Target, options.OtherTarget })
-            if (token is int id && (id < 0 || id >= config.VocabSize))
-                throw new ArgumentException($"target token {id} is outside the vocabulary 0…{config.VocabSize - 1}.");
-        if (options.OtherTarget is not null && options.Target is null)
-            throw new ArgumentException("a second target needs a first one (the logit difference is target − other).");
-
+        CheckOptions(config, options);
         bool sameLength = a.TokenIds.Count == b.TokenIds.Count;
         var capture = new List<string> { HookPoints.Embed };
         for (int l = 0; l < config.NumLayers; l++)
@@ -66,27 +76,81 @@ public static class RunComparison
         }
         using var runA = RunSide(model, a, capture);
         using var runB = RunSide(model, b, capture);
+        var result = Compare(config, Captured(a, runA), Captured(b, runB), options with { GenerateTokens = 0 },
+            id => model.Tokenizer?.DisplayPiece(id));
+        return options.GenerateTokens > 0 ? result with { Generation = Generate(model, a, b, options) } : result;
+    }
 
+    /// <summary>
+    /// Compares two runs already made (e.g. read from dumps) without a model: every part whose hooks both captures hold.
+    /// A part whose hooks are missing is null, and <see cref="RunComparisonResult.MissingHooks"/> names the hooks it needs
+    /// (the next-token part needs the logits). Near-ties are marked where both runs hold the router probabilities.
+    /// </summary>
+    /// <param name="tokenText">Text of a token id for the top-token lists (null: no text).</param>
+    public static RunComparisonResult Compare(GrokConfig config, CapturedRun a, CapturedRun b, ComparisonOptions? options = null,
+        Func<int, string?>? tokenText = null)
+    {
+        options ??= new ComparisonOptions();
+        CheckOptions(config, options);
+        if (options.GenerateTokens > 0) throw new ArgumentException("generating needs the model: captured runs are compared with GenerateTokens = 0.");
+        foreach (var (side, run) in new[] { ("A", a), ("B", b) })
+            if (run.Logits is { } logits && (logits.dim() != 2 || logits.shape[0] != run.TokenIds.Count || logits.shape[1] != config.VocabSize))
+                throw new ArgumentException($"run {side}'s logits have shape [{string.Join(", ", logits.shape)}], expected [{run.TokenIds.Count}, {config.VocabSize}].");
+
+        bool sameLength = a.TokenIds.Count == b.TokenIds.Count;
         var aligned = sameLength
             ? Enumerable.Range(0, a.TokenIds.Count).Select(t => new PositionPair(t, t)).ToArray()
             : [new PositionPair(a.TokenIds.Count - 1, b.TokenIds.Count - 1)];
+        var layers = Enumerable.Range(0, config.NumLayers).ToArray();
+        var missing = new Dictionary<string, string[]>();
+        bool Has(string part, IEnumerable<string> hooks)
+        {
+            var lacking = hooks.Where(h => !a.Cache.Contains(h) || !b.Cache.Contains(h)).ToArray();
+            if (lacking.Length > 0) missing[part] = lacking;
+            return lacking.Length == 0;
+        }
+
+        bool hasLogits = a.Logits is not null && b.Logits is not null;
+        if (!hasLogits) missing[NextTokenPart] = [HookPoints.Logits];
+        bool residual = Has(ResidualPart, ResidualHooks(config.NumLayers));
+        bool routing = Has(RoutingPart, layers.Select(l => HookPoints.Layer(l, HookPoints.TopKIndices)));
+        if (routing) Has(NearTiesPart, layers.Select(l => HookPoints.Layer(l, HookPoints.RouterProbs)));
+        bool attention = options.Attention && sameLength && Has(AttentionPart, layers.Select(l => HookPoints.Layer(l, HookPoints.Pattern)));
 
         using var scope = NewDisposeScope();
-        var logA = runA.Logits.to_type(ScalarType.Float64).log_softmax(-1);
-        var logB = runB.Logits.to_type(ScalarType.Float64).log_softmax(-1);
+        var logA = hasLogits ? a.Logits!.to_type(ScalarType.Float64).log_softmax(-1) : null;
+        var logB = hasLogits ? b.Logits!.to_type(ScalarType.Float64).log_softmax(-1) : null;
         var last = aligned[^1];
         return new RunComparisonResult(
             [.. a.TokenIds], [.. b.TokenIds],
-            Descriptions(a), Descriptions(b),
+            [.. a.Interventions ?? []], [.. b.Interventions ?? []],
             aligned,
-            NextToken(model, runA.Logits, runB.Logits, logA, logB, last, options.TopTokens),
-            aligned.Select(p => Kl(logA[p.A], logB[p.B])).ToArray(),
-            Target(runA.Logits, runB.Logits, logA, logB, last, options),
-            Residuals(config.NumLayers, runA.Cache, runB.Cache, aligned),
-            Routing(config, runA.Cache, runB.Cache, aligned, options.NearTieThreshold),
-            options.Attention && sameLength ? Attention(config, runA.Cache, runB.Cache) : null,
-            options.GenerateTokens > 0 ? Generate(model, a, b, options) : null);
+            hasLogits ? NextToken(tokenText, a.Logits!, b.Logits!, logA!, logB!, last, options.TopTokens) : null,
+            hasLogits ? aligned.Select(p => Kl(logA![p.A], logB![p.B])).ToArray() : null,
+            hasLogits ? Target(a.Logits!, b.Logits!, logA!, logB!, last, options) : null,
+            residual ? Residuals(config.NumLayers, a.Cache, b.Cache, aligned) : null,
+            routing ? Routing(config, a.Cache, b.Cache, aligned, options.NearTieThreshold) : null,
+            attention ? Attention(config, a.Cache, b.Cache) : null,
+            null)
+        {
+            MissingHooks = missing,
+        };
     }
+
+    private static void CheckOptions(GrokConfig config, ComparisonOptions options)
+    {
+        if (options.TopTokens < 1) throw new ArgumentException("list at least one top token.");
+        foreach (int? token in new[] { options.Target, options.OtherTarget })
+            if (token is int id && (id < 0 || id >= config.VocabSize))
+                throw new ArgumentException($"target token {id} is outside the vocabulary 0…{config.VocabSize - 1}.");
+        if (options.OtherTarget is not null && options.Target is null)
+            throw new ArgumentException("a second target needs a first one (the logit difference is target − other).");
+    }
+
+    private static IEnumerable<string> ResidualHooks(int layers) =>
+        new[] { HookPoints.Embed }.Concat(Enumerable.Range(0, layers).Select(l => HookPoints.Layer(l, HookPoints.ResidPost)));
+
+    private static CapturedRun Captured(ComparedRun side, RunResult run) => new(side.TokenIds, run.Cache, run.Logits, Descriptions(side));
 
     private static RunResult RunSide(LoadedModel model, ComparedRun side, IReadOnlyList<string> capture) =>
         InterventionRunner.Run(model, side.TokenIds, side.Interventions ?? [], new RunOptions { Capture = capture }, side.Source);
@@ -101,14 +165,14 @@ public static class RunComparison
         return terms.sum().item<double>();
     }
 
-    private static NextTokenComparison NextToken(LoadedModel model, Tensor logitsA, Tensor logitsB, Tensor logA, Tensor logB,
+    private static NextTokenComparison NextToken(Func<int, string?>? tokenText, Tensor logitsA, Tensor logitsB, Tensor logA, Tensor logB,
         PositionPair last, int topTokens)
     {
         var la = logitsA[last.A].to_type(ScalarType.Float64).data<double>().ToArray();
         var lb = logitsB[last.B].to_type(ScalarType.Float64).data<double>().ToArray();
         var pa = logA[last.A].exp().data<double>().ToArray();
         var pb = logB[last.B].exp().data<double>().ToArray();
-        TokenShift Shift(int id) => new(id, model.Tokenizer?.DisplayPiece(id), pa[id], pb[id], la[id], lb[id]);
+        TokenShift Shift(int id) => new(id, tokenText?.Invoke(id), pa[id], pb[id], la[id], lb[id]);
         TokenShift[] Top(double[] p) => Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).Take(topTokens).Select(Shift).ToArray();
         double totalVariation = 0.5 * pa.Zip(pb, (x, y) => Math.Abs(x - y)).Sum();
         return new NextTokenComparison(last.A, last.B, Top(pa), Top(pb), Kl(logA[last.A], logB[last.B]), Kl(logB[last.B], logA[last.A]), totalVariation);
@@ -129,7 +193,7 @@ public static class RunComparison
     private static ResidualChange Residuals(int layers, ActivationCache a, ActivationCache b, PositionPair[] aligned)
     {
         var stages = new[] { "embed" }.Concat(Enumerable.Range(0, layers).Select(l => $"layer {l}")).ToArray();
-        var hooks = new[] { HookPoints.Embed }.Concat(Enumerable.Range(0, layers).Select(l => HookPoints.Layer(l, HookPoints.ResidPost)));
+        var hooks = ResidualHooks(layers);
         using var indexA = tensor(aligned.Select(p => (long)p.A).ToArray());
         using var indexB = tensor(aligned.Select(p => (long)p.B).ToArray());
         var norms = new List<double[]>();
@@ -147,7 +211,7 @@ public static class RunComparison
         return new ResidualChange(stages, [.. norms], [.. relative]);
     }
 
-    private static RoutingDiff Routing(Model.GrokConfig config, ActivationCache a, ActivationCache b, PositionPair[] aligned, double threshold)
+    private static RoutingDiff Routing(GrokConfig config, ActivationCache a, ActivationCache b, PositionPair[] aligned, double threshold)
     {
         var tiesA = NearTies.Find(a, config.TopK, threshold).ToArray();
         var tiesB = NearTies.Find(b, config.TopK, threshold).ToArray();
@@ -175,7 +239,7 @@ public static class RunComparison
         return new RoutingDiff(firstChanged, setChanged, [.. changes], tiesA, tiesB, threshold);
     }
 
-    private static AttentionChange Attention(Model.GrokConfig config, ActivationCache a, ActivationCache b)
+    private static AttentionChange Attention(GrokConfig config, ActivationCache a, ActivationCache b)
     {
         var max = new double[config.NumLayers][];
         var mean = new double[config.NumLayers][];

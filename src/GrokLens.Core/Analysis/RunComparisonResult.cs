@@ -5,7 +5,8 @@ namespace GrokLens.Analysis;
 /// <summary>
 /// A baseline run (A) and a modified run (B) compared. Plain records of arrays, ready to render or serialise to JSON.
 /// Positions are aligned one to one when both runs have the same number of tokens; otherwise only the two last
-/// positions are aligned (the next-token predictions), see <see cref="AlignedPositions"/>.
+/// positions are aligned (the next-token predictions), see <see cref="AlignedPositions"/>. A comparison of captured
+/// runs (dumps) leaves a part null when its hooks were not captured; <see cref="MissingHooks"/> then names them.
 /// </summary>
 public sealed record RunComparisonResult(
     int[] TokensA,
@@ -13,13 +14,20 @@ public sealed record RunComparisonResult(
     string[] InterventionsA,
     string[] InterventionsB,
     PositionPair[] AlignedPositions,
-    NextTokenComparison NextToken,
-    double[] KlPerPosition,
+    NextTokenComparison? NextToken,
+    double[]? KlPerPosition,
     TargetComparison? Target,
-    ResidualChange Residual,
-    RoutingDiff Routing,
+    ResidualChange? Residual,
+    RoutingDiff? Routing,
     AttentionChange? Attention,
-    GenerationComparison? Generation);
+    GenerationComparison? Generation)
+{
+    /// <summary>
+    /// Per part (<see cref="RunComparison.NextTokenPart"/>, …) the hooks it needs that a capture lacks; empty for a live
+    /// comparison, which captures them all.
+    /// </summary>
+    public IReadOnlyDictionary<string, string[]> MissingHooks { get; init; } = new Dictionary<string, string[]>();
+}
 
 /// <summary>A position of run A and the position of run B it is compared with.</summary>
 public readonly record struct PositionPair(int A, int B);

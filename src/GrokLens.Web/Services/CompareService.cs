@@ -11,9 +11,10 @@ namespace GrokLens.Web.Services;
 
 /// <summary>
 /// What the Compare page asks of the model: validate an experiment, compare the baseline with the modified run
-/// (<see cref="RunComparison"/>), and run activation-patching sweeps. All model work queues on the <see cref="ModelHost"/>.
+/// (<see cref="RunComparison"/>), compare two dumps' runs without the model, and run activation-patching sweeps. All model
+/// work queues on the <see cref="ModelHost"/>.
 /// </summary>
-public sealed class CompareService(ModelHost host)
+public sealed class CompareService(ModelHost host, DumpService dumps)
 {
     /// <summary>Per draft, the reason it cannot run (null when it can), checked against the loaded model.</summary>
     public IReadOnlyList<string?> Validate(IReadOnlyList<InterventionDraft> drafts)
@@ -81,6 +82,7 @@ public sealed class CompareService(ModelHost host)
                 GenerateTokens = source is null ? request.GenerateTokens : 0, Sampling = new SamplingOptions { Seed = request.Seed, Temperature = 1.0 },
             };
             var result = RunComparison.Compare(model, tokens, interventions, options, source?.Cache);
+            var sourceTokens = source?.TokenIds;
 
             // The views' arrays: the target's logit-lens value per stage, and attention differences per head.
             var capture = LogitLens.RequiredHooks(model.Config.NumLayers)
@@ -98,8 +100,51 @@ public sealed class CompareService(ModelHost host)
                 AttentionDifference(model.Config.NumLayers, runA.Cache, runB.Cache),
                 FirstExperts(model.Config.NumLayers, runA.Cache),
                 Text(result.Generation?.A), Text(result.Generation?.B),
-                [.. interventions.Select(i => i.Describe())]);
+                [.. interventions.Select(i => i.Describe())])
+            {
+                // Patches read a source run: the dump holds it too (third), so the modified run can be understood from the file.
+                Runs = [new DumpDownloadRun("baseline", tokens, request.Prompt, []),
+                    new DumpDownloadRun("modified", tokens, request.Prompt, interventions, sourceTokens),
+                    .. sourceTokens is null ? Array.Empty<DumpDownloadRun>() : [new DumpDownloadRun("source", sourceTokens, request.SourcePrompt, [])]],
+            };
         }, cancellation);
+
+    /// <summary>
+    /// Compares run A with run B of opened dumps without running the model: every view whose hooks both runs hold
+    /// (<see cref="RunComparison.Compare(GrokLens.Model.GrokConfig, CapturedRun, CapturedRun, ComparisonOptions?, Func{int, string?}?)"/>);
+    /// logits missing from a dump are read from its last residual when its model is the loaded one.
+    /// Runs of different models or lengths are refused (<see cref="DumpSide.CheckComparable"/>).
+    /// </summary>
+    public async Task<CompareView> CompareDumpsAsync(DumpSide a, DumpSide b, double nearTieThreshold = 0.05, CancellationToken cancellation = default)
+    {
+        DumpSide.CheckComparable(a, b);
+        var text = await dumps.TokenTextAsync(a.Dump.Manifest, a.Run, cancellation);
+        var config = a.Dump.Config;
+        using var cacheA = await Task.Run(() => a.Dump.LoadCache(a.Run), cancellation);
+        using var cacheB = await Task.Run(() => b.Dump.LoadCache(b.Run), cancellation);
+        // Without a logits hook, the dump's own model (when loaded) reads them from the last layer's residual.
+        using var derivedA = cacheA.Contains(HookPoints.Logits) ? null : await dumps.LogitsFromResidualAsync(a.Dump.Manifest, config, cacheA, cancellation);
+        using var derivedB = cacheB.Contains(HookPoints.Logits) ? null : await dumps.LogitsFromResidualAsync(b.Dump.Manifest, config, cacheB, cancellation);
+        return await Task.Run(() =>
+        {
+            CapturedRun Side(DumpSide side, ActivationCache cache, Tensor? derived) => new(side.Run.TokenIds, cache,
+                cache.TryGet(HookPoints.Logits, out var logits) ? logits : derived, Descriptions(side.Run));
+            var result = RunComparison.Compare(config, Side(a, cacheA, derivedA), Side(b, cacheB, derivedB),
+                new ComparisonOptions { NearTieThreshold = nearTieThreshold }, text);
+            int layers = config.NumLayers;
+            return new CompareView(result, TokenLabels.Disambiguate(a.Run.TokenIds.Select(text).ToArray()), null,
+                ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")], null, null,
+                result.Attention is null ? null : AttentionDifference(layers, cacheA, cacheB),
+                result.Routing is null ? null : FirstExperts(layers, cacheA),
+                "", "", Descriptions(b.Run))
+            {
+                NameA = "A", NameB = "B", Source = $"A = dump {a.Label} · B = dump {b.Label} (read from the dumps; the model was not run)",
+            };
+        }, cancellation);
+    }
+
+    private static string[] Descriptions(GrokLens.Dumps.DumpRun run) =>
+        [.. GrokLens.Dumps.DumpReader.Interventions(run).Where(i => i.Enabled).Select(i => i.Describe())];
 
     /// <summary>
     /// An activation-patching sweep of clean into corrupted, tracking the logit difference of two target tokens (or the
@@ -197,14 +242,9 @@ public sealed class CompareService(ModelHost host)
     private static double[] TargetLens(LoadedModel model, ActivationCache cache, int target, int? other)
     {
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var grok = model.Model;
-        var hooks = LogitLens.RequiredHooks(model.Config.NumLayers);
-        return hooks.Select(hook =>
+        return LogitLens.RequiredHooks(model.Config.NumLayers).Select(hook =>
         {
-            var residual = cache[hook][-1].to(grok.Device).unsqueeze(0);
-            var logits = nn.functional.linear(grok.finalNorm.Forward(residual), grok.unembedding ?? grok.embedding)
-                .mul(model.Config.OutputMultiplier).to_type(ScalarType.Float64)[0];
+            var logits = LogitLens.Logits(model, cache[hook][-1].unsqueeze(0)).to_type(ScalarType.Float64)[0];
             double value = logits[target].item<double>();
             return other is int o ? value - logits[o].item<double>() : value;
         }).ToArray();

@@ -3,12 +3,19 @@ using System.Security.Cryptography;
 
 namespace GrokLens.Web.Services;
 
-/// <summary>A sequence a session offers for download: what the download endpoint runs and writes.</summary>
-public sealed record DumpDownloadRequest(IReadOnlyList<int> TokenIds, string? Prompt, string ModelName, DateTimeOffset Expires);
+/// <summary>
+/// One run of a download: its id in the dump, tokens, prompt, the interventions applied (recorded in the manifest) and,
+/// for patching interventions, the tokens of the source run they read.
+/// </summary>
+public sealed record DumpDownloadRun(string Id, IReadOnlyList<int> TokenIds, string? Prompt, IReadOnlyList<GrokLens.Interventions.Intervention> Interventions,
+    IReadOnlyList<int>? SourceTokenIds = null);
+
+/// <summary>The runs a session offers for download (the current sequence, or a comparison's two runs): what the endpoint runs and writes.</summary>
+public sealed record DumpDownloadRequest(IReadOnlyList<DumpDownloadRun> Runs, string ModelName, DateTimeOffset Expires);
 
 /// <summary>
 /// Short-lived, unguessable tickets that bind the download endpoint (a plain HTTP GET, outside the Blazor circuit) to
-/// one session's current sequence, so the URL carries no token ids and no other session's run can be fetched.
+/// one session's runs, so the URL carries no token ids and no other session's run can be fetched.
 /// </summary>
 public sealed class DumpDownloads(TimeProvider time)
 {
@@ -16,13 +23,14 @@ public sealed class DumpDownloads(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, DumpDownloadRequest> tickets = new(StringComparer.Ordinal);
 
-    public string Create(IReadOnlyList<int> tokenIds, string? prompt, string modelName)
+    public string Create(IReadOnlyList<DumpDownloadRun> runs, string modelName)
     {
+        if (runs.Count == 0) throw new ArgumentException("A download needs at least one run.");
         var now = time.GetUtcNow();
         foreach (var (key, old) in tickets)
             if (old.Expires <= now) tickets.TryRemove(key, out _);
         var ticket = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        tickets[ticket] = new DumpDownloadRequest(tokenIds.ToArray(), prompt, modelName, now + Lifetime);
+        tickets[ticket] = new DumpDownloadRequest(runs.ToArray(), modelName, now + Lifetime);
         return ticket;
     }
 

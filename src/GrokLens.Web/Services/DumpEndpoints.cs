@@ -3,8 +3,8 @@ using GrokLens.Hooks;
 namespace GrokLens.Web.Services;
 
 /// <summary>
-/// <c>GET /api/dumps/current?ticket=…&amp;hooks=…</c>: the dump zip of the sequence a session registered under the ticket
-/// (see <see cref="DumpDownloads"/>), with the hooks the patterns select. A plain HTTP download, so the browser streams
+/// <c>GET /api/dumps/current?ticket=…&amp;hooks=…</c>: the dump zip of the runs a session registered under the ticket
+/// (see <see cref="DumpDownloads"/>: a session's sequence, or a comparison's two runs), with the hooks the patterns select. A plain HTTP download, so the browser streams
 /// it to disk like any file and the Blazor circuit stays free.
 /// </summary>
 public static class DumpEndpoints

@@ -2,6 +2,8 @@ using GrokLens.Analysis;
 using GrokLens.Dumps;
 using GrokLens.Engine;
 using GrokLens.Hooks;
+using GrokLens.Interventions;
+using GrokLens.Model;
 using GrokLens.Web.Views;
 using Microsoft.Extensions.Options;
 
@@ -29,8 +31,9 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
         host.UseAsync(model => HookPatterns.Resolve(patterns, model.HookNames), cancellation);
 
     /// <summary>
-    /// Runs the sequence on the loaded model capturing the selected hooks and writes the dump zip to a temporary file
-    /// (deleted when the returned stream is closed), so the HTTP response can then be sent asynchronously.
+    /// Runs the request's runs on the loaded model (each with its interventions, patches reading its source run) capturing
+    /// the selected hooks, and writes the dump zip to a temporary file (deleted when the returned stream is closed), so the
+    /// HTTP response can then be sent asynchronously. Several runs get their ids as tensor-name prefixes.
     /// </summary>
     public Task<Stream> WriteZipAsync(DumpDownloadRequest request, IReadOnlyList<string> patterns, CancellationToken cancellation = default) =>
         host.UseAsync<Stream>(model =>
@@ -38,12 +41,20 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
             if (model.Name != request.ModelName)
                 throw new InvalidOperationException($"The run was made with model '{request.ModelName}', but '{model.Name}' is loaded now: run the prompt again.");
             var hooks = HookPatterns.Resolve(patterns, model.HookNames);
-            using var run = model.Run(request.TokenIds, new RunOptions { Capture = hooks });
-            var content = DumpWriter.FromRun(model, run, prompt: request.Prompt);
+            var runs = new List<RunResult>();
             var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
             try
             {
-                DumpWriter.WriteZip(file, model, [content]);
+                var contents = request.Runs.Select(r =>
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    using var source = r.SourceTokenIds is null ? null
+                        : model.Run(r.SourceTokenIds, new RunOptions { Capture = InterventionRunner.SourceHooks(model.Config, r.Interventions) });
+                    var run = InterventionRunner.Run(model, r.TokenIds, r.Interventions, new RunOptions { Capture = hooks }, source?.Cache);
+                    runs.Add(run);
+                    return DumpWriter.FromRun(model, run, r.Id, r.Prompt, r.Interventions);
+                }).ToList();
+                DumpWriter.WriteZip(file, model, contents);
                 file.Position = 0;
                 return file;
             }
@@ -51,6 +62,10 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
             {
                 file.Dispose();
                 throw;
+            }
+            finally
+            {
+                foreach (var run in runs) run.Dispose();
             }
         }, cancellation);
 
@@ -103,10 +118,8 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
             if (reader.Manifest.Kind != DumpFormat.ActivationsKind || reader.Runs.Count == 0)
                 throw new DumpFormatException(name, $"a '{reader.Manifest.Kind}' dump holds no per-run activations to view");
             var run = reader.Runs[0];
-            using var cache = await Task.Run(() => reader.LoadCache(run), cancellation);
-            DumpViewCheck.Check(cache, reader.Config, run.TokenIds.Count, name);
-            var result = await BuildAsync(reader, run, cache, cancellation);
-            return new OpenedDump(name, reader, run, result);
+            return new OpenedDump(name, reader, run,
+                await BuildAsync(() => OpenedDump.LoadCache(reader, run, name), reader.Manifest, reader.Config, run, cancellation));
         }
         catch
         {
@@ -115,31 +128,70 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
         }
     }
 
-    /// <summary>
-    /// Builds the views' arrays from the dump. When the loaded model is the dump's model (same weights hash), its final
-    /// norm and unembedding give the logit lens and its tokenizer the token texts; no forward pass runs either way.
-    /// </summary>
-    private async Task<ExploreResult> BuildAsync(DumpReader reader, DumpRun run, ActivationCache cache, CancellationToken cancellation)
+    /// <summary>The opened dump showing another of its runs (by id) in the Explore views; the dump moves to the returned object.</summary>
+    public async Task<OpenedDump> ShowRunAsync(OpenedDump dump, string runId, CancellationToken cancellation = default)
     {
-        var manifest = reader.Manifest;
-        cache.TryGet(HookPoints.Logits, out var logits);
-        var source = new ExploreSource(reader.Config, manifest.Model.Name, run.TokenIds, PieceText(run), cache, logits, Lens: null,
-            LensUnavailable: $"The logit lens projects residuals with the weights of model '{manifest.Model.Name}'; load that model to see it.");
-        int generatedFrom = run.TokenIds.Count;
+        var run = dump.Runs.FirstOrDefault(r => r.Id == runId)
+                  ?? throw new ArgumentException($"The dump '{dump.Name}' has no run '{runId}'; its runs: {string.Join(", ", dump.Runs.Select(r => r.Id))}.");
+        return dump.HandOver(run, await BuildAsync(() => dump.LoadCache(run), dump.Manifest, dump.Config, run, cancellation));
+    }
+
+    /// <summary>
+    /// Token texts for a dump's run: the loaded model's tokenizer when it is the dump's model (same weights hash), else
+    /// the run's own pieces ("#id" for ids the run does not contain).
+    /// </summary>
+    public Task<Func<int, string>> TokenTextAsync(DumpManifest manifest, DumpRun run, CancellationToken cancellation = default) =>
+        WithDumpModelAsync(manifest, model => ExploreResultBuilder.Text(model.Tokenizer), () => PieceText(run), cancellation);
+
+    /// <summary>
+    /// Logits [T, V] read from a run's last-layer residual (<see cref="LogitLens.Logits"/>) when the loaded model is the
+    /// dump's model; null when the run lacks that hook or another model (or none) is loaded. The caller disposes them.
+    /// </summary>
+    public Task<TorchSharp.torch.Tensor?> LogitsFromResidualAsync(DumpManifest manifest, GrokConfig config, ActivationCache cache,
+        CancellationToken cancellation = default) =>
+        cache.TryGet(HookPoints.Layer(config.NumLayers - 1, HookPoints.ResidPost), out var residual)
+            ? WithDumpModelAsync<TorchSharp.torch.Tensor?>(manifest, model => LogitLens.Logits(model, residual), () => null, cancellation)
+            : Task.FromResult<TorchSharp.torch.Tensor?>(null);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the loaded model (in the host's queue) when it is the dump's model, i.e. has the
+    /// same weights hash; otherwise, or when no model is loaded, returns <paramref name="otherwise"/>'s value.
+    /// </summary>
+    private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<LoadedModel, T> work, Func<T> otherwise, CancellationToken cancellation)
+    {
         try
         {
-            return await host.UseAsync(model =>
-            {
-                bool same = manifest.Model.WeightsSha256 is { } hash && DumpDescriptions.Model(model).WeightsSha256 == hash;
-                return ExploreResultBuilder.Build(same
-                    ? source with { Text = ExploreResultBuilder.Text(model.Tokenizer), Lens = c => LogitLens.Compute(model, c, ExploreResultBuilder.LensTopK) }
-                    : source, generatedFrom);
-            }, cancellation);
+            var (same, value) = await host.UseAsync(model => IsDumpModel(model, manifest) ? (true, work(model)) : (false, default(T)!), cancellation);
+            return same ? value : otherwise();
         }
         catch (InvalidOperationException) when (host.Info is null)
         {
-            return ExploreResultBuilder.Build(source, generatedFrom); // no model loaded: everything but the lens
+            return otherwise(); // no model loaded
         }
+    }
+
+    private static bool IsDumpModel(LoadedModel model, DumpManifest manifest) =>
+        manifest.Model.WeightsSha256 is { } hash && DumpDescriptions.Model(model).WeightsSha256 == hash;
+
+    /// <summary>
+    /// Builds the views' arrays from a dump's run. When the loaded model is the dump's model (same weights hash), its final
+    /// norm and unembedding give the logit lens and its tokenizer the token texts; no forward pass runs either way.
+    /// </summary>
+    private async Task<ExploreResult> BuildAsync(Func<ActivationCache> load, DumpManifest manifest, GrokConfig config, DumpRun run,
+        CancellationToken cancellation)
+    {
+        using var cache = await Task.Run(load, cancellation);
+        cache.TryGet(HookPoints.Logits, out var logits);
+        var source = new ExploreSource(config, manifest.Model.Name, run.TokenIds, PieceText(run), cache, logits, Lens: null,
+            LensUnavailable: $"The logit lens projects residuals with the weights of model '{manifest.Model.Name}'; load that model to see it.");
+        int generatedFrom = run.TokenIds.Count;
+        return await WithDumpModelAsync(manifest,
+            model => ExploreResultBuilder.Build(source with
+            {
+                Text = ExploreResultBuilder.Text(model.Tokenizer), Lens = c => LogitLens.Compute(model, c, ExploreResultBuilder.LensTopK),
+            }, generatedFrom),
+            () => ExploreResultBuilder.Build(source, generatedFrom), // another model, or none: everything but the lens
+            cancellation);
     }
 
     /// <summary>Token texts from the dump's own pieces; ids the run does not contain (predictions) show as "#id".</summary>

@@ -30,6 +30,10 @@ public sealed class ExploreSession : IDisposable
 
     public event Action? Changed;
 
+    /// <summary>The session's sequence as the run of a dump download (with its prompt only when nothing was generated).</summary>
+    public IReadOnlyList<DumpDownloadRun> DumpRuns =>
+        Result is null ? [] : [new DumpDownloadRun("run0", TokenIds, GeneratedFrom == TokenIds.Count ? Prompt : null, [])];
+
     /// <summary>Shows an opened dump in the views (no model run); the session owns it from now on.</summary>
     public void SetDump(OpenedDump dump)
     {

@@ -26,6 +26,19 @@ public class LogitLensTests
         }
     }
 
+    [Fact]
+    public void LogitsOfTheLastResidualAreTheModelsLogits()
+    {
+        using var model = ModelLoader.Load(TestModels.FixtureDirectory);
+        var tokens = FixtureReference.TokenIds();
+        using var run = model.Run(tokens, RunOptions.CaptureOnly("blocks.1.hook_resid_post"));
+
+        using var logits = LogitLens.Logits(model, run.Cache["blocks.1.hook_resid_post"]);
+
+        Assert.Equal(run.Logits.shape, logits.shape);
+        Assert.Equal(run.Logits.data<float>().ToArray(), logits.data<float>().ToArray(), new FloatTolerance(1e-4f));
+    }
+
     private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
     {
         public bool Equals(float a, float b) => Math.Abs(a - b) <= tolerance;

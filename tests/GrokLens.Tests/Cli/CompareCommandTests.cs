@@ -22,7 +22,7 @@ public class CompareCommandTests
         var expected = RunComparison.Compare(model, [5, 6, 7, 8], ablate, new ComparisonOptions { Target = 11, OtherTarget = 12, TopTokens = 3 });
         using var json = JsonDocument.Parse(result.Out);
         var root = json.RootElement;
-        Assert.Equal(expected.NextToken.KlAToB, root.GetProperty("next_token").GetProperty("kl_a_to_b").GetDouble(), 12);
+        Assert.Equal(expected.NextToken!.KlAToB, root.GetProperty("next_token").GetProperty("kl_a_to_b").GetDouble(), 12);
         Assert.Equal(3, root.GetProperty("next_token").GetProperty("top_a").GetArrayLength());
         Assert.Equal(expected.Target!.LogitDifferenceB!.Value, root.GetProperty("target").GetProperty("logit_difference_b").GetDouble(), 12);
         Assert.Equal(ablate[0].Describe(), root.GetProperty("interventions_b")[0].GetString());

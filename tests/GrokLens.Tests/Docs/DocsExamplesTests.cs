@@ -56,9 +56,9 @@ public class DocsExamplesTests
         {
             Target = 11, OtherTarget = 40, GenerateTokens = 4, Sampling = new SamplingOptions { Seed = 1 },
         });
-        Console.WriteLine($"KL(A‖B) {result.NextToken.KlAToB:0.0000}, logit difference " +
+        Console.WriteLine($"KL(A‖B) {result.NextToken!.KlAToB:0.0000}, logit difference " +
                           $"{result.Target!.LogitDifferenceA:0.00} → {result.Target.LogitDifferenceB:0.00}");
-        foreach (var change in result.Routing.Changes)
+        foreach (var change in result.Routing!.Changes)
             Console.WriteLine($"layer {change.Layer} position {change.PositionA}: [{string.Join(",", change.ExpertsA)}] → [{string.Join(",", change.ExpertsB)}]");
         // end example
         Assert.Equal(4, result.Generation!.B.Length);

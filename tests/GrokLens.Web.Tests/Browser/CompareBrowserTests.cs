@@ -19,37 +19,6 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
 
     private ModelHost Host => fixture.Services.GetRequiredService<ModelHost>();
 
-    private async Task<IPage> OpenCompareAsync()
-    {
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1700, Height = 1100 } });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(90_000);
-        await page.GotoAsync(fixture.BaseAddress + "/compare");
-        await WaitInteractiveAsync(page);
-        return page;
-    }
-
-    private static async Task WaitInteractiveAsync(IPage page)
-    {
-        await page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('#compare') && document.querySelector('#experiment-editor')");
-        await page.WaitForTimeoutAsync(300);
-    }
-
-    private static async Task<int> RunNumberAsync(IPage page) => int.Parse(await page.Locator("#compare").GetAttributeAsync("data-run") ?? "0");
-
-    private static async Task RunBothAsync(IPage page)
-    {
-        int next = await RunNumberAsync(page) + 1;
-        await page.ClickAsync("#compare-run");
-        await WaitForRunAsync(page, next);
-    }
-
-    private static async Task WaitForRunAsync(IPage page, int run) =>
-        await page.WaitForFunctionAsync(
-            @"run => document.querySelector('#compare')?.dataset.run == run &&
-                ['routing-diff', 'residual-diff', 'attention-diff'].every(v => document.querySelector(`[data-view='${v}']`)?.getAttribute('data-drawn-run') == run)",
-            run);
-
     private static async Task AddAsync(IPage page, string menuText)
     {
         await page.ClickAsync("#add-intervention");
@@ -63,15 +32,11 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await input.PressAsync("Tab");
     }
 
-    private static async Task<HashSet<(int Layer, int Token)>> ChangedCellsAsync(IPage page) =>
-        (await page.Locator("[data-view='routing-diff'] td[data-changed='true']").EvaluateAllAsync<int[][]>(
-            "cells => cells.map(c => [Number(c.dataset.layer), Number(c.dataset.token)])"))
-        .Select(c => (c[0], c[1])).ToHashSet();
-
     [Fact]
     public async Task ExperimentBuiltByClickingMarksExactlyTheChangedRoutingAndSurvivesSaveAndReload()
     {
-        var page = await OpenCompareAsync();
+        var compare = await ComparePage.OpenAsync(fixture);
+        var page = compare.Page;
         await page.Locator("textarea#compare-prompt").FillAsync(Prompt);
 
         // Ban the expert layer 0 gives the last token first: that token's routing must change.
@@ -97,15 +62,15 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         Assert.True(await page.Locator("#compare-run").IsDisabledAsync());
         await FillAsync(page, 1, "layers", "0");
 
-        await RunBothAsync(page);
+        await compare.ClickAndWaitAsync("#compare-run");
         var expected = await Host.UseAsync(model => RunComparison.Compare(model, ids, [new AblateHeads([1], [2]), new BanExpert(0, banned)],
             new ComparisonOptions { NearTieThreshold = 0.05, Attention = false }));
-        var changed = await ChangedCellsAsync(page);
+        var changed = await compare.ChangedCellsAsync();
         Assert.Contains((0, ids.Count - 1), changed);
-        Assert.Equal(expected.Routing.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet(), changed);
+        Assert.Equal(expected.Routing!.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet(), changed);
         var summary = await page.Locator("#next-token-summary").InnerTextAsync();
-        Assert.Contains($"KL(baseline‖modified) = {expected.NextToken.KlAToB.ToString("0.####", CultureInfo.CurrentCulture)} nats", summary);
-        Assert.Equal(expected.NextToken.TopB[0].Text, (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim('“', '”', ' '));
+        Assert.Contains($"KL(baseline‖modified) = {expected.NextToken!.KlAToB.ToString("0.####", CultureInfo.CurrentCulture)} nats", summary);
+        Assert.Equal(expected.NextToken!.TopB[0].Text, (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim('“', '”', ' '));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-page.png"), FullPage = true });
         await page.Locator("#compare-result").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-result.png") });
 
@@ -115,10 +80,10 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await page.ClickAsync("#save-button");
         await page.WaitForFunctionAsync("name => location.search.includes('saved=' + name)", name);
         await page.ReloadAsync();
-        await WaitInteractiveAsync(page);
+        await compare.WaitInteractiveAsync();
         Assert.Equal(2, await page.Locator(".intervention").CountAsync());
-        await RunBothAsync(page);
-        Assert.Equal(changed, await ChangedCellsAsync(page));
+        await compare.ClickAndWaitAsync("#compare-run");
+        Assert.Equal(changed, await compare.ChangedCellsAsync());
         Assert.Equal(summary, await page.Locator("#next-token-summary").InnerTextAsync());
         File.Delete(fixture.Services.GetRequiredService<ExperimentStore>().PathOf(name));
         await page.Context.CloseAsync();
@@ -137,7 +102,8 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
             return (int)run.Logits[-1].argmax().item<long>();
         });
 
-        var page = await OpenCompareAsync();
+        var compare = await ComparePage.OpenAsync(fixture);
+        var page = compare.Page;
         await page.Locator("textarea#compare-prompt").FillAsync(Corrupted);
         await page.Locator("textarea#source-prompt").FillAsync(Clean);
         await page.Locator("input#target-token").FillAsync($"#{target}");
@@ -151,7 +117,7 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await page.Locator("#sweep-panel").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-sweep.png") });
 
         await cell.ClickAsync();
-        await WaitForRunAsync(page, 1);
+        await compare.WaitForRunAsync(1);
         Assert.Equal($"patch blocks.0.hook_resid_pre from the source run at position {differing}",
             (await page.Locator(".intervention-description").InnerTextAsync()).Trim());
         var top = (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim();

@@ -11,7 +11,7 @@ public sealed class ExperimentEditorTests(ModelFixture fixture) : MudTestContext
 {
     private IRenderedComponent<ExperimentEditor> RenderEditor(List<InterventionDraft> drafts)
     {
-        var service = new CompareService(fixture.Host);
+        var service = fixture.CompareService();
         IRenderedComponent<ExperimentEditor>? editor = null;
         editor = Render<ExperimentEditor>(p => p
             .Add(e => e.Drafts, drafts)

@@ -8,7 +8,7 @@ namespace GrokLens.Web.Tests.Services;
 [Collection(ModelCollection.Name)]
 public sealed class CompareServiceTests(ModelFixture fixture)
 {
-    private CompareService Service => new(fixture.Host);
+    private CompareService Service => fixture.CompareService();
 
     [Fact]
     public async Task ComparisonMatchesTheLibraryAndItsAttentionDifferenceMatchesTheTwoRuns()
@@ -24,15 +24,15 @@ public sealed class CompareServiceTests(ModelFixture fixture)
             [new BanExpert(1, 3), new AblateHeads([0], [1])],
             new ComparisonOptions { Target = 5, NearTieThreshold = 0.05, GenerateTokens = 4, Sampling = new() { Seed = 7 } }));
 
-        Assert.Equal(expected.Routing.Changes.Select(c => (c.Layer, c.PositionA)), view.Result.Routing.Changes.Select(c => (c.Layer, c.PositionA)));
-        Assert.Equal(expected.NextToken.KlAToB, view.Result.NextToken.KlAToB, 9);
+        Assert.Equal(expected.Routing!.Changes.Select(c => (c.Layer, c.PositionA)), view.Result.Routing!.Changes.Select(c => (c.Layer, c.PositionA)));
+        Assert.Equal(expected.NextToken!.KlAToB, view.Result.NextToken!.KlAToB, 9);
         Assert.Equal(expected.Generation!.B.Select(t => t.Id), view.Result.Generation!.B.Select(t => t.Id));
         Assert.Equal(2, view.Descriptions.Length);
         // The lens value after the last layer is the final logit of the target (same norm and unembedding).
         Assert.Equal(expected.Target!.LogitA, view.TargetLensA![^1], 3);
         Assert.Equal(expected.Target!.LogitB, view.TargetLensB![^1], 3);
         // Attention difference per head: its largest |Δ| is the library's.
-        for (int l = 0; l < view.AttentionDifference.Length; l++)
+        for (int l = 0; l < view.AttentionDifference!.Length; l++)
             for (int h = 0; h < view.AttentionDifference[l].Length; h++)
                 Assert.Equal(expected.Attention!.MaxAbs[l][h], view.AttentionDifference[l][h].SelectMany(r => r).Max(Math.Abs), 5);
         Assert.Equal(fixture.Result.ChosenExperts.Select(layer => layer.Select(t => t[0]).ToArray()), view.BaselineFirstExpert);
@@ -48,7 +48,7 @@ public sealed class CompareServiceTests(ModelFixture fixture)
         var expected = await fixture.Host.UseAsync(model => RunComparison.Compare(model, new ComparedRun(fixture.TokenIds),
             new ComparedRun(model.Encode(source))));
         Assert.Null(view.Result.Generation);
-        Assert.Equal(expected.NextToken.KlAToB, view.Result.NextToken.KlAToB, 6);
+        Assert.Equal(expected.NextToken!.KlAToB, view.Result.NextToken!.KlAToB, 6);
         await Assert.ThrowsAsync<PromptException>(() => Service.CompareAsync(new CompareRequest(ModelFixture.Prompt, drafts)));
     }
 
@@ -66,8 +66,8 @@ public sealed class CompareServiceTests(ModelFixture fixture)
             [model.Encode("the dog")], [model.Encode("the cat")]));
         Assert.Equal(expected, steering.Vector);
         Assert.Equal([$"add 4 × a {expected.Length}-dim vector to blocks.1.hook_resid_post at all positions"], view.Descriptions);
-        Assert.True(view.Result.NextToken.KlAToB > 0);
-        Assert.All(view.Result.Residual.Norm[1], n => Assert.Equal(0, n)); // layer 0's output is before the hook
+        Assert.True(view.Result.NextToken!.KlAToB > 0);
+        Assert.All(view.Result.Residual!.Norm[1], n => Assert.Equal(0, n)); // layer 0's output is before the hook
     }
 
     [Fact]

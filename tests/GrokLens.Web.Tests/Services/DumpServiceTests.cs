@@ -14,10 +14,9 @@ public sealed class DumpServiceTests(ModelFixture fixture) : IDisposable
 {
     private readonly string dumpsFolder = Directory.CreateTempSubdirectory("groklens-dumps-test-").FullName;
 
-    private DumpService Service(long maxUploadBytes = 200L << 20) =>
-        new(fixture.Host, new DumpCatalog(dumpsFolder), Options.Create(new WorkbenchOptions { MaxDumpUploadBytes = maxUploadBytes }));
+    private DumpService Service(long maxUploadBytes = 200L << 20) => fixture.DumpService(dumpsFolder, maxUploadBytes);
 
-    private DumpDownloadRequest Request => new(fixture.TokenIds, ModelFixture.Prompt, TestRepository.ModelName, DateTimeOffset.MaxValue);
+    private DumpDownloadRequest Request => new([new DumpDownloadRun("run0", fixture.TokenIds, ModelFixture.Prompt, [])], TestRepository.ModelName, DateTimeOffset.MaxValue);
 
     private static byte[] ReadAll(Stream stream)
     {

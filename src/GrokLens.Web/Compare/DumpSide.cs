@@ -1,0 +1,41 @@
+using GrokLens.Dumps;
+using GrokLens.Web.Services;
+
+namespace GrokLens.Web.Compare;
+
+/// <summary>One side (A or B) of a dump comparison: an opened dump and the run of it compared.</summary>
+public sealed record DumpSide(OpenedDump Dump, DumpRun Run)
+{
+    public string Label => $"{Dump.Name} · {Run.Id}";
+
+    /// <summary>
+    /// Refuses two runs that cannot be compared position by position: another number of tokens, or another model
+    /// (weights hash, or name and config when a dump has no hash). The message says which and why.
+    /// </summary>
+    public static void CheckComparable(DumpSide a, DumpSide b)
+    {
+        if (DifferentModels(a.Dump.Manifest.Model, b.Dump.Manifest.Model) is { } models)
+            throw new DumpMismatchException($"Cannot compare A ({a.Label}) with B ({b.Label}): {models}. " +
+                                            "Activations of different models do not correspond, so their differences mean nothing.");
+        if (a.Run.TokenIds.Count != b.Run.TokenIds.Count)
+            throw new DumpMismatchException($"Cannot compare A ({a.Label}, {a.Run.TokenIds.Count} tokens) with B ({b.Label}, " +
+                                            $"{b.Run.TokenIds.Count} tokens): the comparison pairs position t of A with position t of B, " +
+                                            "so both runs need the same number of tokens.");
+    }
+
+    private static string? DifferentModels(DumpModelInfo a, DumpModelInfo b)
+    {
+        if (a.WeightsSha256 is { } hashA && b.WeightsSha256 is { } hashB)
+            return hashA == hashB ? null
+                : $"A was made with model '{a.Name}' (weights SHA-256 {hashA[..Math.Min(12, hashA.Length)]}…) and B with model '{b.Name}' " +
+                  $"(weights SHA-256 {hashB[..Math.Min(12, hashB.Length)]}…)";
+        if ((a.WeightsSha256 is null) != (b.WeightsSha256 is null))
+            return $"one of the dumps was made with generated (random) weights of model '{(a.WeightsSha256 is null ? a.Name : b.Name)}', the other with " +
+                   $"the weights of '{(a.WeightsSha256 is null ? b.Name : a.Name)}'";
+        if (a.Name != b.Name) return $"A was made with model '{a.Name}' and B with model '{b.Name}'";
+        return a.Config.ToJsonString() == b.Config.ToJsonString() ? null : $"the two dumps record different configs for model '{a.Name}'";
+    }
+}
+
+/// <summary>Two dump runs that cannot be compared (different models or token counts).</summary>
+public sealed class DumpMismatchException(string message) : ArgumentException(message);
