@@ -29,7 +29,14 @@ public static class LogitLens
     public static IReadOnlyList<string> RequiredHooks(int numLayers) =>
         [HookPoints.Embed, .. Enumerable.Range(0, numLayers).Select(l => HookPoints.Layer(l, HookPoints.ResidPost))];
 
-    public static LogitLensResult Compute(LoadedModel model, ActivationCache cache, int topK = 5)
+    /// <summary>Largest [rows × vocab] logits block computed at once (64 MB of float32).</summary>
+    private const long MaxLogitElements = 16L << 20;
+
+    public static LogitLensResult Compute(LoadedModel model, ActivationCache cache, int topK = 5) =>
+        Compute(model, cache, topK, MaxLogitElements);
+
+    /// <summary><see cref="Compute(LoadedModel, ActivationCache, int)"/> with the batch budget exposed for tests.</summary>
+    internal static LogitLensResult Compute(LoadedModel model, ActivationCache cache, int topK, long maxLogitElements)
     {
         var stages = new List<string> { "embed" };
         var residuals = new List<Tensor> { cache[HookPoints.Embed] };
@@ -41,19 +48,28 @@ public static class LogitLens
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var grok = model.Model;
+        int positions = (int)residuals[0].shape[0], vocab = model.Config.VocabSize, k = Math.Min(topK, vocab);
+        // Stages go through in batches (one norm, matmul and top-k per batch): a few large ops run far faster on the CPU
+        // than many small ones, and the batch keeps the [rows × vocab] logits within a budget for a 131k vocabulary.
+        int stagesPerBatch = (int)Math.Clamp(maxLogitElements / Math.Max(1L, (long)positions * vocab), 1, residuals.Count);
         var top = new TokenProbability[residuals.Count][][];
-        for (int stage = 0; stage < residuals.Count; stage++)
+        for (int first = 0; first < residuals.Count; first += stagesPerBatch)
         {
-            var residual = residuals[stage];
-            var logits = Logits(model, residual);
-            var (probabilities, ids) = softmax(logits, -1).topk(Math.Min(topK, model.Config.VocabSize), -1);
+            var batch = residuals.Skip(first).Take(stagesPerBatch).ToArray();
+            var logits = Logits(model, cat(batch.Select(r => r.to(model.Model.Device)).ToArray(), 0));
+            // softmax(x)[i] = exp(x[i] - logsumexp(x)): only the top k probabilities are formed, not a [rows × vocab] softmax.
+            var (topLogits, ids) = logits.topk(k, -1);
+            var probabilities = topLogits.sub(logits.logsumexp(-1, keepdim: true)).exp();
             var p = probabilities.data<float>().ToArray();
             var id = ids.data<long>().ToArray();
-            int positions = (int)residual.shape[0], k = (int)ids.shape[1];
-            top[stage] = Enumerable.Range(0, positions)
-                .Select(t => Enumerable.Range(0, k).Select(r => new TokenProbability((int)id[t * k + r], p[t * k + r])).ToArray())
-                .ToArray();
+            for (int s = 0; s < batch.Length; s++)
+            {
+                int offset = s * positions * k;
+                top[first + s] = Enumerable.Range(0, positions)
+                    .Select(t => Enumerable.Range(0, k)
+                        .Select(r => new TokenProbability((int)id[offset + t * k + r], p[offset + t * k + r])).ToArray())
+                    .ToArray();
+            }
         }
         return new LogitLensResult(stages, top);
     }

@@ -39,6 +39,35 @@ public class LogitLensTests
         Assert.Equal(run.Logits.data<float>().ToArray(), logits.data<float>().ToArray(), new FloatTolerance(1e-4f));
     }
 
+    [Fact]
+    public void EveryStageIsTheSoftmaxTopKOfItsOwnLogitsWhetherStagesAreBatchedOrNot()
+    {
+        using var model = ModelLoader.Load(TestModels.FixtureDirectory);
+        var tokens = FixtureReference.TokenIds();
+        using var run = model.Run(tokens, new RunOptions { Capture = LogitLens.RequiredHooks(model.Config.NumLayers) });
+        var batched = LogitLens.Compute(model, run.Cache, topK: 4);
+        var oneStageAtATime = LogitLens.Compute(model, run.Cache, topK: 4, maxLogitElements: 1);
+
+        string[] hooks = ["hook_embed", "blocks.0.hook_resid_post", "blocks.1.hook_resid_post"];
+        for (int stage = 0; stage < hooks.Length; stage++)
+        {
+            using var logits = LogitLens.Logits(model, run.Cache[hooks[stage]]);
+            var rows = logits.to_type(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+            int vocab = (int)logits.shape[1];
+            for (int t = 0; t < tokens.Length; t++)
+            {
+                // Softmax in float64, then the four most probable tokens.
+                var row = rows.AsSpan(t * vocab, vocab).ToArray();
+                double max = row.Max(), sum = row.Sum(x => Math.Exp(x - max));
+                var expected = row.Select((x, id) => (Id: id, P: Math.Exp(x - max) / sum)).OrderByDescending(e => e.P).Take(4).ToArray();
+
+                Assert.Equal(expected.Select(e => e.Id), batched.Top[stage][t].Select(p => p.TokenId));
+                Assert.Equal(expected.Select(e => (float)e.P), batched.Top[stage][t].Select(p => p.Probability), new FloatTolerance(1e-6f));
+                Assert.Equal(batched.Top[stage][t], oneStageAtATime.Top[stage][t]);
+            }
+        }
+    }
+
     private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
     {
         public bool Equals(float a, float b) => Math.Abs(a - b) <= tolerance;
