@@ -36,7 +36,9 @@ public sealed class WorkbenchPage(IPage page)
         await Page.WaitForFunctionAsync(
             @"([run, views]) => document.querySelector('#workbench')?.dataset.run == run &&
                  views.every(v => document.querySelector(`[data-view='${v}']`)?.getAttribute('data-drawn-run') == run)",
-            new object[] { run, Views });
+            new object[] { run, Views },
+            // Polling every 10 ms instead of every animation frame keeps the browser idle while the server works.
+            new PageWaitForFunctionOptions { PollingInterval = 10 });
 
     public async Task<string[]> ChipTextsAsync() =>
         (await Page.Locator("[data-token-index]").AllInnerTextsAsync()).Select(t => t.Trim()).ToArray();
