@@ -115,7 +115,12 @@ public sealed class WorkbenchControlsBrowserTests(BrowserFixture fixture)
         var other = await OpenAndRunAsync("Rivers run to the sea.");
         try
         {
+            // Record whether the load's progress bar was ever on screen (grok-tiny loads in well under a second).
+            await switching.Page.EvaluateAsync(@"() => { window.sawProgress = false;
+                new MutationObserver(() => { if (document.querySelector('#model-progress')) window.sawProgress = true; })
+                  .observe(document.body, { childList: true, subtree: true, attributes: true }); }");
             await LoadModelAsync(switching.Page, BrowserFixture.TwinModel);
+            Assert.True(await switching.Page.EvaluateAsync<bool>("() => window.sawProgress"), "no progress bar while the model loaded");
             Assert.Equal(0, await switching.Page.Locator("[data-view='router-grid']").CountAsync());   // its run is cleared
             Assert.Contains("run the prompt again", await switching.TextOfAsync("#status"));
 
