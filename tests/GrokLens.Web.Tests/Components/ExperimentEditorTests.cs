@@ -33,19 +33,29 @@ public sealed class ExperimentEditorTests(ModelFixture fixture) : MudTestContext
         Assert.Equal(["zero-ablate head 0 of layer 0 at all positions", "ban expert 0 of layer 0 (next-best takes its slot) at all positions"],
             editor.FindAll(".intervention-description").Select(d => d.TextContent.Trim()));
 
+        // MudBlazor inputs finish their change handlers asynchronously, so each check waits for the re-render.
         editor.Find(".intervention[data-index='0'] .field-heads input").Change("2, 5");
-        Assert.Equal("zero-ablate heads 2, 5 of layer 0 at all positions", editor.FindAll(".intervention-description")[0].TextContent.Trim());
-        Assert.Equal(["2, 5"], drafts.Take(1).Select(d => d.Heads));
+        editor.WaitForAssertion(() =>
+        {
+            Assert.Equal("zero-ablate heads 2, 5 of layer 0 at all positions", editor.FindAll(".intervention-description")[0].TextContent.Trim());
+            Assert.Equal(["2, 5"], drafts.Take(1).Select(d => d.Heads));
+        });
 
         editor.Find(".intervention[data-index='0'] .intervention-enabled input").Change(false);
-        Assert.False(drafts[0].Enabled);
-        Assert.Contains("disabled", editor.Find(".intervention[data-index='0']").ClassName);
+        editor.WaitForAssertion(() =>
+        {
+            Assert.False(drafts[0].Enabled);
+            Assert.Contains("disabled", editor.Find(".intervention[data-index='0']").ClassName);
+        });
         Assert.False(drafts[0].Build().Enabled);
 
         editor.Find(".intervention[data-index='0'] .intervention-delete").Click();
-        Assert.Single(drafts);
-        Assert.Equal(InterventionKind.BanExpert, drafts[0].Kind);
-        Assert.Empty(editor.FindAll(".intervention-error"));
+        editor.WaitForAssertion(() =>
+        {
+            Assert.Single(drafts);
+            Assert.Equal(InterventionKind.BanExpert, drafts[0].Kind);
+            Assert.Empty(editor.FindAll(".intervention-error"));
+        });
     }
 
     [Fact]
@@ -57,15 +67,18 @@ public sealed class ExperimentEditorTests(ModelFixture fixture) : MudTestContext
         await editor.InvokeAsync(() => editor.Instance.Add(InterventionKind.AblateHeads));
 
         editor.Find(".intervention[data-index='1'] .field-layers input").Change("9");
-        var errors = editor.FindAll(".intervention-error");
-        Assert.Single(errors);
-        Assert.Contains("layer 9 does not exist: the model has layers 0…3.", editor.Find(".intervention[data-index='1'] .intervention-error").TextContent);
+        editor.WaitForAssertion(() =>
+        {
+            Assert.Single(editor.FindAll(".intervention-error"));
+            Assert.Contains("layer 9 does not exist: the model has layers 0…3.", editor.Find(".intervention[data-index='1'] .intervention-error").TextContent);
+        });
 
         editor.Find(".intervention[data-index='0'] .field-expert input").Change("x");
-        Assert.Contains("expert: 'x' is not a whole number.", editor.Find(".intervention[data-index='0'] .intervention-error").TextContent);
+        editor.WaitForAssertion(() =>
+            Assert.Contains("expert: 'x' is not a whole number.", editor.Find(".intervention[data-index='0'] .intervention-error").TextContent));
 
         editor.Find(".intervention[data-index='1'] .field-layers input").Change("3");
         editor.Find(".intervention[data-index='0'] .field-expert input").Change("7");
-        Assert.Empty(editor.FindAll(".intervention-error"));
+        editor.WaitForAssertion(() => Assert.Empty(editor.FindAll(".intervention-error")));
     }
 }
