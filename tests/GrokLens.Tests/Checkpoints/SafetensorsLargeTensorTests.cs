@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GrokLens.Checkpoints;
 
 namespace GrokLens.Tests.Checkpoints;
@@ -29,7 +28,6 @@ public class SafetensorsLargeTensorTests
             }
         }
 
-        var clock = Stopwatch.StartNew();
         using var file = SafetensorsFile.Open(path);
         using var big = file.Load("big");
         Assert.Equal(new[] { count }, big.shape);
@@ -38,7 +36,6 @@ public class SafetensorsLargeTensorTests
         Assert.Equal(22, big[(1L << 31) - 1].item<byte>());
         Assert.Equal(33, big[1L << 31].item<byte>());
         Assert.Equal(44, big[count - 1].item<byte>());
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
     }
 }
 
