@@ -1,18 +1,8 @@
 namespace GrokLens.Web.Views;
 
-/// <summary>
-/// Shapes matrices for Plotly heatmaps: rows of nullable numbers (NaN and ±∞ become null, which Plotly leaves blank
-/// and JSON can carry), rounded to keep the payload small.
-/// </summary>
+/// <summary>Shapes matrices for Plotly heatmaps (the cells themselves travel as a <see cref="TypedArray"/>).</summary>
 public static class HeatmapData
 {
-    public const int Digits = 4;
-
-    public static List<object> Rows(IReadOnlyList<float[]> matrix) =>
-        matrix.Select(row => (object)row.Select(Cell).ToArray()).ToList();
-
-    public static double? Cell(float value) => float.IsFinite(value) ? Math.Round(value, Digits) : null;
-
     /// <summary>Transposes [rows][columns] to [columns][rows] (e.g. stage × token from token × stage).</summary>
     public static float[][] Transpose(IReadOnlyList<float[]> matrix) =>
         matrix.Count == 0 ? []

@@ -89,6 +89,14 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         float x = plotArea.X + (column + 2.5f) * plotArea.Width / tiles.Width, y = plotArea.Y + (row + 7.5f) * plotArea.Height / tiles.Height;
         await page.Mouse.MoveAsync(x, y, new() { Steps = 3 });   // Plotly reports a click on the point it is hovering
         await page.Locator("[data-view='attention-grid'] .hoverlayer .hovertext").WaitForAsync();
+        // The hovered cell's value (sent to plotly.js as a base64 float32 array) is the server's value of that cell.
+        var explore = fixture.Services.GetRequiredService<ExploreService>();
+        var ids = await explore.TokenizeAsync(Prompt);
+        var expected = (await explore.AnalyseAsync(ids, ids.Count)).Attention(AttentionMode.Probabilities, 2, 5)[7][2];
+        var hover = string.Join(" ", await workbench.TextsAsync("[data-view='attention-grid'] .hoverlayer .hovertext"));
+        var shown = System.Text.RegularExpressions.Regex.Match(hover, @"probability: (-?\d+\.\d+)");
+        Assert.True(shown.Success, hover);
+        Assert.Equal(expected, double.Parse(shown.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), tolerance: 1e-4);
         await page.Mouse.ClickAsync(x, y);
         await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-5-')");
         Assert.Equal("true", await page.Locator("[data-token-index='7']").GetAttributeAsync("aria-selected"));

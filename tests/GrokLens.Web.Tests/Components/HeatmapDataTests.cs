@@ -6,12 +6,22 @@ namespace GrokLens.Web.Tests.Components;
 public sealed class HeatmapDataTests
 {
     [Fact]
-    public void RowsKeepOrientationRoundAndBlankNonFiniteValues()
+    public void TypedArrayKeepsRowMajorOrderAndValuesAndBlanksNonFiniteValues()
     {
-        var rows = HeatmapData.Rows([[0.123456f, float.NaN], [float.PositiveInfinity, -2f]]);
+        var typed = TypedArray.Float32([[0.123456f, float.NaN, 3f], [float.PositiveInfinity, -2f, float.NegativeInfinity]]);
 
-        Assert.Equal(new double?[] { 0.1235, null }, (double?[])rows[0]);
-        Assert.Equal(new double?[] { null, -2 }, (double?[])rows[1]);
+        Assert.Equal("f4", typed.DType);
+        Assert.Equal("2,3", typed.Shape);
+        Assert.Equal([0.123456f, float.NaN, 3f, float.NaN, -2f, float.NaN], typed.Values());
+        // Little-endian IEEE float32, as plotly.js reads it: 1.0f is 00 00 80 3F.
+        Assert.Equal("AACAPw==", TypedArray.Float32([[1f]]).Data);
+    }
+
+    [Fact]
+    public void TypedArrayRefusesRaggedRows()
+    {
+        var error = Assert.Throws<ArgumentException>(() => TypedArray.Float32([[1f, 2f], [3f]]));
+        Assert.Contains("Row 1 has 1 values, row 0 has 2", error.Message);
     }
 
     [Fact]
@@ -35,13 +45,13 @@ public sealed class HeatmapDataTests
         var trace = PlotFactory.Heatmap(labels, labels, [[1f, float.NaN, float.NaN], [0.5f, 0.5f, float.NaN], [0.2f, 0.3f, 0.5f]],
             "probability", PlotFactory.Sequential, 0, 1);
 
-        Assert.Equal(labels, trace.X!.Cast<string>());
-        Assert.Equal(labels, trace.Y!.Cast<string>());
-        Assert.Equal(3, trace.Z!.Count);
-        Assert.Equal(new double?[] { 0.5, 0.5, null }, (double?[])trace.Z[1]);
-        Assert.Equal("probability", trace.ColorBar!.Title!.Text);
-        Assert.Equal(0m, trace.ZMin);
-        Assert.Equal(1m, trace.ZMax);
+        Assert.Equal(labels, trace.Heatmap.X!.Cast<string>());
+        Assert.Equal(labels, trace.Heatmap.Y!.Cast<string>());
+        Assert.Equal("3,3", trace.Z.Shape);
+        Assert.Equal([0.5f, 0.5f, float.NaN], trace.Z.Values()[3..6]);
+        Assert.Equal("probability", trace.Heatmap.ColorBar!.Title!.Text);
+        Assert.Equal(0m, trace.Heatmap.ZMin);
+        Assert.Equal(1m, trace.Heatmap.ZMax);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GrokLens.Web.Components.Workbench;
+using GrokLens.Web.Views;
 using Plotly.Blazor;
 
 namespace GrokLens.Web.Tests.Components;
@@ -14,8 +15,11 @@ public sealed class PlotJsonTests
         using var traces = JsonDocument.Parse(PlotJson.Traces([heatmap]));
         var trace = traces.RootElement[0];
         Assert.Equal("heatmap", trace.GetProperty("type").GetString());
-        Assert.Equal(JsonValueKind.Null, trace.GetProperty("z")[0][1].ValueKind);   // NaN is a gap
-        Assert.Equal(0.25, trace.GetProperty("z")[1][0].GetDouble());
+        // z as plotly.js's typed array: base64 float32, row-major, with its shape; NaN stays NaN (a gap).
+        var z = trace.GetProperty("z");
+        Assert.Equal("f4", z.GetProperty("dtype").GetString());
+        Assert.Equal("2,2", z.GetProperty("shape").GetString());
+        Assert.Equal([0.5f, float.NaN, 0.25f, 0.75f], new TypedArray("f4", z.GetProperty("bdata").GetString()!, "2,2").Values());
         Assert.Equal("Viridis", trace.GetProperty("colorscale").GetString());
         Assert.Equal(1, trace.GetProperty("zmax").GetDouble());
 

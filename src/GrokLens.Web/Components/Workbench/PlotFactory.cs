@@ -17,14 +17,13 @@ public static class PlotFactory
     };
 
     /// <summary>A heatmap of z[row][column]; x and y label the columns and rows (null: numbered from 0).</summary>
-    public static HeatMap Heatmap(IReadOnlyList<string>? x, IReadOnlyList<string>? y, IReadOnlyList<float[]> z, string valueName,
+    public static TypedHeatMap Heatmap(IReadOnlyList<string>? x, IReadOnlyList<string>? y, IReadOnlyList<float[]> z, string valueName,
         object colorScale, double? zMin = null, double? zMax = null, string xAxis = "x", string yAxis = "y", bool showScale = true)
     {
         var heatmap = new HeatMap
         {
             X = x?.Cast<object>().ToList(),
             Y = y?.Cast<object>().ToList(),
-            Z = HeatmapData.Rows(z),
             ColorScale = colorScale,
             ShowScale = showScale,
             XAxis = xAxis,
@@ -41,7 +40,7 @@ public static class PlotFactory
         };
         if (zMin is { } min) heatmap.ZMin = (decimal)min;
         if (zMax is { } max) heatmap.ZMax = (decimal)max;
-        return heatmap;
+        return new TypedHeatMap(heatmap, TypedArray.Float32(z));
     }
 
     public static Plotly.Blazor.Layout Layout(bool dark, string title, string xTitle, string yTitle, int height, bool reverseY,

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Plotly.Blazor;
@@ -14,10 +15,19 @@ public static class PlotJson
     {
         PropertyNamingPolicy = null,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Base64 typed arrays are full of '+', which the default encoder would write as \u002B.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static string Traces(IEnumerable<ITrace> traces) =>
-        "[" + string.Join(",", traces.Select(trace => JsonSerializer.Serialize(trace, trace.GetType(), Options))) + "]";
+    public static string Traces(IEnumerable<ITrace> traces) => "[" + string.Join(",", traces.Select(Trace)) + "]";
+
+    private static string Trace(ITrace trace)
+    {
+        if (trace is not TypedHeatMap typed) return JsonSerializer.Serialize(trace, trace.GetType(), Options);
+        var json = JsonSerializer.SerializeToNode(typed.Heatmap, Options)!.AsObject();
+        json["z"] = JsonSerializer.SerializeToNode(typed.Z, Options);
+        return json.ToJsonString(Options);
+    }
 
     public static string Of<T>(T value) where T : class => JsonSerializer.Serialize(value, value.GetType(), Options);
 }
