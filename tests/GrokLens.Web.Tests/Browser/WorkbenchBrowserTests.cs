@@ -50,6 +50,28 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         Assert.True(await page.Locator("[data-view='attention-heatmap'] .modebar-btn[data-title*='png' i]").CountAsync() == 1,
             "Plotly's PNG export button is missing.");
 
+        // Plotly's PNG export works on every plot: each one renders to a PNG image of its own size.
+        var images = await page.EvaluateAsync<string[]>(@"async () => {
+            const out = [];
+            for (const el of document.querySelectorAll('.plot-view-chart.js-plotly-plot')) {
+                const url = await Plotly.toImage(el, { format: 'png' });
+                const image = new Image();
+                await new Promise(done => { image.onload = done; image.src = url; });
+                out.push(`${el.closest('[data-view]').dataset.view} ${url.slice(0, 22)} ${image.width}x${image.height}`);
+            }
+            return out;
+        }");
+        Assert.Equal(["attention-heatmap", "attention-grid", "router-distribution", "expert-usage", "residual-norm"],
+            images.Select(i => i.Split(' ')[0]));
+        Assert.All(images, i => Assert.Matches(@"^\S+ data:image/png;base64, [1-9]\d{2,}x[1-9]\d{2,}$", i));
+        // The modebar's button downloads the chart as groklens-<view>.png.
+        await page.Locator("[data-view='router-distribution']").HoverAsync();
+        var download = await page.RunAndWaitForDownloadAsync(() =>
+            page.Locator("[data-view='router-distribution'] .modebar-btn[data-title*='png' i]").ClickAsync());
+        Assert.Equal("groklens-router-distribution.png", download.SuggestedFilename);
+        var png = await File.ReadAllBytesAsync((await download.PathAsync())!);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png.Take(4));
+
         await SaveScreenshotsAsync(workbench);
         await CloseAsync(workbench);
     }
