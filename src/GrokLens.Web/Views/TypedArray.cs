@@ -18,6 +18,7 @@ public sealed record TypedArray(
     /// </summary>
     public static TypedArray Float32(IReadOnlyList<float[]> matrix)
     {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("plotly.js reads little-endian typed arrays.");
         int columns = matrix.Count == 0 ? 0 : matrix[0].Length;
         var values = new float[matrix.Count * columns];
         for (int r = 0; r < matrix.Count; r++)
@@ -28,7 +29,6 @@ public sealed record TypedArray(
             matrix[r].CopyTo(row);
             foreach (ref var v in row) if (!float.IsFinite(v)) v = float.NaN;
         }
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("plotly.js reads little-endian typed arrays.");
         return new TypedArray("f4", Convert.ToBase64String(MemoryMarshal.AsBytes(values.AsSpan())), $"{matrix.Count},{columns}");
     }
 

@@ -20,6 +20,9 @@ public sealed class PlotJsonTests
         Assert.Equal("f4", z.GetProperty("dtype").GetString());
         Assert.Equal("2,2", z.GetProperty("shape").GetString());
         Assert.Equal([0.5f, float.NaN, 0.25f, 0.75f], new TypedArray("f4", z.GetProperty("bdata").GetString()!, "2,2").Values());
+        // Written verbatim: base64's '+' is not escaped as \u002B (that would grow the largest payloads).
+        var withPlus = PlotJson.Traces([PlotFactory.Heatmap(null, null, [[1.02f]], "v", PlotFactory.Sequential)]);
+        Assert.Contains("\"bdata\":\"XI+CPw==\"", withPlus);
         Assert.Equal("Viridis", trace.GetProperty("colorscale").GetString());
         Assert.Equal(1, trace.GetProperty("zmax").GetDouble());
 

@@ -19,15 +19,8 @@ public static class PlotJson
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static string Traces(IEnumerable<ITrace> traces) => "[" + string.Join(",", traces.Select(Trace)) + "]";
-
-    private static string Trace(ITrace trace)
-    {
-        if (trace is not TypedHeatMap typed) return JsonSerializer.Serialize(trace, trace.GetType(), Options);
-        var json = JsonSerializer.SerializeToNode(typed.Heatmap, Options)!.AsObject();
-        json["z"] = JsonSerializer.SerializeToNode(typed.Z, Options);
-        return json.ToJsonString(Options);
-    }
+    public static string Traces(IEnumerable<ITrace> traces) =>
+        "[" + string.Join(",", traces.Select(trace => JsonSerializer.Serialize(trace, trace.GetType(), Options))) + "]";
 
     public static string Of<T>(T value) where T : class => JsonSerializer.Serialize(value, value.GetType(), Options);
 }
