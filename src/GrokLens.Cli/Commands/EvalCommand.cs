@@ -29,8 +29,13 @@ public static class EvalCommand
         };
         var books = new Option<string>("--books")
         {
-            Description = "Comma-separated book names, or 'all' (must match the training run). Default: the four children's books.",
-            DefaultValueFactory = _ => string.Join(',', CorpusText.ChildrensBooks),
+            Description = "Comma-separated book names, or 'all' (default). The bigram baseline trains on their training part.",
+            DefaultValueFactory = _ => "all",
+        };
+        var heldOut = new Option<string>("--held-out")
+        {
+            Description = "Comma-separated whole books to evaluate on (kept out of the bigram's training text); 'none' for none.",
+            DefaultValueFactory = _ => string.Join(',', TrainCommand.DefaultHeldOutBooks),
         };
         var length = new Option<int>("--seq-len") { Description = "Window length for loss, routing and head scores.", DefaultValueFactory = _ => 128 };
         var sampleTokens = new Option<int>("--sample-tokens") { Description = "Tokens per sample generation.", DefaultValueFactory = _ => 48 };
@@ -43,41 +48,55 @@ public static class EvalCommand
 
         var command = new Command("eval", "Evaluate a trained model: loss vs bigram baseline, head scores, routing, samples.")
         {
-            model, corpus, books, length, sampleTokens, samplesOut, curve, device,
+            model, corpus, books, heldOut, length, sampleTokens, samplesOut, curve, device,
         };
-        command.SetAction(parse => Run(io, parse.GetValue(model)!, parse.GetValue(corpus)!, parse.GetValue(books)!,
+        command.SetAction(parse => Run(io, parse.GetValue(model)!, parse.GetValue(corpus)!, parse.GetValue(books)!, parse.GetValue(heldOut)!,
             parse.GetValue(length), parse.GetValue(sampleTokens), parse.GetValue(samplesOut), parse.GetValue(curve), parse.GetValue(device)!));
         return command;
     }
 
-    private static int Run(CliIO io, string modelPath, string corpusFolder, string bookList, int sequenceLength,
+    private static int Run(CliIO io, string modelPath, string corpusFolder, string bookList, string heldOutList, int sequenceLength,
         int sampleTokens, string? samplesOut, string? curve, string device)
     {
-        var corpus = TrainCommand.LoadCorpus(corpusFolder, bookList);
+        var corpus = TrainCommand.LoadCorpus(corpusFolder, bookList, heldOutList);
         using var loaded = CommonOptions.Load(modelPath, device);
         var tokenizer = loaded.Tokenizer ?? throw new CliException($"model '{loaded.Name}' has no tokenizer; eval needs one to encode the corpus.");
         var config = loaded.Config;
-        var (train, validation) = corpus.Encode(tokenizer);
+        var (train, _) = corpus.Encode(tokenizer);
+        var bigramModel = new BigramBaseline(train, config.VocabSize);
         var output = io.Out;
         output.WriteLine($"model: {loaded.Name} ({Format.Count(config.ParameterCount)} parameters, {Format.Count(config.ActiveParameterCount)} active per token; " +
                          $"{config.NumLayers} layers, {config.NumExperts} experts top-{config.TopK}, vocabulary {Format.Count(config.VocabSize)})");
-        output.WriteLine($"validation split: {Format.Count(validation.Length)} tokens (last {Format.Number(corpus.ValidationFraction * 100, "0.#")}% of each of {corpus.Books.Count} books); " +
-                         $"bigram trained on the {Format.Count(train.Length)} training tokens");
+        output.WriteLine($"bigram baseline (Witten-Bell interpolated) trained on the {Format.Count(train.Length)} training tokens of " +
+                         $"{corpus.Books.Count(b => !b.HeldOut)} books; every text is read as [EOS] + its tokens in windows of {sequenceLength}");
         output.WriteLine();
 
-        double loss = Evaluator.ValidationLoss(loaded.Model, validation, sequenceLength);
-        double bigram = new BigramBaseline(train, config.VocabSize).CrossEntropy(validation);
-        output.WriteLine($"validation loss   {Format.Number(loss, "0.000")} nats/token (perplexity {Format.Number(Math.Exp(loss), "0.0")})");
-        output.WriteLine($"bigram baseline   {Format.Number(bigram, "0.000")} nats/token (perplexity {Format.Number(Math.Exp(bigram), "0.0")}; " +
-                         "Witten-Bell interpolated, same ids)");
-        output.WriteLine($"difference        {Format.Number(loss - bigram, "+0.000;-0.000")} nats/token");
-        if (curve is not null) WriteCurve(loaded, curve, bigram, output);
+        var sets = corpus.HeldOutBooks.Select(b => (Name: b.Name, Texts: (IReadOnlyList<string>)[b.Validation])).ToList();
+        if (sets.Count > 1) sets.Add(("all held-out books", corpus.HeldOutBooks.Select(b => b.Validation).ToList()));
+        var tails = corpus.Books.Where(b => !b.HeldOut && b.Validation.Length > 0).Select(b => b.Validation).ToList();
+        if (tails.Count > 0) sets.Add(($"last {Format.Number(corpus.ValidationFraction * 100, "0.#")}% of {tails.Count} training books", tails));
+        output.WriteLine($"{"text",-34} {"chars",10} {"tokens",9} {"tok/char",8} {"nats/token",10} {"bigram",7} {"nats/char",9} {"bigram",7}");
+        TextLoss? headline = null;
+        foreach (var (name, texts) in sets)
+        {
+            var result = TextLoss.Measure(loaded.Model, bigramModel, tokenizer, texts, sequenceLength);
+            headline = result; // the last set: all held-out books, else the tails
+            output.WriteLine($"{name,-34} {Format.Count(result.Characters),10} {Format.Count(result.Tokens),9} {Format.Number(result.TokensPerCharacter, "0.000"),8} " +
+                             $"{Format.Number(result.NatsPerToken, "0.000"),10} {Format.Number(result.BigramNatsPerToken, "0.000"),7} " +
+                             $"{Format.Number(result.NatsPerCharacter, "0.0000"),9} {Format.Number(result.BigramNatsPerCharacter, "0.0000"),7}");
+        }
+        if (headline is null) throw new CliException("nothing to evaluate on: give --held-out books or books with a validation tail.");
+        output.WriteLine("(nats per character = total nats of the text's tokens / its characters, Unicode scalar values; it compares tokenizers)");
+        if (curve is not null) WriteCurve(loaded, curve, headline.BigramNatsPerToken, output);
         output.WriteLine();
+        var validation = corpus.HeldOutBooks.Any()
+            ? corpus.HeldOutBooks.SelectMany(b => tokenizer.Encode(b.Validation)).ToArray()
+            : corpus.Encode(tokenizer).Validation;
 
         var previous = Evaluator.PreviousTokenScores(loaded.Model, validation, Math.Min(sequenceLength, config.MaxPositions));
         int repeat = Math.Min(50, (config.MaxPositions - 1) / 2);
         var induction = Evaluator.InductionScores(loaded.Model, repeat, bosId: tokenizer.BosId);
-        WriteHeadScores(output, "previous-token", previous, "mean attention from t to t-1 on validation windows");
+        WriteHeadScores(output, "previous-token", previous, $"mean attention from t to t-1 on {(corpus.HeldOutBooks.Any() ? "held-out" : "validation")} windows");
         WriteHeadScores(output, "induction", induction, $"[BOS] + r + r, r = {repeat} random tokens, attention to the token after the earlier copy");
         output.WriteLine();
 

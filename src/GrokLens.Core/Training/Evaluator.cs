@@ -19,6 +19,18 @@ public static class Evaluator
     /// </summary>
     public static double ValidationLoss(GrokModel model, IReadOnlyList<int> ids, int sequenceLength, int batchSize = 8, int maxTokens = int.MaxValue)
     {
+        var (nats, predicted) = TotalLoss(model, ids, sequenceLength, batchSize, maxTokens);
+        return nats / predicted;
+    }
+
+    /// <summary>
+    /// Summed next-token cross-entropy (nats) and the number of predicted tokens, windows as in
+    /// <see cref="ValidationLoss"/>: every token but the first is predicted, from the tokens before it in its window.
+    /// Divided by the characters of the text the tokens encode, this gives nats per character, which compares models
+    /// with different tokenizers.
+    /// </summary>
+    public static (double Nats, long Predicted) TotalLoss(GrokModel model, IReadOnlyList<int> ids, int sequenceLength, int batchSize = 8, int maxTokens = int.MaxValue)
+    {
         var windows = Windows(ids, sequenceLength, maxTokens);
         if (windows.Count == 0) throw new ArgumentException("At least two tokens are needed for a validation loss.");
         model.eval();
@@ -31,10 +43,11 @@ public static class Evaluator
             var batch = tensor(group.SelectMany(w => w).ToArray(), [group.Count, group[0].Length]);
             var logits = model.Forward(batch.narrow(1, 0, batch.shape[1] - 1));
             var targets = batch.narrow(1, 1, batch.shape[1] - 1);
-            total += cross_entropy(logits.reshape(-1, logits.shape[2]), targets.reshape(-1), reduction: nn.Reduction.Sum).item<float>();
+            total += cross_entropy(logits.reshape(-1, logits.shape[2]).to_type(ScalarType.Float32), targets.reshape(-1), reduction: nn.Reduction.Sum)
+                .to_type(ScalarType.Float64).item<double>();
             count += targets.numel();
         }
-        return total / count;
+        return (total, count);
     }
 
     /// <summary>Expert shares and consecutive-token routing rates per layer on windows of <paramref name="ids"/>.</summary>
