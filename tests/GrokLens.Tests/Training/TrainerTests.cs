@@ -1,3 +1,4 @@
+using GrokLens.Analysis;
 using GrokLens.Training;
 
 namespace GrokLens.Tests.Training;
@@ -96,17 +97,17 @@ public class TrainerTests
             new Trainer(first, options).Train(train, validation,
                 new SyncProgress<TrainingProgress>(p => { if (p.Step == 3) stop.Cancel(); }), stop.Token);
         }
-        Assert.Equal([0, 2], Analysis.RoutingHistory.Load(historyFolder).Steps.Select(s => s.Step));
+        Assert.Equal([0, 2], RoutingHistory.Load(historyFolder).Steps.Select(s => s.Step));
 
         using var model = TestModels.Random(config, seed: 3);
         new Trainer(model, options).Train(train, validation);
-        var history = Analysis.RoutingHistory.Load(historyFolder);
+        var history = RoutingHistory.Load(historyFolder);
         Assert.Equal([0, 2, 4, 6], history.Steps.Select(s => s.Step));
         Assert.Equal([0L, 2L * 8 * 24, 4L * 8 * 24, 6L * 8 * 24], history.Steps.Select(s => s.TokensSeen));
         Assert.Equal(windows.SelectMany(w => w), history.Windows.SelectMany(w => w));
         // The final record is the final model's routing; the recorded steps' checkpoints survive pruning.
         var final = history.ReadFinal();
-        Assert.True(final.Bytes.SequenceEqual(Analysis.RoutingRecord.Capture(model, windows, 6).Bytes));
+        Assert.True(final.Bytes.SequenceEqual(RoutingRecord.Capture(model, windows, 6).Bytes));
         Assert.Equal([2, 4, 6], TrainingCheckpoint.List(dir.Path).Select(c => c.Step));
         Assert.Equal((1.0, 1.0), final.Agreement(final, 0));
     }
