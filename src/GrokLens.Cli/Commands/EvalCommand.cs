@@ -93,14 +93,14 @@ public static class EvalCommand
             ? corpus.HeldOutBooks.SelectMany(b => tokenizer.Encode(b.Validation)).ToArray()
             : corpus.Encode(tokenizer).Validation;
 
-        var previous = Evaluator.PreviousTokenScores(loaded.Model, validation, Math.Min(sequenceLength, config.MaxPositions));
+        var previous = HeadScoring.PreviousToken(loaded.Model, validation, Math.Min(sequenceLength, config.MaxPositions));
         int repeat = Math.Min(50, (config.MaxPositions - 1) / 2);
-        var induction = Evaluator.InductionScores(loaded.Model, repeat, bosId: tokenizer.BosId);
+        var induction = HeadScoring.Induction(loaded.Model, repeat, sequences: 16, seed: 0, bosId: tokenizer.BosId);
         WriteHeadScores(output, "previous-token", previous, $"mean attention from t to t-1 on {(corpus.HeldOutBooks.Any() ? "held-out" : "validation")} windows");
         WriteHeadScores(output, "induction", induction, $"[BOS] + r + r, r = {repeat} random tokens, attention to the token after the earlier copy");
         output.WriteLine();
 
-        var routing = Evaluator.Routing(loaded.Model, validation, sequenceLength);
+        var routing = RoutingAnalysis.ForWindows(loaded.Model, validation, sequenceLength);
         WriteRouting(output, routing, config.NumExperts, config.TopK);
         output.WriteLine();
 
