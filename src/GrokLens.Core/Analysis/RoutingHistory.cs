@@ -49,7 +49,10 @@ public sealed class RoutingHistory
     /// <summary>Free-form facts about the run and the evaluation set (books, window placement), as written.</summary>
     public JsonObject? Description { get; }
 
-    /// <summary>Starts a history folder (no steps yet), or opens the existing one if it has the same windows and sizes.</summary>
+    /// <summary>
+    /// Starts a history folder (no steps yet), or opens the existing one if it has the same windows and sizes (its
+    /// description replaced by <paramref name="description"/> when given).
+    /// </summary>
     public static RoutingHistory CreateOrOpen(string folder, int layers, int experts, int topK, IReadOnlyList<int[]> windows,
         JsonObject? description = null)
     {
@@ -63,7 +66,11 @@ public sealed class RoutingHistory
             if (existing.Layers != layers || existing.Experts != experts || existing.TopK != topK ||
                 existing.Windows.Count != windows.Count || !existing.Windows.Zip(windows).All(p => p.First.AsSpan().SequenceEqual(p.Second)))
                 throw new InvalidDataException($"'{folder}' holds a routing history of other sizes or evaluation tokens; use a new folder.");
-            return existing;
+            if (description is null) return existing;
+            // The plan may have changed (e.g. a run resumed with fewer steps): keep the latest description.
+            var updated = new RoutingHistory(folder, layers, experts, topK, existing.Windows, [.. existing.Steps], description.DeepClone().AsObject());
+            updated.WriteIndex();
+            return updated;
         }
         var history = new RoutingHistory(folder, layers, experts, topK, windows.Select(w => w.ToArray()).ToList(), [], description?.DeepClone().AsObject());
         history.WriteIndex();

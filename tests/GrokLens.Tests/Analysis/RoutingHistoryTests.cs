@@ -49,6 +49,10 @@ public class RoutingHistoryTests
 
         // Reopening with the same windows continues the history; other windows are refused.
         Assert.Equal(3, RoutingHistory.CreateOrOpen(dir.Path, 2, 4, 2, Windows).Steps.Count);
+        Assert.Equal("a, b", RoutingHistory.Load(dir.Path).Description!["books"]!.GetValue<string>());
+        RoutingHistory.CreateOrOpen(dir.Path, 2, 4, 2, Windows, new JsonObject { ["books"] = "c" }); // a changed plan
+        Assert.Equal("c", RoutingHistory.Load(dir.Path).Description!["books"]!.GetValue<string>());
+        Assert.Equal(3, RoutingHistory.Load(dir.Path).Steps.Count);
         Assert.Throws<InvalidDataException>(() => RoutingHistory.CreateOrOpen(dir.Path, 2, 4, 2, [[5, 6, 7], [8, 10]]));
         history.TruncateAfter(10);
         Assert.Equal([0, 10], RoutingHistory.Load(dir.Path).Steps.Select(s => s.Step));
