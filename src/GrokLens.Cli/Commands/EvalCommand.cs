@@ -71,20 +71,23 @@ public static class EvalCommand
                          $"{corpus.Books.Count(b => !b.HeldOut)} books; every text is read as [EOS] + its tokens in windows of {sequenceLength}");
         output.WriteLine();
 
-        var sets = corpus.HeldOutBooks.Select(b => (Name: b.Name, Texts: (IReadOnlyList<string>)[b.Validation])).ToList();
-        if (sets.Count > 1) sets.Add(("all held-out books", corpus.HeldOutBooks.Select(b => b.Validation).ToList()));
+        var rows = new List<(string Name, TextLoss Loss)>();
+        foreach (var book in corpus.HeldOutBooks)
+            rows.Add((book.Name, TextLoss.Measure(loaded.Model, bigramModel, tokenizer, [book.Validation], sequenceLength)));
+        if (rows.Count > 1) rows.Add(("all held-out books", rows.Select(r => r.Loss).Aggregate((a, b) => a + b)));
+        TextLoss? headline = rows.LastOrDefault().Loss;
         var tails = corpus.Books.Where(b => !b.HeldOut && b.Validation.Length > 0).Select(b => b.Validation).ToList();
-        if (tails.Count > 0) sets.Add(($"last {Format.Number(corpus.ValidationFraction * 100, "0.#")}% of {tails.Count} training books", tails));
-        output.WriteLine($"{"text",-34} {"chars",10} {"tokens",9} {"tok/char",8} {"nats/token",10} {"bigram",7} {"nats/char",9} {"bigram",7}");
-        TextLoss? headline = null;
-        foreach (var (name, texts) in sets)
+        if (tails.Count > 0)
         {
-            var result = TextLoss.Measure(loaded.Model, bigramModel, tokenizer, texts, sequenceLength);
-            headline = result; // the last set: all held-out books, else the tails
+            var tailLoss = TextLoss.Measure(loaded.Model, bigramModel, tokenizer, tails, sequenceLength);
+            rows.Add(($"last {Format.Number(corpus.ValidationFraction * 100, "0.#")}% of {tails.Count} training books", tailLoss));
+            headline ??= tailLoss;
+        }
+        output.WriteLine($"{"text",-34} {"chars",10} {"tokens",9} {"tok/char",8} {"nats/token",10} {"bigram",7} {"nats/char",9} {"bigram",7}");
+        foreach (var (name, result) in rows)
             output.WriteLine($"{name,-34} {Format.Count(result.Characters),10} {Format.Count(result.Tokens),9} {Format.Number(result.TokensPerCharacter, "0.000"),8} " +
                              $"{Format.Number(result.NatsPerToken, "0.000"),10} {Format.Number(result.BigramNatsPerToken, "0.000"),7} " +
                              $"{Format.Number(result.NatsPerCharacter, "0.0000"),9} {Format.Number(result.BigramNatsPerCharacter, "0.0000"),7}");
-        }
         if (headline is null) throw new CliException("nothing to evaluate on: give --held-out books or books with a validation tail.");
         output.WriteLine("(nats per character = total nats of the text's tokens / its characters, Unicode scalar values; it compares tokenizers)");
         if (curve is not null) WriteCurve(loaded, curve, headline.BigramNatsPerToken, output);

@@ -16,6 +16,10 @@ public sealed record TextLoss(long Characters, long Tokens, double Nats, double 
     public double BigramNatsPerCharacter => BigramNats / Characters;
     public double TokensPerCharacter => (double)Tokens / Characters;
 
+    /// <summary>The loss over both sets of texts (all four quantities add up).</summary>
+    public static TextLoss operator +(TextLoss a, TextLoss b) =>
+        new(a.Characters + b.Characters, a.Tokens + b.Tokens, a.Nats + b.Nats, a.BigramNats + b.BigramNats);
+
     /// <summary>Characters counted as Unicode scalar values.</summary>
     public static long CharacterCount(string text) => text.EnumerateRunes().LongCount();
 
