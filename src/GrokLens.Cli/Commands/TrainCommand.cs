@@ -214,7 +214,9 @@ public static class TrainCommand
             Console.CancelKeyPress -= onCancel;
         }
         if (result.StartStep > 0) io.Error.WriteLine($"resumed from the checkpoint of step {result.StartStep}");
-        io.Error.WriteLine($"{(cancellation.IsCancellationRequested ? "interrupted" : "done")} at step {result.FinalStep}: " +
+        if (result.FinalStep == result.StartStep)
+            io.Error.WriteLine($"nothing to train: the run is at step {result.FinalStep} of {options.Steps}");
+        else io.Error.WriteLine($"{(cancellation.IsCancellationRequested ? "interrupted" : "done")} at step {result.FinalStep}: " +
                            $"train loss {Format.Number(result.LastTrainLoss, "0.000")}, validation " +
                            $"{(result.LastValidationLoss is double v ? Format.Number(v, "0.000") : "n/a")} nats/token, " +
                            $"{Format.Number(result.TokensPerSecond, "0")} tokens/s; checkpoint {result.LastCheckpointFolder}");

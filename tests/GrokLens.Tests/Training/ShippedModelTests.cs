@@ -24,8 +24,9 @@ public class ShippedModelTests
 
         const string text = "Alice said, “Café crème?” 🙂";
         Assert.Equal(text, tokenizer.Decode(tokenizer.Encode(text)));
+        // "▁Once" is rare in the training books and was pruned: it splits into the pieces it was merged from.
         var pieces = tokenizer.EncodeWithPieces("Once upon a time");
-        Assert.Equal(["▁Once", "▁upon", "▁a", "▁time"], pieces.Select(p => p.Piece));
+        Assert.Equal(["▁On", "ce", "▁upon", "▁a", "▁time"], pieces.Select(p => p.Piece));
     }
 
     [Fact]
