@@ -71,4 +71,22 @@ public class ShippedModelTests
             Assert.True(initial.Agreement(final, layer).TopK < 0.8, $"layer {layer}: the initial router already agrees with the final one");
         }
     }
+
+    [CorpusFact]
+    public void ItsVocabularyWasBuiltWithoutTheHeldOutBooksAndEncodesThemAlmostWithoutBytes()
+    {
+        var corpus = CorpusText.Load(CorpusFactAttribute.Folder, heldOutBooks: GrokLens.Cli.Commands.TrainCommand.DefaultHeldOutBooks);
+        Assert.Equal(18, corpus.Books.Count);
+        var tokenizer = CompactTokenizer.Load(Folder);
+        foreach (var book in corpus.HeldOutBooks)
+        {
+            var ids = tokenizer.Encode(book.Validation);
+            double byteShare = ids.Count(tokenizer.IsByte) / (double)ids.Count;
+            Assert.True(byteShare < 0.0005, $"{book.Name}: {byteShare:P3} byte tokens");
+            Assert.Equal(book.Validation, tokenizer.Decode(ids));
+        }
+        // The vocabulary is the one pruning the training text gives: no piece came from the held-out books.
+        var rebuilt = CompactVocabulary.BuildWithSize(TrainingTestData.Grok, corpus.TrainTexts.ToList(), tokenizer.VocabSize);
+        Assert.Equal(rebuilt.GrokIds, tokenizer.Vocabulary.GrokIds);
+    }
 }
