@@ -172,7 +172,7 @@ public static class TrainCommand
             var windows = RoutingRecordPlan.EvenWindows(streams, data.RoutingWindows, options.SequenceLength);
             var recordSteps = data.RoutingSteps is null
                 ? RoutingRecordPlan.DefaultSteps(options.Steps)
-                : data.RoutingSteps.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToList();
+                : ParseSteps(data.RoutingSteps, "--routing-steps");
             var description = new JsonObject
             {
                 ["evaluation_tokens"] = $"{windows.Count} windows of {options.SequenceLength} tokens, spread evenly over each of the held-out books " +
@@ -254,7 +254,7 @@ public static class TrainCommand
         long trainChars = trainTexts.Sum(TextLoss.CharacterCount), heldOutChars = heldOutTexts.Sum(TextLoss.CharacterCount);
         io.Out.WriteLine($"training text {Format.Count(trainChars)} characters; held-out books ({string.Join(", ", corpus.HeldOutBooks.Select(b => b.Name))}) {Format.Count(heldOutChars)} characters");
         io.Out.WriteLine("     size   train tok/char  train bytes   held-out tok/char  held-out bytes   parameters   BF16 MB");
-        foreach (int size in sizes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse))
+        foreach (int size in ParseSteps(sizes, "--measure-vocab"))
         {
             var vocabulary = CompactVocabulary.BuildWithSize(grok, trainTexts, size);
             var tokenizer = new CompactTokenizer(grok, vocabulary);
@@ -278,6 +278,16 @@ public static class TrainCommand
                 }
             return (tokens, bytes);
         }
+    }
+
+    /// <summary>A comma-separated list of non-negative integers.</summary>
+    private static List<int> ParseSteps(string list, string option)
+    {
+        var values = new List<int>();
+        foreach (var item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            values.Add(int.TryParse(item, out int value) && value >= 0 ? value
+                : throw new CliException($"{option} takes comma-separated non-negative integers; '{item}' is not one."));
+        return values;
     }
 
     private static void CopyFolder(string from, string to)

