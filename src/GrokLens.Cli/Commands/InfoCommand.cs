@@ -63,12 +63,10 @@ public static class InfoCommand
     public static void Print(TextWriter output, LoadedModel loaded)
     {
         var config = loaded.Config;
-        long parameters = 0, bytes = 0;
-        foreach (var (_, parameter) in loaded.Model.NamedWeights)
-        {
-            parameters += parameter.NumberOfElements;
-            bytes += parameter.NumberOfElements * parameter.ElementSize;
-        }
+        long parameters = GrokModel.Inventory(config).Sum(w => w.Shape.Aggregate(1L, (a, b) => a * b));
+        long bytes = loaded.Source == "meta"
+            ? loaded.Model.Weights.Sum(w => w.Parameter.NumberOfElements * w.Parameter.ElementSize)
+            : loaded.WeightBytesByDevice.Values.Sum();
         long active = parameters - (config.ParameterCount - config.ActiveParameterCount);
 
         output.WriteLine($"Model:      {loaded.Name}");

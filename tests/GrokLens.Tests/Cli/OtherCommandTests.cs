@@ -38,7 +38,7 @@ public class OtherCommandTests
         var result = CliOutput.Run("info", "--model", TestModels.FixtureDirectory);
         Assert.True(result.ExitCode == 0, result.ToString());
         using var model = ModelLoader.Load(TestModels.FixtureDirectory);
-        long parameters = model.Model.NamedWeights.Sum(w => w.Parameter.NumberOfElements);
+        long parameters = model.Model.Weights.Sum(w => w.Parameter.NumberOfElements);
         Assert.Equal(model.Config.ParameterCount, parameters);
         Assert.Contains(parameters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " total", result.Out);
         Assert.Contains("none: token ids only", result.Out);

@@ -17,8 +17,8 @@ public class GrokConfigTests
         long counted = model.parameters().Sum(p => p.numel());
         Assert.Equal(config.ParameterCount, counted);
         Assert.All(model.parameters(), p => Assert.Equal(TorchSharp.DeviceType.META, p.device.type));
-        Assert.Equal(2 + 12 * 64, model.NamedWeights.Count);
-        Assert.Equal([48L * 128, 6144], model.NamedWeights.Single(w => w.Name == "transformer.decoder_layer.63.multi_head_attention.query.weight").Parameter.shape);
+        Assert.Equal(2 + 12 * 64, model.Weights.Count);
+        Assert.Equal([48L * 128, 6144], model.Weights.Single(w => w.Id.ToString() == "transformer.decoder_layer.63.multi_head_attention.query.weight").Parameter.shape);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Text;
 using GrokLens.Checkpoints.Gguf;
-using GrokLens.Loading.Gguf;
+using GrokLens.Loading.Naming;
 using GrokLens.Model;
 
 namespace GrokLens.Tests.Checkpoints.Gguf;
@@ -31,11 +31,11 @@ internal static class GgufTestWriter
             ("grok.attention.output_scale", (float)c.AttnOutputMultiplier),
             ("grok.attn_logit_softcapping", (float)c.AttnLogitSoftcap),
         };
-        var tensors = model.NamedWeights.Select(w =>
+        var tensors = model.Weights.Select(w =>
         {
             var values = w.Parameter.detach().contiguous().cpu().data<float>().ToArray();
-            var type = w.Parameter.dim() >= 2 && !w.Name.EndsWith(".router.weight", StringComparison.Ordinal) ? matrixType : GgmlType.F32;
-            return (Name: GgufTensorNames.For(w.Name)[0], Dims: w.Parameter.shape.Reverse().ToArray(), Type: type, Data: Encode(values, type));
+            var type = w.Id.IsMatrix ? matrixType : GgmlType.F32;
+            return (Name: TensorNameTables.Gguf.PreferredName(w.Id), Dims: w.Parameter.shape.Reverse().ToArray(), Type: type, Data: Encode(values, type));
         }).ToList();
 
         using var stream = File.Create(path);
