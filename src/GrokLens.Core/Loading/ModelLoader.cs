@@ -33,7 +33,9 @@ public static class ModelLoader
         var config = checkpoint.Config;
         var map = DeviceMapFor(options, config);
         var residency = options.StreamLayers ? WeightResidency.Streamed : options.Int8Weights ? WeightResidency.Int8 : WeightResidency.Resident;
-        var inventory = GrokModel.Inventory(config);
+        var range = options.Layers?.CheckedFor(config);
+        var inventory = GrokModel.Inventory(config)
+            .Where(w => range is not { } r || LayerRangeWeightSource.Needs(config, r, w.Id)).ToList();
         var matrices = inventory.Where(w => w.Id.IsLayerWeight && w.Id.IsMatrix).ToList();
         int total = residency == WeightResidency.Streamed ? inventory.Count - matrices.Count : inventory.Count, done = 0;
         void Loaded(WeightId id) => options.Progress?.Report(new LoadProgress(id.ToString(), ++done, total));
@@ -50,9 +52,11 @@ public static class ModelLoader
                 WeightResidency.Streamed => new StreamingLayerMatrices(checkpoint.Weights, matrices, config.NumLayers, map, options.LayerProgress, checkpoint),
                 _ => null,
             };
-            model = new GrokModel(config, new PlacingWeightSource(checkpoint.Weights, map, Loaded), matrixSource);
+            IWeightSource weights = new PlacingWeightSource(checkpoint.Weights, map, Loaded);
+            if (range is { } held) weights = new LayerRangeWeightSource(weights, config, held);
+            model = new GrokModel(config, weights, matrixSource);
             if (residency != WeightResidency.Streamed) checkpoint.Dispose(); // Resident and int8 weights no longer need the files.
-            var placement = $"{map}{(matrixSource is null ? "" : "; " + matrixSource.Description)}";
+            var placement = $"{(range is { } part ? $"{part} of 0-{config.NumLayers - 1} held, " : "")}{map}{(matrixSource is null ? "" : "; " + matrixSource.Description)}";
             return new LoadedModel(options.Name ?? new DirectoryInfo(folder).Name, model, tokenizer, folder,
                 $"{checkpoint.Format}; layers {placement}")
             {
