@@ -20,12 +20,22 @@ public static class ModelLoader
     public const string TokenizerFileName = "tokenizer.model";
     private const int Grok1VocabSize = 131072;
 
+    /// <summary>The config of a checkpoint in any supported format, without loading its weights.</summary>
+    public static GrokConfig ReadConfig(string path)
+    {
+        using var checkpoint = OpenedCheckpoint.Open(path, FolderOf(path));
+        return checkpoint.Config;
+    }
+
+    /// <summary>The model folder of a checkpoint folder or file.</summary>
+    public static string FolderOf(string path) => Directory.Exists(path) ? Path.GetFullPath(path)
+        : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
+        : throw new DirectoryNotFoundException($"Model not found: '{path}' is neither a folder nor a file.");
+
     public static LoadedModel Load(string path, LoadOptions? options = null)
     {
         options ??= new LoadOptions();
-        var folder = Directory.Exists(path) ? Path.GetFullPath(path)
-            : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
-            : throw new DirectoryNotFoundException($"Model not found: '{path}' is neither a folder nor a file.");
+        var folder = FolderOf(path);
         if (options.StreamLayers && options.Int8Weights)
             throw new ArgumentException("Choose either int8 weights or layer streaming, not both.");
 
@@ -121,7 +131,11 @@ public static class ModelLoader
         return device;
     }
 
-    private static ITokenizer? FindTokenizer(string folder, GrokConfig config)
+    /// <summary>
+    /// The tokenizer of a model folder: Grok-1's with ids mapped for a compact vocabulary (<c>vocab.json</c>), the
+    /// <c>tokenizer.model</c> beside the weights, else Grok-1's own for a 131,072-entry vocabulary, else none.
+    /// </summary>
+    public static ITokenizer? FindTokenizer(string folder, GrokConfig config)
     {
         var beside = Path.Combine(folder, TokenizerFileName);
         // A compact vocabulary (vocab.json: compact id → Grok-1 id) means Grok-1's tokenizer with ids mapped.
