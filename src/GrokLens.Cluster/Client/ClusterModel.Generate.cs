@@ -8,9 +8,6 @@ namespace GrokLens.Cluster;
 
 public sealed partial class ClusterModel
 {
-    /// <summary>How often a generation tells its shards it is still there while the caller is between tokens.</summary>
-    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(5);
-
     /// <summary>
     /// Generation as <see cref="TextGenerator"/> does it, with each layer's KV cache in the shard that owns the layer: the
     /// prompt goes through the pipeline once, then one position per step; the last shard returns the last position's
@@ -29,7 +26,7 @@ public sealed partial class ClusterModel
         return Stream(prompt, options, Math.Min(options.MaxNewTokens, room), plan, cancellation);
     }
 
-    private IEnumerable<GeneratedToken> Stream(IReadOnlyList<int> prompt, SamplingOptions options, int maxNewTokens, RunPlan plan,
+    private IEnumerable<GeneratedToken> Stream(IReadOnlyList<int> prompt, SamplingOptions sampling, int maxNewTokens, RunPlan plan,
         CancellationToken cancellation)
     {
         var shards = layout.Pipeline(NextPipeline());
@@ -39,13 +36,13 @@ public sealed partial class ClusterModel
         using var keepAlive = new Timer(_ =>
         {
             foreach (var grain in grains) _ = grain.KeepAlive([session]).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-        }, null, KeepAliveInterval, KeepAliveInterval);
+        }, null, options.KeepAliveInterval, options.KeepAliveInterval);
         try
         {
             Watch(shards, Task.WhenAll(grains.Select((g, i) => g.Open(OpenFor(i, shards, session, plan, prompt.Count + maxNewTokens)))),
                 cancellation).GetAwaiter().GetResult();
-            var sampler = new TokenSampler(options);
-            int? eos = options.StopAtEos ? Tokenizer?.EosId : null;
+            var sampler = new TokenSampler(sampling);
+            int? eos = sampling.StopAtEos ? Tokenizer?.EosId : null;
             var next = prompt.Select(id => (long)id).ToArray();
             int position = 0;
             for (int step = 0; step < maxNewTokens; step++)

@@ -26,7 +26,7 @@ public sealed partial class ClusterModel : IModelEngine
     private readonly IClusterClient client;
     private readonly ConcurrentDictionary<string, ShardStatus> shardStatus = new();
     private readonly ConcurrentDictionary<string, byte> lostSilos = new();
-    private readonly string clientId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..48];
+    private readonly string clientId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     private readonly ClusterModelOptions options;
     private ClusterLayout layout;
     private int nextPipeline;
@@ -361,6 +361,9 @@ public sealed record ClusterModelOptions
 
     /// <summary>How long a failed call waits for the membership to name a dead silo before reporting the error as is.</summary>
     public TimeSpan DeathWait { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a generation tells its shards it is still there; keep it well below the silos' session lease.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Attempts per prompt of a batch before the batch fails.</summary>
     public int MaxAttempts { get; init; } = 8;
