@@ -18,7 +18,7 @@ internal static class Paths
     /// <summary>The groklens CLI built with the same configuration as these tests (a project reference builds it).</summary>
     public static string CliDll()
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name; // bin/<Configuration>/net10.0/
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name; // bin/<Configuration>/net10.0/
         var dll = Path.Combine(RepositoryRoot(), "src", "GrokLens.Cli", "bin", configuration, "net10.0", "groklens.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"The CLI is not built: {dll}");
     }

@@ -33,10 +33,7 @@ public sealed partial class ClusterModel
         var grains = shards.Select(k => client.GetGrain<IShardGrain>(k.ToString())).ToArray();
         var session = Guid.NewGuid();
         var downstream = shards.Skip(1).Select(k => k.ToString()).ToArray();
-        using var keepAlive = new Timer(_ =>
-        {
-            foreach (var grain in grains) _ = grain.KeepAlive([session]).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-        }, null, options.KeepAliveInterval, options.KeepAliveInterval);
+        using var keepAlive = new Timer(_ => KeepAlive(grains, session), null, options.KeepAliveInterval, options.KeepAliveInterval);
         try
         {
             Watch(shards, Task.WhenAll(grains.Select((g, i) => g.Open(OpenFor(i, shards, session, plan, prompt.Count + maxNewTokens)))),
@@ -64,6 +61,22 @@ public sealed partial class ClusterModel
         finally
         {
             CloseQuietly(grains, session);
+        }
+    }
+
+    /// <summary>Tells the shards a session is still wanted; a client that is gone (disposed) just stops telling.</summary>
+    private static void KeepAlive(IEnumerable<IShardGrain> grains, Guid session)
+    {
+        foreach (var grain in grains)
+        {
+            try
+            {
+                _ = grain.KeepAlive([session]).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            }
+            catch (Exception)
+            {
+                // The client was disposed: its sessions run out their lease on the shards.
+            }
         }
     }
 }

@@ -30,6 +30,7 @@ public sealed partial class ClusterModel
         private readonly IBatchJobGrain job = model.client.GetGrain<IBatchJobGrain>($"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}"[..24]);
         private Exception? fatal;
         private int yielded;
+        private bool replicaFailed;
 
         public IEnumerable<RunResult> Results()
         {
@@ -87,7 +88,18 @@ public sealed partial class ClusterModel
                 foreach (var (replica, task) in workers.Where(w => w.Value.IsCompleted).ToList()) workers.Remove(replica);
                 try
                 {
-                    if (workers.Count == 0) await model.RefreshLayoutAsync(model.lostSilos.Keys).ConfigureAwait(false);
+                    bool refresh;
+                    lock (gate)
+                    {
+                        refresh = replicaFailed;
+                        replicaFailed = false;
+                    }
+                    if (refresh)
+                    {
+                        // Give the membership a moment, then use the silos that are up (never those seen lost).
+                        await Task.Delay(model.options.WatchInterval, stop).ConfigureAwait(false);
+                        await model.RefreshLayoutAsync(model.lostSilos.Keys).ConfigureAwait(false);
+                    }
                     for (int replica = 0; replica < model.layout.Replicas; replica++)
                         if (!workers.ContainsKey(replica)) workers[replica] = Work(replica, stop);
                     noReplicaSince = DateTime.MaxValue;
@@ -145,6 +157,7 @@ public sealed partial class ClusterModel
                             return;
                         }
                         queue.Add(index);
+                        replicaFailed = true;
                         Monitor.PulseAll(gate);
                     }
                     await job.Requeued(index, e.Message).ContinueWith(t => _ = t.Exception, TaskScheduler.Default).ConfigureAwait(false);

@@ -220,7 +220,16 @@ public sealed partial class ClusterModel : IModelEngine
     private static void CloseQuietly(IEnumerable<IShardGrain> grains, Guid session)
     {
         foreach (var grain in grains)
-            _ = grain.Close(session).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        {
+            try
+            {
+                _ = grain.Close(session).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            }
+            catch (Exception)
+            {
+                // The client is gone; the lease frees the session.
+            }
+        }
     }
 
     /// <summary>
@@ -229,7 +238,7 @@ public sealed partial class ClusterModel : IModelEngine
     /// </summary>
     private async Task<T> Watch<T>(ShardKey[] shards, Task<T> call, CancellationToken cancellation)
     {
-        await EnsureDescribed(shards).ConfigureAwait(false);
+        var where = await Locate(shards).ConfigureAwait(false);
         while (true)
         {
             var done = await Task.WhenAny(call, Task.Delay(options.WatchInterval, cancellation)).ConfigureAwait(false);
@@ -242,10 +251,10 @@ public sealed partial class ClusterModel : IModelEngine
                 }
                 catch (Exception e) when (IsClusterFault(e))
                 {
-                    throw await Explain(shards, e).ConfigureAwait(false);
+                    throw await Explain(where, e).ConfigureAwait(false);
                 }
             }
-            if (await LostShard(shards, null).ConfigureAwait(false) is { } lost)
+            if (await LostShard(where, null).ConfigureAwait(false) is { } lost)
             {
                 _ = call.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
                 throw lost;
@@ -260,20 +269,20 @@ public sealed partial class ClusterModel : IModelEngine
         or Orleans.Runtime.Messaging.ConnectionFailedException or ClusterUnavailableException or ShardLostException;
 
     /// <summary>After a failed call: the shard whose silo died (waiting a little for the membership to say so), or the error itself.</summary>
-    private async Task<Exception> Explain(ShardKey[] shards, Exception error)
+    private async Task<Exception> Explain(IReadOnlyList<(ShardKey Key, ShardStatus Status)> where, Exception error)
     {
         if (error is ShardLostException) return error;
         var deadline = DateTime.UtcNow + options.DeathWait;
         while (DateTime.UtcNow < deadline)
         {
-            if (await LostShard(shards, error).ConfigureAwait(false) is { } lost) return lost;
+            if (await LostShard(where, error).ConfigureAwait(false) is { } lost) return lost;
             await Task.Delay(options.WatchInterval).ConfigureAwait(false);
         }
         return new ClusterUnavailableException($"A cluster call for model '{Name}' failed: {error.Message}", error);
     }
 
     /// <summary>The first shard of the pipeline whose silo the membership no longer lists as active, as an exception.</summary>
-    private async Task<ShardLostException?> LostShard(ShardKey[] shards, Exception? cause)
+    private async Task<ShardLostException?> LostShard(IReadOnlyList<(ShardKey Key, ShardStatus Status)> where, Exception? cause)
     {
         Dictionary<SiloAddress, SiloStatus> hosts;
         try
@@ -285,9 +294,8 @@ public sealed partial class ClusterModel : IModelEngine
             return null; // The membership is not readable right now; the call itself decides.
         }
         var status = hosts.ToDictionary(pair => pair.Key.ToParsableString(), pair => pair.Value);
-        foreach (var key in shards)
+        foreach (var (key, shard) in where)
         {
-            if (!shardStatus.TryGetValue(key.ToString(), out var shard)) continue;
             var state = status.GetValueOrDefault(shard.Silo, SiloStatus.None);
             if (state is SiloStatus.Active or SiloStatus.Joining) continue;
             lostSilos[shard.Silo] = 0;
@@ -298,11 +306,23 @@ public sealed partial class ClusterModel : IModelEngine
         return null;
     }
 
-    /// <summary>Asks each shard of a pipeline where it runs (activating it), once per layout.</summary>
-    private async Task EnsureDescribed(ShardKey[] shards)
+    /// <summary>
+    /// Where each shard of a pipeline runs (asking it once, which activates it; remembered until a shard is lost). A shard
+    /// that does not answer within <see cref="ClusterModelOptions.DeathWait"/> fails the call as lost.
+    /// </summary>
+    private async Task<IReadOnlyList<(ShardKey Key, ShardStatus Status)>> Locate(ShardKey[] shards)
     {
         var missing = shards.Where(k => !shardStatus.ContainsKey(k.ToString())).ToArray();
-        if (missing.Length > 0) await Task.WhenAll(missing.Select(Describe)).ConfigureAwait(false);
+        try
+        {
+            if (missing.Length > 0) await Task.WhenAll(missing.Select(Describe)).WaitAsync(options.DeathWait * 3).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new ClusterUnavailableException(
+                $"A shard of {string.Join(", ", missing.Select(k => k.Describe()))} did not answer within {options.DeathWait.TotalSeconds * 3:0} s.", e);
+        }
+        return shards.Select(k => (k, shardStatus.TryGetValue(k.ToString(), out var status) ? status : new ShardStatus { Key = k.ToString() })).ToList();
     }
 
     private async Task Describe(ShardKey key)
