@@ -35,7 +35,7 @@ public sealed partial class ClusterModel
         public IEnumerable<RunResult> Results()
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            job.Start($"{model.Name}: {prompts.Count} prompts from {model.clientId}", prompts.Count).GetAwaiter().GetResult();
+            Record(() => job.Start($"{model.Name}: {prompts.Count} prompts from {model.clientId}", prompts.Count)).GetAwaiter().GetResult();
             var supervisor = Task.Run(() => Supervise(stop.Token), CancellationToken.None);
             string outcome = "cancelled";
             try
@@ -72,7 +72,7 @@ public sealed partial class ClusterModel
                     finished.Clear();
                     if (fatal is not null) outcome = $"failed: {fatal.Message}";
                 }
-                job.Finished(outcome).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                _ = Record(() => job.Finished(outcome));
             }
         }
 
@@ -134,14 +134,14 @@ public sealed partial class ClusterModel
                 }
                 try
                 {
-                    await job.Assigned(index, name).ConfigureAwait(false);
+                    await Record(() => job.Assigned(index, name)).ConfigureAwait(false);
                     var result = await model.RunOnPipeline(replica, prompts[index], plan, stop).ConfigureAwait(false);
                     lock (gate)
                     {
                         finished[index] = result;
                         Monitor.PulseAll(gate);
                     }
-                    await job.Completed(index).ConfigureAwait(false);
+                    await Record(() => job.Completed(index)).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -160,7 +160,7 @@ public sealed partial class ClusterModel
                         replicaFailed = true;
                         Monitor.PulseAll(gate);
                     }
-                    await job.Requeued(index, e.Message).ContinueWith(t => _ = t.Exception, TaskScheduler.Default).ConfigureAwait(false);
+                    await Record(() => job.Requeued(index, e.Message)).ConfigureAwait(false);
                     return; // This replica is broken; the supervisor re-reads the layout.
                 }
                 catch (Exception e)
@@ -168,6 +168,21 @@ public sealed partial class ClusterModel
                     Fail(e); // A bad request fails everywhere: stop the batch.
                     return;
                 }
+            }
+        }
+
+        /// <summary>
+        /// Records progress in the batch grain. Best effort: while the silo holding the grain is being replaced the call
+        /// may fail or go unanswered; the grain comes back from storage and the next record lands.
+        /// </summary>
+        private async Task Record(Func<Task> call)
+        {
+            try
+            {
+                await call().WaitAsync(model.options.ControlTimeout).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException || IsClusterFault(e) || e is OrleansException)
+            {
             }
         }
 

@@ -26,6 +26,9 @@ public sealed partial class ClusterModel : IModelEngine
     private readonly IClusterClient client;
     private readonly ConcurrentDictionary<string, ShardStatus> shardStatus = new();
     private readonly ConcurrentDictionary<string, byte> lostSilos = new();
+
+    /// <summary>Silos seen dead, with when this client first saw it (silos dead before it connected: MinValue).</summary>
+    private readonly ConcurrentDictionary<string, DateTime> deaths = new();
     private readonly string clientId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     private readonly ClusterModelOptions options;
     private ClusterLayout layout;
@@ -48,11 +51,19 @@ public sealed partial class ClusterModel : IModelEngine
     {
         options ??= new ClusterModelOptions();
         if (!ModelName.IsValid(model)) throw new UnknownModelException($"'{model}' is not a model name.");
-        var layout = ClusterLayout.For(model, await Declarations(client).ConfigureAwait(false));
-        var files = await client.GetGrain<IShardGrain>(layout.Pipeline(0)[0].ToString()).Files().ConfigureAwait(false);
+        var layout = ClusterLayout.For(model, await Declarations(client, options.ControlTimeout).ConfigureAwait(false));
+        var files = await client.GetGrain<IShardGrain>(layout.Pipeline(0)[0].ToString()).Files().WaitAsync(options.ControlTimeout * 4).ConfigureAwait(false);
         var config = GrokConfig.FromJson(files.ConfigJson);
         var tokenizer = LoadTokenizer(files, config);
         var engine = new ClusterModel(client, layout, config, tokenizer, files, options) { Name = model };
+        try
+        {
+            foreach (var (silo, state) in await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(options.ControlTimeout).ConfigureAwait(false))
+                if (state is not (SiloStatus.Active or SiloStatus.Joining or SiloStatus.Created)) engine.deaths[silo.ToParsableString()] = DateTime.MinValue;
+        }
+        catch (TimeoutException)
+        {
+        }
         return engine;
     }
 
@@ -238,6 +249,7 @@ public sealed partial class ClusterModel : IModelEngine
     /// </summary>
     private async Task<T> Watch<T>(ShardKey[] shards, Task<T> call, CancellationToken cancellation)
     {
+        var since = DateTime.UtcNow;
         var where = await Locate(shards).ConfigureAwait(false);
         while (true)
         {
@@ -251,10 +263,10 @@ public sealed partial class ClusterModel : IModelEngine
                 }
                 catch (Exception e) when (IsClusterFault(e))
                 {
-                    throw await Explain(where, e).ConfigureAwait(false);
+                    throw await Explain(where, since, e).ConfigureAwait(false);
                 }
             }
-            if (await LostShard(where, null).ConfigureAwait(false) is { } lost)
+            if (await LostShard(where, since, null).ConfigureAwait(false) is { } lost)
             {
                 _ = call.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
                 throw lost;
@@ -265,35 +277,42 @@ public sealed partial class ClusterModel : IModelEngine
     private async Task Watch(ShardKey[] shards, Task call, CancellationToken cancellation) =>
         await Watch(shards, call.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), cancellation).ConfigureAwait(false);
 
-    private static bool IsClusterFault(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+    internal static bool IsClusterFault(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+        or ObjectDisposedException
         or Orleans.Runtime.Messaging.ConnectionFailedException or ClusterUnavailableException or ShardLostException;
 
     /// <summary>After a failed call: the shard whose silo died (waiting a little for the membership to say so), or the error itself.</summary>
-    private async Task<Exception> Explain(IReadOnlyList<(ShardKey Key, ShardStatus Status)> where, Exception error)
+    private async Task<Exception> Explain(IReadOnlyList<(ShardKey Key, ShardStatus Status)> where, DateTime since, Exception error)
     {
         if (error is ShardLostException) return error;
         var deadline = DateTime.UtcNow + options.DeathWait;
         while (DateTime.UtcNow < deadline)
         {
-            if (await LostShard(where, error).ConfigureAwait(false) is { } lost) return lost;
+            if (await LostShard(where, since, error).ConfigureAwait(false) is { } lost) return lost;
             await Task.Delay(options.WatchInterval).ConfigureAwait(false);
         }
         return new ClusterUnavailableException($"A cluster call for model '{Name}' failed: {error.Message}", error);
     }
 
-    /// <summary>The first shard of the pipeline whose silo the membership no longer lists as active, as an exception.</summary>
-    private async Task<ShardLostException?> LostShard(IReadOnlyList<(ShardKey Key, ShardStatus Status)> where, Exception? cause)
+    /// <summary>
+    /// The first shard of the pipeline whose silo the membership no longer lists as active, as a
+    /// <see cref="ShardLostException"/>; else, when some other silo died since <paramref name="since"/>, a
+    /// <see cref="ClusterUnavailableException"/>: a request routed through a gateway that died is never answered.
+    /// </summary>
+    private async Task<Exception?> LostShard(IReadOnlyList<(ShardKey Key, ShardStatus Status)> where, DateTime since, Exception? cause)
     {
         Dictionary<SiloAddress, SiloStatus> hosts;
         try
         {
-            hosts = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).ConfigureAwait(false);
+            hosts = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(options.ControlTimeout).ConfigureAwait(false);
         }
         catch (Exception)
         {
             return null; // The membership is not readable right now; the call itself decides.
         }
         var status = hosts.ToDictionary(pair => pair.Key.ToParsableString(), pair => pair.Value);
+        foreach (var (silo, state) in status)
+            if (state is not (SiloStatus.Active or SiloStatus.Joining or SiloStatus.Created)) deaths.TryAdd(silo, DateTime.UtcNow);
         foreach (var (key, shard) in where)
         {
             var state = status.GetValueOrDefault(shard.Silo, SiloStatus.None);
@@ -303,7 +322,12 @@ public sealed partial class ClusterModel : IModelEngine
             return new ShardLostException(key.Describe(), shard.Host, shard.Silo,
                 state == SiloStatus.None ? "its silo left the cluster" : $"its silo is {state.ToString().ToLowerInvariant()}", cause);
         }
-        return null;
+        var died = deaths.Where(d => d.Value >= since).Select(d => d.Key).ToList();
+        if (died.Count == 0) return null;
+        foreach (var silo in died) lostSilos[silo] = 0;
+        Invalidate();
+        return new ClusterUnavailableException($"Silo {string.Join(", ", died)} died while a call for model '{Name}' was in flight; " +
+                                               "a request routed through it is lost. The run was abandoned; retry it.", cause);
     }
 
     /// <summary>
@@ -337,14 +361,15 @@ public sealed partial class ClusterModel : IModelEngine
     /// <summary>Re-reads the silos' declarations (after a silo died or joined).</summary>
     public async Task RefreshLayoutAsync(ICollection<string>? excludeSilos = null)
     {
-        var declarations = await Declarations(client, excludeSilos).ConfigureAwait(false);
+        var declarations = await Declarations(client, options.ControlTimeout, excludeSilos).ConfigureAwait(false);
         layout = ClusterLayout.For(Name, declarations);
         Invalidate();
     }
 
-    internal static async Task<IReadOnlyList<SiloDeclaration>> Declarations(IClusterClient client, ICollection<string>? exclude = null)
+    internal static async Task<IReadOnlyList<SiloDeclaration>> Declarations(IClusterClient client, TimeSpan timeout, ICollection<string>? exclude = null)
     {
-        var silos = await client.GetGrain<IClusterInfoGrain>(0).Silos().ConfigureAwait(false);
+        // A request through a gateway that just died is never answered: every control call has a timeout.
+        var silos = await client.GetGrain<IClusterInfoGrain>(0).Silos().WaitAsync(timeout).ConfigureAwait(false);
         return silos.Where(s => exclude is null || !exclude.Contains(s.Address))
             .Select(s => SiloDeclaration.FromJson(s.DeclarationJson)).OfType<SiloDeclaration>().ToList();
     }
@@ -378,6 +403,12 @@ public sealed record ClusterModelOptions
 {
     /// <summary>How often a pending call checks whether a shard's silo died.</summary>
     public TimeSpan WatchInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Longest wait for a small control call (membership, layout, batch progress). A request in flight to a silo that died
+    /// is never answered (Orleans clients time it out only after the response timeout), so these give up sooner.
+    /// </summary>
+    public TimeSpan ControlTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long a failed call waits for the membership to name a dead silo before reporting the error as is.</summary>
     public TimeSpan DeathWait { get; init; } = TimeSpan.FromSeconds(10);

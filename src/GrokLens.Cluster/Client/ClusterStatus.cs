@@ -14,16 +14,17 @@ public sealed record ClusterStatus(IReadOnlyList<ClusterStatus.Silo> Silos, IRea
     /// <summary>Reads the cluster's state without activating shards (only those already active are asked).</summary>
     public static async Task<ClusterStatus> ReadAsync(IClusterClient client)
     {
+        var timeout = TimeSpan.FromSeconds(15); // A request through a gateway that just died is never answered.
         var management = client.GetGrain<IManagementGrain>(0);
-        var hosts = await management.GetDetailedHosts(onlyActive: false).ConfigureAwait(false);
-        var declared = (await client.GetGrain<IClusterInfoGrain>(0).Silos().ConfigureAwait(false))
+        var hosts = await management.GetDetailedHosts(onlyActive: false).WaitAsync(timeout).ConfigureAwait(false);
+        var declared = (await client.GetGrain<IClusterInfoGrain>(0).Silos().WaitAsync(timeout).ConfigureAwait(false))
             .ToDictionary(s => s.Address, s => SiloDeclaration.FromJson(s.DeclarationJson));
         var silos = hosts.Where(h => h.Status is SiloStatus.Active or SiloStatus.Joining or SiloStatus.ShuttingDown or SiloStatus.Stopping)
             .Select(h => new Silo(h.SiloAddress.ToParsableString(), h.SiloName, h.Status.ToString(),
                 declared.GetValueOrDefault(h.SiloAddress.ToParsableString())))
             .OrderBy(s => s.Address, StringComparer.Ordinal).ToList();
 
-        var activations = await management.GetDetailedGrainStatistics().ConfigureAwait(false);
+        var activations = await management.GetDetailedGrainStatistics().WaitAsync(timeout).ConfigureAwait(false);
         var shardKeys = activations.Select(a => a.GrainId.Key.ToString()!)
             .Where(key => IsShardKey(key)).Distinct().Order(StringComparer.Ordinal).ToList();
         var shards = new List<ShardStatus>();
@@ -31,7 +32,7 @@ public sealed record ClusterStatus(IReadOnlyList<ClusterStatus.Silo> Silos, IRea
         {
             try
             {
-                shards.Add(await client.GetGrain<IShardGrain>(key).Describe().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false));
+                shards.Add(await client.GetGrain<IShardGrain>(key).Describe().WaitAsync(timeout).ConfigureAwait(false));
             }
             catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansException)
             {
@@ -40,8 +41,8 @@ public sealed record ClusterStatus(IReadOnlyList<ClusterStatus.Silo> Silos, IRea
         }
 
         var batches = new List<Batch>();
-        foreach (var id in await client.GetGrain<IBatchRegistryGrain>(0).Recent().ConfigureAwait(false))
-            batches.Add(new Batch(id, await client.GetGrain<IBatchJobGrain>(id).State().ConfigureAwait(false)));
+        foreach (var id in await client.GetGrain<IBatchRegistryGrain>(0).Recent().WaitAsync(timeout).ConfigureAwait(false))
+            batches.Add(new Batch(id, await client.GetGrain<IBatchJobGrain>(id).State().WaitAsync(timeout).ConfigureAwait(false)));
         return new ClusterStatus(silos, shards, batches);
     }
 
