@@ -123,7 +123,7 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
             using var scope = TorchSharp.torch.NewDisposeScope();
             using var noGrad = TorchSharp.torch.no_grad();
             var model = hosted.Model;
-            return TensorData.From(model.UncappedLogits(model.finalNorm.Forward(residual.ToTensor().to(model.Device))));
+            return TensorData.From(model.Logits(model.finalNorm.Forward(residual.ToTensor().to(model.Device))));
         });
     }
 

@@ -51,8 +51,8 @@ public interface IModelEngine : IDisposable
         CancellationToken cancellation = default);
 
     /// <summary>
-    /// Residuals [N, D] read as the model reads its last one: final RMSNorm, unembedding, output multiplier (no final
-    /// soft-cap). Logits [N, V] on the CPU (the logit lens).
+    /// Residuals [N, D] read as the model reads its last one: final RMSNorm, unembedding, output multiplier and Grok-2's
+    /// final soft-cap (<see cref="GrokModel.Logits"/>). Logits [N, V] on the CPU (the logit lens).
     /// </summary>
     Tensor ReadOut(Tensor residual);
 

@@ -132,7 +132,7 @@ public sealed class LoadedModel : IModelEngine
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var logits = Model.UncappedLogits(Model.finalNorm.Forward(residual.to(Model.Device)));
+        var logits = Model.Logits(Model.finalNorm.Forward(residual.to(Model.Device)));
         return logits.cpu().MoveToOuterDisposeScope();
     }
 

@@ -142,6 +142,8 @@ public static class ModelLoader
         if (File.Exists(Path.Combine(folder, Training.CompactVocabulary.FileName)))
             return Training.CompactTokenizer.Load(folder, File.Exists(beside) ? beside : null);
         if (File.Exists(beside)) return GrokSentencePieceTokenizer.Load(beside);
+        // Grok-2's own byte-level BPE (xAI's tokenizer.tok.json or a tokenizer.json conversion), never Grok-1's.
+        if (config.ResidualMoe) return Grok2Tokenizer.FindBeside(folder);
         if (config.VocabSize != Grok1VocabSize) return null;
         try
         {

@@ -82,15 +82,20 @@ internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights,
     private static OpenedCheckpoint OpenSafetensors(string path, string folder)
     {
         var config = GrokConfig.FromJsonFile(Path.Combine(folder, ModelLoader.ConfigFileName));
-        var checkpoint = SafetensorsCheckpoint.Open(Directory.Exists(path) ? folder : path);
+        bool presharded = Directory.Exists(path) && PreshardedCheckpoint.IsPresharded(folder);
+        ITensorSource checkpoint = presharded ? PreshardedCheckpoint.Open(folder) : SafetensorsCheckpoint.Open(Directory.Exists(path) ? folder : path);
         try
         {
             var weights = new CheckpointWeightSource(checkpoint, config.NumExperts, TorchSharp.torch.CPU);
             UnknownTensors.Refuse(checkpoint.Names, weights.Names, config, checkpoint.Description);
             var dtypes = string.Join("+", checkpoint.Names.Select(n => checkpoint.Info(n).DType.ToString()).Distinct().Order());
-            var format = $"safetensors ({checkpoint.Files.Count} file{(checkpoint.Files.Count == 1 ? "" : "s")}, {dtypes}, " +
-                         $"{weights.Names.Style} names)";
-            return new OpenedCheckpoint(config, weights, format, checkpoint);
+            var files = checkpoint switch
+            {
+                PreshardedCheckpoint sharded => $"{sharded.Files.Count} files, experts pre-sharded over {sharded.RankCount} ranks",
+                SafetensorsCheckpoint plain => $"{plain.Files.Count} file{(plain.Files.Count == 1 ? "" : "s")}",
+                _ => checkpoint.Description,
+            };
+            return new OpenedCheckpoint(config, weights, $"safetensors ({files}, {dtypes}, {weights.Names.Style} names)", checkpoint);
         }
         catch
         {

@@ -57,6 +57,21 @@ public class OtherCommandTests
     }
 
     [Fact]
+    public void InfoAndHooksOfTheGrok2PresetShowItsArchitecture()
+    {
+        var info = CliOutput.Run("info", "--preset", "grok-2");
+        Assert.True(info.ExitCode == 0, info.ToString());
+        Assert.Contains("269,515,497,472 total", info.Out);
+        Assert.Contains("Arch:       Grok-2", info.Out);
+        Assert.Matches(new Regex(@"DenseSize\s+32768"), info.Out);
+        var hooks = CliOutput.Run("hooks", "--preset", "grok-2", "--pattern", "blocks.63.*");
+        Assert.True(hooks.ExitCode == 0, hooks.ToString());
+        Assert.Contains("blocks.63.hook_mlp_out", hooks.Out);
+        Assert.Contains("blocks.63.moe.hook_router_logits_capped", hooks.Out);
+        Assert.Contains("30 hook points", hooks.Out);
+    }
+
+    [Fact]
     public void HooksListsKnownHooksWithShapeAndMeaning()
     {
         var all = CliOutput.Run("hooks", "--model", TestModels.FixtureDirectory);

@@ -18,7 +18,8 @@ internal static class GgufTestWriter
             ("grok.context_length", (uint)c.MaxPositions),
             ("grok.embedding_length", (uint)c.HiddenSize),
             ("grok.block_count", (uint)c.NumLayers),
-            ("grok.feed_forward_length", (uint)c.ExpertSize),
+            ("grok.feed_forward_length", (uint)(c.ResidualMoe ? c.DenseSize : c.ExpertSize)),
+            ("grok.expert_feed_forward_length", (uint)c.ExpertSize),
             ("grok.attention.head_count", (uint)c.NumHeads),
             ("grok.attention.head_count_kv", (uint)c.NumKvHeads),
             ("grok.attention.key_length", (uint)c.HeadDim),
@@ -30,6 +31,9 @@ internal static class GgufTestWriter
             ("grok.logit_scale", (float)c.OutputMultiplier),
             ("grok.attention.output_scale", (float)c.AttnOutputMultiplier),
             ("grok.attn_logit_softcapping", (float)c.AttnLogitSoftcap),
+            ("grok.router_logit_softcapping", (float)(c.ResidualMoe ? c.RouterLogitSoftcap : 30)), // as llama.cpp writes Grok-1
+            ("grok.final_logit_softcapping", (float)c.FinalLogitSoftcap),
+            ("grok.attention.temperature_length", (uint)c.AttnTemperatureLen),
         };
         var tensors = model.Weights.Select(w =>
         {
