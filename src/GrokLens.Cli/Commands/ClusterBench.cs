@@ -33,7 +33,7 @@ public static class ClusterBench
             var capture = RunOptions.CaptureOnly("*");
             using (var a = local.Run(prompt, capture))
             using (var b = engine.Run(prompt, capture))
-                if (!a.Logits.equal(b.Logits).item<bool>() || a.Cache.Names.Any(n => !a.Cache[n].equal(b.Cache[n]).item<bool>()))
+                if (!Same(a.Logits, b.Logits) || !a.Cache.Names.SequenceEqual(b.Cache.Names) || a.Cache.Names.Any(n => !Same(a.Cache[n], b.Cache[n])))
                     throw new CliException("the cluster's captures differ from the in-process ones.");
             if (!local.Generate(prompt, sampling).Select(t => t.Id).SequenceEqual(engine.Generate(prompt, sampling).Select(t => t.Id)))
                 throw new CliException("the cluster generated other tokens than the in-process engine.");
@@ -105,6 +105,13 @@ public static class ClusterBench
         foreach (var _ in engine.Generate(prompt, SamplingOptions.Greedy(2) with { StopAtEos = false }))
             if (first == 0) first = clock.Elapsed.TotalSeconds;
         return (logits, prefill, clock.Elapsed.TotalSeconds - first);
+    }
+
+    private static bool Same(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b)
+    {
+        if (!a.shape.SequenceEqual(b.shape) || a.dtype != b.dtype) return false;
+        using var equal = a.eq(b).all();
+        return equal.item<bool>();
     }
 
     private static ClusterModel WaitForModel(ClusterConnection connection, string model)
