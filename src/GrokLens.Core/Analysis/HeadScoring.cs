@@ -15,7 +15,16 @@ public static class HeadScoring
     public static HeadScores PreviousToken(IModelEngine model, IReadOnlyList<int> tokenIds)
     {
         if (tokenIds.Count < 2) throw new ArgumentException("a previous-token score needs at least two tokens.");
-        return PatternScores(model.Model, "previous-token", [tokenIds.Select(id => (long)id).ToArray()], 1, HeadScores.PreviousToken);
+        int layers = model.Config.NumLayers;
+        using var run = model.Run(tokenIds, new RunOptions
+        {
+            Capture = Enumerable.Range(0, layers).Select(l => HookPoints.Layer(l, HookPoints.Pattern)).ToList(),
+        });
+        return new HeadScores("previous-token", Enumerable.Range(0, layers).Select(l =>
+        {
+            using var pattern = run.Cache[HookPoints.Layer(l, HookPoints.Pattern)].unsqueeze(0);
+            return HeadScores.PreviousToken(pattern);
+        }).ToArray());
     }
 
     /// <summary>
