@@ -1,4 +1,3 @@
-using System.Text;
 using GrokLens.Checkpoints;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
@@ -72,7 +71,7 @@ public sealed class DumpReader : IDisposable
     private static DumpReader OpenFolder(string folder, DumpReadOptions options, string? ownedTemporaryFolder, string? location = null)
     {
         location ??= folder;
-        var manifest = ReadManifest(folder, location);
+        var manifest = ReadManifest(folder, location, options.MaxManifestBytes);
         var config = CheckModel(manifest, location);
         var opened = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
         try
@@ -131,14 +130,20 @@ public sealed class DumpReader : IDisposable
         return files[entry.File].Load(entry.Tensor);
     }
 
-    private static DumpManifest ReadManifest(string folder, string location)
+    private static DumpManifest ReadManifest(string folder, string location, long maxBytes)
     {
         var path = Path.Combine(folder, DumpFormat.ManifestFileName);
         if (!File.Exists(path)) throw new DumpFormatException(location, $"no {DumpFormat.ManifestFileName}: not a GrokLens dump");
-        var length = new FileInfo(path).Length;
-        if (length > DumpFormat.MaxManifestBytes)
-            throw new DumpFormatException(location, $"{DumpFormat.ManifestFileName} is {length} bytes, over the {DumpFormat.MaxManifestBytes}-byte limit");
-        var manifest = DumpManifest.FromJson(File.ReadAllText(path, Encoding.UTF8), location);
+        byte[] json;
+        try
+        {
+            json = GrokLens.Files.BoundedFile.ReadAllBytes(path, maxBytes, "dump manifest");
+        }
+        catch (GrokLens.Files.FileTooLargeException)
+        {
+            throw new DumpFormatException(location, $"{DumpFormat.ManifestFileName} is over the {maxBytes}-byte limit");
+        }
+        var manifest = DumpManifest.FromJson(json, location);
         if (manifest.Kind is not (DumpFormat.ActivationsKind or DumpFormat.ReductionsKind))
             throw new DumpFormatException(location, $"unknown dump kind '{manifest.Kind}' (expected {DumpFormat.ActivationsKind} or {DumpFormat.ReductionsKind})");
         if (manifest.Kind == DumpFormat.ReductionsKind && manifest.Reductions is null)
@@ -201,17 +206,20 @@ public sealed class DumpReader : IDisposable
                 throw new DumpFormatException(location, $"run '{run.Id}' has {pieces.Count} pieces for {run.TokenIds.Count} tokens");
             try
             {
-                Interventions(run);
+                // Valid JSON is not enough: every intervention must fit the recorded model (its layers, experts, sizes).
+                foreach (var intervention in Interventions(run)) intervention.Validate(config);
             }
             catch (InterventionException e)
             {
-                throw new DumpFormatException(location, $"run '{run.Id}': {e.Message}", e);
+                throw new DumpFormatException(location, $"run '{run.Id}' records an invalid intervention: {e.Message}", e);
             }
             var hooks = new HashSet<string>(StringComparer.Ordinal);
             foreach (var hook in run.Hooks)
             {
                 if (!hooks.Add(hook.Name)) throw new DumpFormatException(location, $"run '{run.Id}' lists hook '{hook.Name}' twice");
                 CheckTensor(hook, $"run '{run.Id}' hook '{hook.Name}'", opened, location);
+                if (DumpHookShapes.Problem(hook.Name, hook.Shape, config, run.TokenIds.Count) is { } problem)
+                    throw new DumpFormatException(location, $"run '{run.Id}': {problem}");
             }
         }
         foreach (var tensor in manifest.Reductions?.Tensors ?? [])
@@ -245,6 +253,9 @@ public sealed record DumpReadOptions
 {
     /// <summary>Hash every data file at open (on by default; turn off only for trusted local dumps).</summary>
     public bool VerifyChecksums { get; init; } = true;
+
+    /// <summary>Largest manifest.json accepted; parsing takes a few times its size in memory.</summary>
+    public long MaxManifestBytes { get; init; } = DumpFormat.MaxManifestBytes;
 
     /// <summary>Largest zip (and largest total extracted size) accepted, e.g. for uploads.</summary>
     public long MaxZipBytes { get; init; } = 4L << 30;

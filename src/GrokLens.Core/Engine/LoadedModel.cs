@@ -37,6 +37,12 @@ public sealed class LoadedModel : IDisposable
     /// <summary>File or folder the weights came from ("random" or "meta" for generated ones).</summary>
     public string Source { get; }
 
+    /// <summary>
+    /// The weight files the loader read, when it recorded them; otherwise <see cref="Checkpoints.CheckpointFiles.Find"/>
+    /// on <see cref="Source"/> finds them (null for generated weights either way).
+    /// </summary>
+    public IReadOnlyList<string>? WeightFiles { get; init; }
+
     /// <summary>One line for display: checkpoint format, device map and how layer weights are held.</summary>
     public string Format { get; }
 

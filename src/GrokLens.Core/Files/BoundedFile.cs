@@ -15,6 +15,14 @@ public static class BoundedFile
         // The reported length is only a hint: devices and pipes report 0 and may never end.
         var reported = stream.CanSeek ? stream.Length : 0;
         if (reported > maxBytes) throw new FileTooLargeException(path, what, maxBytes, reported);
+        if (reported > 0)
+        {
+            // A regular file: read exactly its bytes, then make sure nothing follows.
+            var whole = new byte[reported];
+            int got = stream.ReadAtLeast(whole, whole.Length, throwOnEndOfStream: false);
+            if (got == whole.Length && stream.ReadByte() < 0) return whole;
+            stream.Position = 0; // it changed while being read: read it again below, bounded all the same
+        }
         // Chunks, not a growing buffer: a file that never ends costs the limit once, not twice over in doublings.
         var chunks = new List<byte[]>();
         long total = 0;

@@ -137,7 +137,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     }
 
     /// <summary>
-    /// Token texts for a dump's run: the loaded model's tokenizer when it is the dump's model (same weights hash), else
+    /// Token texts for a dump's run: the loaded model's tokenizer when it is the dump's model (same weights), else
     /// the run's own pieces ("#id" for ids the run does not contain).
     /// </summary>
     public Task<Func<int, string>> TokenTextAsync(DumpManifest manifest, DumpRun run, CancellationToken cancellation = default) =>
@@ -155,7 +155,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
 
     /// <summary>
     /// Runs <paramref name="work"/> on the loaded model (in the host's queue) when it is the dump's model, i.e. has the
-    /// same weights hash; otherwise, or when no model is loaded, returns <paramref name="otherwise"/>'s value.
+    /// same weights; otherwise, or when no model is loaded, returns <paramref name="otherwise"/>'s value.
     /// </summary>
     private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<LoadedModel, T> work, Func<T> otherwise, CancellationToken cancellation)
     {
@@ -170,11 +170,10 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
         }
     }
 
-    private static bool IsDumpModel(LoadedModel model, DumpManifest manifest) =>
-        manifest.Model.WeightsSha256 is { } hash && DumpDescriptions.Model(model).WeightsSha256 == hash;
+    private static bool IsDumpModel(LoadedModel model, DumpManifest manifest) => DumpDescriptions.IsModelOf(model, manifest.Model);
 
     /// <summary>
-    /// Builds the views' arrays from a dump's run. When the loaded model is the dump's model (same weights hash), its final
+    /// Builds the views' arrays from a dump's run. When the loaded model is the dump's model (same weights), its final
     /// norm and unembedding give the logit lens and its tokenizer the token texts; no forward pass runs either way.
     /// </summary>
     private async Task<ExploreResult> BuildAsync(Func<ActivationCache> load, DumpManifest manifest, GrokConfig config, DumpRun run,

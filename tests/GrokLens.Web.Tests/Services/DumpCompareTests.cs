@@ -146,7 +146,7 @@ public sealed class DumpCompareTests(ModelFixture fixture)
             Comparer.CompareDumpsAsync(new DumpSide(longer, longer.Run), new DumpSide(miniDump, miniDump.Run)));
         Assert.Contains("model 'grok-tiny'", models.Message);
         Assert.Contains($"model '{miniDump.Manifest.Model.Name}'", models.Message);
-        Assert.Contains("weights SHA-256", models.Message);
+        Assert.Contains("weights fingerprint", models.Message);
     }
 
     [Fact]
