@@ -33,6 +33,7 @@ builder.Services.AddSingleton<ExploreService>();
 builder.Services.AddSingleton<CompareService>();
 builder.Services.AddSingleton(sp => new ExperimentStore(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ExperimentsFolder));
 builder.Services.AddHostedService<DefaultModelLoader>();
+builder.Services.AddHostedService<TemporarySweeper>();
 builder.Services.PostConfigure<WorkbenchOptions>(o =>
 {
     if (string.IsNullOrEmpty(o.DumpsFolder)) o.DumpsFolder = Path.Combine(repositoryRoot, "dumps");

@@ -214,6 +214,8 @@ public static class SafetensorsWriter
     {
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
+        // A killed writer's temporary is not locked any more (the writer holds it with FileShare.None): remove it.
+        GrokLens.Files.StaleTemporaries.Sweep(directory, $".{Path.GetFileName(path)}.*.tmp");
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {

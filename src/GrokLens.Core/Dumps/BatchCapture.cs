@@ -137,7 +137,7 @@ public static class BatchCapture
         if (File.Exists(folder)) throw new IOException($"{folder} is a file; batch writes a dump folder.");
         if (Directory.Exists(folder) && overwrite)
         {
-            DumpZip.DeleteQuietly(folder);
+            GrokLens.Files.OwnedTemporaryFolder.DeleteQuietly(folder);
             if (Directory.Exists(folder)) throw new IOException($"{folder} could not be removed for --overwrite.");
         }
         Directory.CreateDirectory(folder);

@@ -22,6 +22,9 @@ public static partial class DumpFormat
     /// <summary>Manifest <c>kind</c>: reductions over all runs (usage counts, per-neuron mean/max, routing statistics).</summary>
     public const string ReductionsKind = "reductions";
 
+    /// <summary>Prefix of the folders zipped dumps are extracted to (in <see cref="DumpReadOptions.TemporaryRoot"/>).</summary>
+    public const string ExtractionPrefix = "groklens-dump-";
+
     /// <summary>Default bound on the tensor bytes of one data file.</summary>
     public const long DefaultShardBytes = 1L << 30;
 

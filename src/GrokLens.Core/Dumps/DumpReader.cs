@@ -1,4 +1,5 @@
 using GrokLens.Checkpoints;
+using GrokLens.Files;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
 using GrokLens.Model;
@@ -16,16 +17,16 @@ public sealed class DumpReader : IDisposable
 {
     private readonly Dictionary<string, SafetensorsFile> files;
     private readonly Dictionary<string, DumpRun> runsById;
-    private readonly string? ownedTemporaryFolder;
+    private readonly OwnedTemporaryFolder? extraction;
 
     private DumpReader(string location, DumpManifest manifest, GrokConfig config, Dictionary<string, SafetensorsFile> files,
-        string? ownedTemporaryFolder)
+        OwnedTemporaryFolder? extraction)
     {
         Location = location;
         Manifest = manifest;
         Config = config;
         this.files = files;
-        this.ownedTemporaryFolder = ownedTemporaryFolder;
+        this.extraction = extraction;
         runsById = manifest.Runs.ToDictionary(r => r.Id, StringComparer.Ordinal);
     }
 
@@ -43,7 +44,7 @@ public sealed class DumpReader : IDisposable
     public static DumpReader Open(string path, DumpReadOptions? options = null)
     {
         options ??= new DumpReadOptions();
-        if (Directory.Exists(path)) return OpenFolder(Path.GetFullPath(path), options, ownedTemporaryFolder: null);
+        if (Directory.Exists(path)) return OpenFolder(Path.GetFullPath(path), options, extraction: null);
         if (File.Exists(path))
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -56,19 +57,19 @@ public sealed class DumpReader : IDisposable
     public static DumpReader OpenZip(Stream zip, DumpReadOptions? options = null, string location = "uploaded dump")
     {
         options ??= new DumpReadOptions();
-        var folder = DumpZip.Extract(zip, location, options);
+        var extraction = DumpZip.Extract(zip, location, options);
         try
         {
-            return OpenFolder(folder, options, ownedTemporaryFolder: folder, location);
+            return OpenFolder(extraction.Path, options, extraction, location);
         }
         catch
         {
-            DumpZip.DeleteQuietly(folder);
+            extraction.Dispose();
             throw;
         }
     }
 
-    private static DumpReader OpenFolder(string folder, DumpReadOptions options, string? ownedTemporaryFolder, string? location = null)
+    private static DumpReader OpenFolder(string folder, DumpReadOptions options, OwnedTemporaryFolder? extraction, string? location = null)
     {
         location ??= folder;
         var manifest = ReadManifest(folder, location, options.MaxManifestBytes);
@@ -79,7 +80,7 @@ public sealed class DumpReader : IDisposable
             foreach (var file in manifest.Files)
                 opened.Add(file.Name, OpenDataFile(folder, file, location, options.VerifyChecksums, opened.Keys));
             CheckRuns(manifest, config, opened, location);
-            return new DumpReader(location, manifest, config, opened, ownedTemporaryFolder);
+            return new DumpReader(location, manifest, config, opened, extraction);
         }
         catch
         {
@@ -244,7 +245,7 @@ public sealed class DumpReader : IDisposable
     {
         foreach (var file in files.Values) file.Dispose();
         files.Clear();
-        if (ownedTemporaryFolder is not null) DumpZip.DeleteQuietly(ownedTemporaryFolder);
+        extraction?.Dispose();
     }
 }
 

@@ -1,6 +1,7 @@
 using GrokLens.Analysis;
 using GrokLens.Dumps;
 using GrokLens.Engine;
+using GrokLens.Files;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
 using GrokLens.Model;
@@ -42,7 +43,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
                 throw new InvalidOperationException($"The run was made with model '{request.ModelName}', but '{model.Name}' is loaded now: run the prompt again.");
             var hooks = HookPatterns.Resolve(patterns, model.HookNames);
             var runs = new List<RunResult>();
-            var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            var file = StaleTemporaries.CreateFile(Path.GetTempPath(), $"{DownloadPrefix}{Guid.NewGuid():N}.zip");
             try
             {
                 var contents = request.Runs.Select(r =>
@@ -73,31 +74,20 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     public async Task<OpenedDump> OpenUploadAsync(Stream upload, long size, string fileName, CancellationToken cancellation = default)
     {
         if (size > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(size));
-        var temporary = Path.GetTempFileName();
-        try
+        // Spooled to disk first (an upload stream cannot seek); deleted when closed, swept if the server is killed meanwhile.
+        await using var spool = StaleTemporaries.CreateFile(Path.GetTempPath(), $"{UploadPrefix}{Guid.NewGuid():N}.zip");
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await upload.ReadAsync(buffer, cancellation)) > 0)
         {
-            await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            {
-                var buffer = new byte[1 << 16];
-                long total = 0;
-                int read;
-                while ((read = await upload.ReadAsync(buffer, cancellation)) > 0)
-                {
-                    total += read;
-                    if (total > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(total));
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellation);
-                }
-            }
-            return await OpenAsync(() =>
-            {
-                using var zip = new FileStream(temporary, FileMode.Open, FileAccess.Read, FileShare.Read);
-                return DumpReader.OpenZip(zip, ReadOptions, location: fileName); // messages name the user's file, not the temporary one
-            }, fileName, cancellation);
+            total += read;
+            if (total > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(total));
+            await spool.WriteAsync(buffer.AsMemory(0, read), cancellation);
         }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        spool.Position = 0;
+        // Messages name the user's file, not the temporary one.
+        return await OpenAsync(() => DumpReader.OpenZip(spool, UploadReadOptions, location: fileName), fileName, cancellation);
     }
 
     /// <summary>Opens a dump of the configured dumps folder by its name there (no paths).</summary>
@@ -105,6 +95,16 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
         OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions), name, cancellation);
 
     private DumpReadOptions ReadOptions => new() { MaxZipBytes = MaxUploadBytes };
+
+    /// <summary>An upload's manifest is parsed in memory at a few times its size: far below what a local dump may have.</summary>
+    public const long MaxUploadManifestBytes = 8L << 20;
+
+    private DumpReadOptions UploadReadOptions => ReadOptions with { MaxManifestBytes = MaxUploadManifestBytes };
+
+    /// <summary>Prefixes of the temporary files in the system's temporary folder (swept at start: <see cref="TemporarySweeper"/>).</summary>
+    public const string DownloadPrefix = "groklens-download-";
+
+    public const string UploadPrefix = "groklens-upload-";
 
     private string TooLarge(long size) =>
         $"the file is {size / 1048576.0:0.#} MB, over the upload limit of {MaxUploadBytes / 1048576.0:0.#} MB " +
