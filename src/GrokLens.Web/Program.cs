@@ -1,4 +1,5 @@
 using GrokLens.Web.Components;
+using GrokLens.Web.Security;
 using GrokLens.Web.Services;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -47,12 +48,19 @@ builder.Services.AddScoped(sp => new ExploreSession
     NearTieThreshold = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.NearTieThreshold,
 });
 
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+// No exception details in the browser, in any environment (they are in the server's log).
+builder.Services.AddRazorComponents().AddInteractiveServerComponents(o => o.DetailedErrors = false)
+    // A long pasted prompt travels in one message: room for PromptLimits.MaxCharacters of any text.
+    .AddHubOptions(o => o.MaximumReceiveMessageSize = PromptLimits.HubMessageBytes);
 builder.Services.AddMudServices();
+// Open circuits must not hold up a stop for the default 30 s: their work is cancelled and the browsers reconnect.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
 
 var app = builder.Build();
-if (!app.Environment.IsDevelopment())
-    app.UseExceptionHandler("/Error", createScopeForErrors: true);
+app.UseWorkbenchErrors();
+app.UseSecurityHeaders();
+app.UseOriginCheck(app.Configuration.GetSection($"{WorkbenchOptions.Section}:{nameof(WorkbenchOptions.AllowedOrigins)}").Get<string[]>() ?? []);
+app.UseSessionCookie();
 app.UseAntiforgery();
 app.UseStaticFiles();
 app.MapStaticAssets();

@@ -60,7 +60,12 @@ public sealed class DumpReader : IDisposable
         var extraction = DumpZip.Extract(zip, location, options);
         try
         {
-            return OpenFolder(extraction.Path, options, extraction, location);
+            // Where open files may be deleted (POSIX), the extraction goes at once: the data files stay mapped, and
+            // nothing is left on disk even if this process crashes or is killed. Elsewhere it goes with the reader.
+            bool deleteNow = !OperatingSystem.IsWindows();
+            var reader = OpenFolder(extraction.Path, options, deleteNow ? null : extraction, location);
+            if (deleteNow) extraction.Dispose();
+            return reader;
         }
         catch
         {

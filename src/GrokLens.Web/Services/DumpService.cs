@@ -20,11 +20,15 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     public DumpCatalog Catalog { get; } = catalog;
     public long MaxUploadBytes => options.Value.MaxDumpUploadBytes;
 
-    /// <summary>Splits the dialog's text ("all", empty, or patterns separated by commas/whitespace) into hook patterns.</summary>
+    /// <summary>
+    /// Splits the dialog's text ("all", empty, or patterns separated by commas or white space outside <c>{a,b}</c>
+    /// braces) into hook patterns; a malformed list is an <see cref="ArgumentException"/> saying what is wrong.
+    /// </summary>
     public static IReadOnlyList<string> ParsePatterns(string? text)
     {
-        var patterns = (text ?? "").Split([',', ' ', '\n', '\t', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return patterns.Length == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
+        var patterns = HookPatterns.Split(text);
+        foreach (var pattern in patterns) HookPatterns.ToRegex(pattern);
+        return patterns.Count == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
     }
 
     /// <summary>The hooks the patterns select on the loaded model; an <see cref="UnknownHookException"/> names a pattern matching nothing.</summary>

@@ -46,7 +46,7 @@ public class LeftoverTemporaryTests : IDisposable
     }
 
     [Fact]
-    public void OpeningAZipRemovesExtractionsAKilledReaderLeft()
+    public void OpeningAZipRemovesExtractionsAKilledReaderLeftAndLeavesNoneOfItsOwn()
     {
         var stale = KilledOwnersFolder(DumpFormat.ExtractionPrefix + Guid.NewGuid().ToString("N"));
         var zip = new MemoryStream();
@@ -54,13 +54,12 @@ public class LeftoverTemporaryTests : IDisposable
         using (var run = model.Run([1, 2], RunOptions.CaptureOnly("logits")))
             DumpWriter.WriteZip(zip, model, [DumpWriter.FromRun(model, run)]);
         zip.Position = 0;
-        using (var reader = DumpReader.OpenZip(zip, new DumpReadOptions { TemporaryRoot = folder.Path }))
-        {
-            Assert.False(Directory.Exists(stale));
-            var extraction = Assert.Single(Directory.GetDirectories(folder.Path, DumpFormat.ExtractionPrefix + "*"));
-            Assert.True(File.Exists(Path.Combine(extraction, OwnedTemporaryFolder.LockFileName)));
-        }
+        using var reader = DumpReader.OpenZip(zip, new DumpReadOptions { TemporaryRoot = folder.Path });
+        Assert.False(Directory.Exists(stale));
+        // On Linux the extraction is deleted as soon as the dump is open (its files stay mapped): a crash leaves nothing.
         Assert.Empty(Directory.GetDirectories(folder.Path, DumpFormat.ExtractionPrefix + "*"));
+        using var cache = reader.LoadCache(reader.Runs[0]);
+        Assert.Equal([2, TestModels.SmallConfig().VocabSize], cache["logits"].shape);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class DumpServiceTests(ModelFixture fixture) : IDisposable
 
     private DumpService Service(long maxUploadBytes = 200L << 20) => fixture.DumpService(dumpsFolder, maxUploadBytes);
 
-    private DumpDownloadRequest Request => new([new DumpDownloadRun("run0", fixture.TokenIds, ModelFixture.Prompt, [])], TestRepository.ModelName, DateTimeOffset.MaxValue);
+    private DumpDownloadRequest Request => new([new DumpDownloadRun("run0", fixture.TokenIds, ModelFixture.Prompt, [])], TestRepository.ModelName, "test-session", DateTimeOffset.MaxValue);
 
     private static byte[] ReadAll(Stream stream)
     {

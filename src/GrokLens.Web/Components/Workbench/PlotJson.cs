@@ -7,7 +7,8 @@ namespace GrokLens.Web.Components.Workbench;
 
 /// <summary>
 /// Plotly.Blazor's figure objects as the JSON plotly.js reads: property names from their attributes, nulls left out,
-/// each trace by its own type (so its "type" and trace-specific properties are written).
+/// each trace by its own type (so its "type" and trace-specific properties are written). NaN and ±∞, which JSON
+/// cannot hold, are written as null: plotly.js draws a gap there.
 /// </summary>
 public static class PlotJson
 {
@@ -17,7 +18,34 @@ public static class PlotJson
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         // Base64 typed arrays are full of '+', which the default encoder would write as \u002B.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new NonFiniteDoubleAsNull(), new NonFiniteFloatAsNull() },
     };
+
+    /// <summary>Writes a non-finite double as null (a gap in plotly.js); finite ones as usual.</summary>
+    private sealed class NonFiniteDoubleAsNull : JsonConverter<double>
+    {
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (double.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteNullValue();
+        }
+
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("Figures are only written, never read back.");
+    }
+
+    /// <summary>The same for float (written in float's shortest form).</summary>
+    private sealed class NonFiniteFloatAsNull : JsonConverter<float>
+    {
+        public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
+        {
+            if (float.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteNullValue();
+        }
+
+        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("Figures are only written, never read back.");
+    }
 
     public static string Traces(IEnumerable<ITrace> traces) =>
         "[" + string.Join(",", traces.Select(trace => JsonSerializer.Serialize(trace, trace.GetType(), Options))) + "]";
