@@ -18,32 +18,23 @@ public static class PlotJson
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         // Base64 typed arrays are full of '+', which the default encoder would write as \u002B.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new NonFiniteDoubleAsNull(), new NonFiniteFloatAsNull() },
+        Converters =
+        {
+            new NonFiniteAsNull<double>(double.IsFinite, (writer, value) => writer.WriteNumberValue(value)),
+            new NonFiniteAsNull<float>(float.IsFinite, (writer, value) => writer.WriteNumberValue(value)),
+        },
     };
 
-    /// <summary>Writes a non-finite double as null (a gap in plotly.js); finite ones as usual.</summary>
-    private sealed class NonFiniteDoubleAsNull : JsonConverter<double>
+    /// <summary>Writes a non-finite number as null (a gap in plotly.js), finite ones as the type writes them.</summary>
+    private sealed class NonFiniteAsNull<T>(Func<T, bool> isFinite, Action<Utf8JsonWriter, T> write) : JsonConverter<T>
     {
-        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
         {
-            if (double.IsFinite(value)) writer.WriteNumberValue(value);
+            if (isFinite(value)) write(writer, value);
             else writer.WriteNullValue();
         }
 
-        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            throw new NotSupportedException("Figures are only written, never read back.");
-    }
-
-    /// <summary>The same for float (written in float's shortest form).</summary>
-    private sealed class NonFiniteFloatAsNull : JsonConverter<float>
-    {
-        public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
-        {
-            if (float.IsFinite(value)) writer.WriteNumberValue(value);
-            else writer.WriteNullValue();
-        }
-
-        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             throw new NotSupportedException("Figures are only written, never read back.");
     }
 
