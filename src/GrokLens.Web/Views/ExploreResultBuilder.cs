@@ -90,7 +90,6 @@ public static class ExploreResultBuilder
         bool Has(string view) => !unavailable.ContainsKey(view);
 
         var lens = Has(LensView) ? source.Lens!(cache) : null;
-        var residuals = new[] { HookPoints.Embed }.Concat(Layer(HookPoints.ResidPost)).ToArray();
 
         return new ExploreResult
         {
@@ -113,7 +112,7 @@ public static class ExploreResultBuilder
             Routing = Has(RouterView) ? Layer(HookPoints.TopKIndices).Select((h, l) => Routing(l, cache[h], config.NumExperts)).ToArray() : [],
             // Every view needs all layers: with none available, a claimed layer count is not backed by any tensor.
             Stages = unavailable.Count == ViewNeeds.Count ? [] : ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")],
-            ResidualNorm = Has(ActivationsView) ? residuals.Select(h => Norms(cache[h])).ToArray() : [],
+            ResidualNorm = Has(ActivationsView) ? [Norms(cache[HookPoints.Embed]), .. Layer(HookPoints.ResidPost).Select(h => Norms(cache[h]))] : [],
             Lens = lens is null ? [] : lens.Top.Select(stage => stage.Select(position =>
                 position.Select(p => new Prediction(p.TokenId, text(p.TokenId), p.Probability)).ToArray()).ToArray()).ToArray(),
             NextTokens = Has(LensView) ? TopTokens(source.Logits!, NextTokenCount, text) : [],
