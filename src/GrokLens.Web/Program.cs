@@ -53,16 +53,20 @@ builder.Services.AddRazorComponents().AddInteractiveServerComponents(o => o.Deta
     // A long pasted prompt travels in one message: room for PromptLimits.MaxCharacters of any text.
     .AddHubOptions(o => o.MaximumReceiveMessageSize = PromptLimits.HubMessageBytes);
 builder.Services.AddMudServices();
-// Open circuits must not hold up a stop for the default 30 s: their work is cancelled and the browsers reconnect.
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
+// A stop closes the circuits' connections and takes no new ones (UseStoppingGate); whatever is left after 5 s is cut.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
 var app = builder.Build();
 app.UseWorkbenchErrors();
+app.UseStoppingGate();
 app.UseSecurityHeaders();
 app.UseOriginCheck(app.Configuration.GetSection($"{WorkbenchOptions.Section}:{nameof(WorkbenchOptions.AllowedOrigins)}").Get<string[]>() ?? []);
+// The repository's wwwroot is served before routing: MapStaticAssets' development handler would otherwise take these
+// files (they are not in the project's build manifest) and log a warning for every request of one.
+app.UseStaticFiles();
+app.UseRouting();
 app.UseSessionCookie();
 app.UseAntiforgery();
-app.UseStaticFiles();
 app.MapStaticAssets();
 app.MapDumpEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -40,15 +40,15 @@ public sealed class DumpReader : IDisposable
 
     public IReadOnlyList<DumpRun> Runs => Manifest.Runs;
 
-    /// <summary>Opens a dump folder, or a .zip file holding one.</summary>
-    public static DumpReader Open(string path, DumpReadOptions? options = null)
+    /// <summary>Opens a dump folder, or a .zip file holding one; messages name it <paramref name="location"/> (default: its full path).</summary>
+    public static DumpReader Open(string path, DumpReadOptions? options = null, string? location = null)
     {
         options ??= new DumpReadOptions();
-        if (Directory.Exists(path)) return OpenFolder(Path.GetFullPath(path), options, extraction: null);
+        if (Directory.Exists(path)) return OpenFolder(Path.GetFullPath(path), options, extraction: null, location);
         if (File.Exists(path))
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            return OpenZip(stream, options, Path.GetFullPath(path));
+            return OpenZip(stream, options, location ?? Path.GetFullPath(path));
         }
         throw new DirectoryNotFoundException($"Dump not found: '{path}' is neither a folder nor a file.");
     }

@@ -96,7 +96,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
 
     /// <summary>Opens a dump of the configured dumps folder by its name there (no paths).</summary>
     public Task<OpenedDump> OpenFromFolderAsync(string name, CancellationToken cancellation = default) =>
-        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions), name, cancellation);
+        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions, location: name), name, cancellation); // messages name the dump, not the server's path
 
     private DumpReadOptions ReadOptions => new() { MaxZipBytes = MaxUploadBytes };
 
