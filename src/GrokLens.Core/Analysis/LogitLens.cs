@@ -75,15 +75,16 @@ public static class LogitLens
     }
 
     /// <summary>
-    /// Residuals [T, D] read as the model reads its last one: final RMSNorm, unembedding, output multiplier. Returns
-    /// logits [T, V] on the CPU; applied to the last layer's <c>hook_resid_post</c> they are the model's own logits.
+    /// Residuals [T, D] read as the model reads its last one: final RMSNorm, unembedding, output multiplier (and Grok-2's
+    /// final soft-cap), through <see cref="Model.GrokModel.Logits"/>. Returns logits [T, V] on the CPU; applied to the
+    /// last layer's <c>hook_resid_post</c> they are the model's own logits.
     /// </summary>
     public static Tensor Logits(LoadedModel model, Tensor residual)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var grok = model.Model;
-        var logits = linear(grok.finalNorm.Forward(residual.to(grok.Device)), grok.unembedding ?? grok.embedding).mul(model.Config.OutputMultiplier);
+        var logits = grok.Logits(grok.finalNorm.Forward(residual.to(grok.Device)));
         return logits.cpu().MoveToOuterDisposeScope();
     }
 }

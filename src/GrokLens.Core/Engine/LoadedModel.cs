@@ -25,7 +25,7 @@ public sealed class LoadedModel : IDisposable
         CheckpointFormat = format;
         int layers = model.Config.NumLayers;
         DeviceMap = (layers == 1 ? "0" : $"0-{layers - 1}") + ":" + model.Device;
-        WeightBytesByDevice = WeightMemory.ByDevice(model, []);
+        WeightBytesByDevice = WeightMemory.ByDevice(model);
         hookNames = HookPoints.All(model.Config).Select(h => h.Name).ToList();
     }
 
@@ -126,7 +126,6 @@ public sealed class LoadedModel : IDisposable
 
     public void Dispose()
     {
-        Model.LayerWeights?.Dispose();
-        Model.Dispose();
+        Model.Dispose(); // Also frees the int8 or streamed layer matrices it holds.
     }
 }

@@ -33,25 +33,26 @@ public static class ModelLoader
         var config = checkpoint.Config;
         var map = DeviceMapFor(options, config);
         var residency = options.StreamLayers ? WeightResidency.Streamed : options.Int8Weights ? WeightResidency.Int8 : WeightResidency.Resident;
-        int total = GrokParameterNames.All(config).Count(), done = 0;
-        var placing = new PlacingWeightSource(checkpoint.Weights, map, residency,
-            name => options.Progress?.Report(new LoadProgress(name, ++done, total)));
+        var inventory = GrokModel.Inventory(config);
+        var matrices = inventory.Where(w => w.Id.IsLayerWeight && w.Id.IsMatrix).ToList();
+        int total = residency == WeightResidency.Streamed ? inventory.Count - matrices.Count : inventory.Count, done = 0;
+        void Loaded(WeightId id) => options.Progress?.Report(new LoadProgress(id.ToString(), ++done, total));
+        ILayerMatrixSource? matrixSource = null;
         GrokModel? model = null;
         try
         {
             var tokenizer = options.Tokenizer ?? FindTokenizer(folder, config);
-            model = new GrokModel(config, placing);
-            if (residency != WeightResidency.Streamed) checkpoint.EnsureAllUsed();
-            model.LayerWeights = residency switch
+            matrixSource = residency switch
             {
-                WeightResidency.Int8 when placing.Quantized.Count == 0 => throw new ArgumentException(
-                    $"--int8 needs a checkpoint that stores int8 matrices (GGUF Q8_0 or xAI's raw release); this one is {checkpoint.Format}."),
-                WeightResidency.Int8 => new Int8LayerWeights(model, placing.Quantized),
-                WeightResidency.Streamed => new StreamingLayerWeights(model, checkpoint.Weights, placing.Streamed, map, options.LayerProgress, checkpoint),
+                WeightResidency.Int8 when checkpoint.StoredInt8 is null => throw new ArgumentException(
+                    $"int8 weights need a checkpoint that stores int8 matrices (GGUF Q8_0 or xAI's raw release); this one is {checkpoint.Format}."),
+                WeightResidency.Int8 => new Int8LayerMatrices(checkpoint.Weights, matrices, map, Loaded),
+                WeightResidency.Streamed => new StreamingLayerMatrices(checkpoint.Weights, matrices, config.NumLayers, map, options.LayerProgress, checkpoint),
                 _ => null,
             };
+            model = new GrokModel(config, new PlacingWeightSource(checkpoint.Weights, map, Loaded), matrixSource);
             if (residency != WeightResidency.Streamed) checkpoint.Dispose(); // Resident and int8 weights no longer need the files.
-            var placement = $"{map}{(model.LayerWeights is null ? "" : "; " + model.LayerWeights.Description)}";
+            var placement = $"{map}{(matrixSource is null ? "" : "; " + matrixSource.Description)}";
             return new LoadedModel(options.Name ?? new DirectoryInfo(folder).Name, model, tokenizer, folder,
                 $"{checkpoint.Format}; layers {placement}")
             {
@@ -59,13 +60,13 @@ public static class ModelLoader
                 Quantisation = Quantisation(residency, checkpoint.StoredInt8),
                 Residency = residency,
                 DeviceMap = map.ToString(),
-                WeightBytesByDevice = WeightMemory.ByDevice(model, placing.Quantized.Values),
+                WeightBytesByDevice = WeightMemory.ByDevice(model),
             };
         }
         catch
         {
-            foreach (var weight in placing.Quantized.Values) weight.Dispose();
-            model?.Dispose();
+            if (model is not null) model.Dispose(); // Disposes its matrix source too.
+            else matrixSource?.Dispose();
             checkpoint.Dispose();
             throw;
         }
@@ -89,18 +90,15 @@ public static class ModelLoader
         return map;
     }
 
-    /// <summary>Bytes one layer's weights take: float32, or int8 matrices (+ a float32 scale per block) with float32 norms/router.</summary>
-    public static long LayerBytes(GrokConfig config, bool int8)
-    {
-        long d = config.HiddenSize, q = (long)config.NumHeads * config.HeadDim, kv = (long)config.NumKvHeads * config.HeadDim;
-        long matrices = d * q + 2 * d * kv + q * d + 3L * config.NumExperts * d * config.ExpertSize;
-        long small = (long)config.NumExperts * d + 4 * d;
-        return int8 ? matrices + small * 4 : (matrices + small) * 4;
-    }
+    /// <summary>Bytes one layer's weights take: float32, or int8 matrices (scales not counted) with float32 norms and router.</summary>
+    public static long LayerBytes(GrokConfig config, bool int8) => GrokModel.Inventory(config)
+        .Where(w => w.Id.Layer == 0)
+        .Sum(w => w.Shape.Aggregate(1L, (a, b) => a * b) * (int8 && w.Id.IsMatrix ? 1 : 4));
 
     /// <summary>Bytes of the embedding (and untied head) and final norm, float32.</summary>
-    public static long GlobalBytes(GrokConfig config) =>
-        4L * config.HiddenSize * (config.VocabSize * (config.TieWordEmbeddings ? 1L : 2L) + 1);
+    public static long GlobalBytes(GrokConfig config) => GrokModel.Inventory(config)
+        .Where(w => !w.Id.IsLayerWeight)
+        .Sum(w => w.Shape.Aggregate(1L, (a, b) => a * b) * 4);
 
     public static Device ParseDevice(string text)
     {
@@ -126,6 +124,8 @@ public static class ModelLoader
         if (File.Exists(Path.Combine(folder, Training.CompactVocabulary.FileName)))
             return Training.CompactTokenizer.Load(folder, File.Exists(beside) ? beside : null);
         if (File.Exists(beside)) return GrokSentencePieceTokenizer.Load(beside);
+        // Grok-2's own byte-level BPE (xAI's tokenizer.tok.json or a tokenizer.json conversion), never Grok-1's.
+        if (config.ResidualMoe) return Grok2Tokenizer.FindBeside(folder);
         if (config.VocabSize != Grok1VocabSize) return null;
         try
         {
