@@ -124,6 +124,19 @@ public class WeightsFingerprintTests : IDisposable
     }
 
     [Fact]
+    public void APreshardedGrok2FolderIsFingerprintedByAllItsShards()
+    {
+        var presharded = Path.Combine(folder.Path, "presharded");
+        GrokLens.Tests.Fixtures.PreshardedTestWriter.Write(Path.Combine(TestModels.RepositoryRoot(), "tests", "fixtures", "grok2-mini"), presharded, ranks: 2);
+        using var model = ModelLoader.Load(presharded);
+        var info = DumpDescriptions.Model(model);
+        var shards = Directory.GetFiles(presharded, "*.safetensors").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(3, shards.Count); // the common part and two ranks
+        Assert.Equal(shards.Select(Path.GetFileName), info.WeightFiles.Select(f => f.Name));
+        Assert.Equal(ModelFingerprint(shards.Select(s => (Reference(s, SafetensorsHeader(s)), Path.GetFileName(s)!)).ToArray()), info.WeightsFingerprint);
+    }
+
+    [Fact]
     public void AHugeFileIsFingerprintedFromItsHeaderAndSampledBlocks()
     {
         // A 64 GiB sparse "shard" (no disk used): its fingerprint reads about 1 MB of it.

@@ -129,6 +129,15 @@ public class HostileCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void AConfigLinkedToDevZeroIsRefusedAfterABoundedRead()
+    {
+        var model = Directory.CreateDirectory(PathOf("config-zero")).FullName;
+        File.Copy(Path.Combine(TestModels.FixtureDirectory, "model.safetensors"), Path.Combine(model, "model.safetensors"));
+        File.CreateSymbolicLink(Path.Combine(model, ModelLoader.ConfigFileName), "/dev/zero");
+        InfoFailsClearly(model, "a model's config.json is a few KB");
+    }
+
+    [Fact]
     public void ASafetensorsIndexLinkedToDevZeroIsRefused()
     {
         var model = Directory.CreateDirectory(PathOf("sharded")).FullName;
