@@ -43,7 +43,7 @@ public static class ExploreResultBuilder
     {
         long needed = needs.Global.Length + (long)layers * needs.PerLayer.Length;
         long found = needs.Global.Count(has) + present.Count(h =>
-            GrokLens.Dumps.DumpHookShapes.TryParseLayer(h, out int l, out var suffix) && l < layers && needs.PerLayer.Contains(suffix));
+            HookPoints.TryParseLayer(h, out int l, out var suffix) && l < layers && needs.PerLayer.Contains(suffix));
         var first = needed == found ? [] : Needed(needs, layers).Where(h => !has(h)).Take(6).ToList();
         return (needed - found, first);
     }

@@ -204,6 +204,26 @@ public class HostileDumpTests : IDisposable
     }
 
     [Fact]
+    public void EveryHookOfAGrok2ModelPassesTheCheckAndGrok2HooksInAGrok1DumpDoNot()
+    {
+        // The check knows every hook the model has, Grok-2's dense MLP and uncapped logits included.
+        var grok2 = Path.Combine(folder.Path, "grok2");
+        using (var model = GrokLens.Loading.ModelLoader.Load(Path.Combine(TestModels.RepositoryRoot(), "tests", "fixtures", "grok2-mini")))
+        using (var run = model.Run([1, 2, 3], GrokLens.Engine.RunOptions.CaptureOnly("*")))
+        {
+            Assert.Contains("blocks.0.mlp.hook_post", run.Cache.Names);
+            DumpWriter.WriteFolder(grok2, model, [DumpWriter.FromRun(model, run)]);
+        }
+        using (var reader = DumpReader.Open(grok2))
+            Assert.Contains(reader.Runs[0].Hooks, h => h.Name == "hook_logits_uncapped");
+
+        var manifest = ReadManifest();
+        manifest["runs"]![0]!["hooks"]![0]!["name"] = "blocks.0.mlp.hook_post";
+        WriteManifest(manifest);
+        Assert.Contains("'blocks.0.mlp.hook_post' is not a hook name of the dump's model", Refusal());
+    }
+
+    [Fact]
     public void AManifestOverTheLimitIsRefusedAfterReadingNoMoreThanTheLimit()
     {
         var manifest = ReadManifest();
