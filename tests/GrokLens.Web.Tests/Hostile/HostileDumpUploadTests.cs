@@ -49,30 +49,45 @@ public sealed class HostileDumpUploadTests(ModelFixture fixture)
     }
 
     [Fact]
-    public async Task ADumpClaimingAMillionLayersOpensWithBoundedMemoryAndSaysWhatIsMissing()
+    public async Task ADumpClaimingAMillionLayersIsRefusedBeforeAnythingIsBuilt()
     {
+        // Hook lists for every claimed layer took the server to 2–3 GB; the config check now stops it at the manifest.
         var zip = WithManifest(await DumpAsync(), m => m["model"]!["config"]!["num_hidden_layers"] = 1_000_000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<DumpFormatException>(() => DumpReader.OpenZip(new MemoryStream(zip), location: "million.zip").Dispose());
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.StartsWith("million.zip: the model config in the manifest is invalid:", error.Message);
+        Assert.Contains("num_hidden_layers 1000000", error.Message);
+        Assert.True(allocated < 32L << 20, $"refusing allocated {allocated / 1048576.0:0} MB");
+        var upload = await Assert.ThrowsAsync<DumpFormatException>(() => Service.OpenUploadAsync(new MemoryStream(zip), zip.Length, "million.zip"));
+        Assert.Equal(error.Message, upload.Message);
+    }
+
+    [Fact]
+    public async Task ADumpClaimingMoreLayersThanItHoldsSaysWhatIsMissingFromTheHooksPresent()
+    {
+        const int claimed = 1024; // the most layers a config may have
+        var zip = WithManifest(await DumpAsync(), m => m["model"]!["config"]!["num_hidden_layers"] = claimed);
+        int layers = await fixture.Host.UseAsync(model => model.Config.NumLayers);
 
         // What the upload does, on this thread so its allocations can be counted: read, check, build the views' arrays.
         long before = GC.GetAllocatedBytesForCurrentThread();
         ExploreResult result;
-        using (var reader = DumpReader.OpenZip(new MemoryStream(zip), location: "million.zip"))
+        using (var reader = DumpReader.OpenZip(new MemoryStream(zip), location: "claimed.zip"))
         {
-            using var cache = OpenedDump.LoadCache(reader, reader.Runs[0], "million.zip");
+            using var cache = OpenedDump.LoadCache(reader, reader.Runs[0], "claimed.zip");
             result = ExploreResultBuilder.Build(new ExploreSource(reader.Config, "m", reader.Runs[0].TokenIds, id => $"#{id}", cache,
                 cache[HookPoints.Logits], Lens: null), reader.Runs[0].TokenIds.Count);
         }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        // Hook lists for every claimed layer took the server to 2–3 GB; the dump's own tensors are about 3 MB.
-        Assert.True(allocated < 64L << 20, $"opening allocated {allocated / 1048576.0:0} MB");
-        Assert.Empty(result.Stages);
-        int layers = await fixture.Host.UseAsync(model => model.Config.NumLayers);
+        Assert.True(allocated < 32L << 20, $"opening allocated {allocated / 1048576.0:0} MB");
+        Assert.Empty(result.Stages); // no view has all its layers: nothing is built per claimed layer
         var attention = result.Unavailable[ExploreResultBuilder.AttentionView];
         Assert.StartsWith($"The Attention view needs hooks blocks.{layers}.attn.hook_attn_scores_raw, blocks.{layers}.attn.hook_attn_scores", attention);
-        Assert.Contains($"(and {3L * (1_000_000 - layers) - 6:N0} more)", attention);
+        Assert.Contains($"(and {3L * (claimed - layers) - 6:N0} more)", attention);
 
         // The same through the service, as an upload; and compared with itself on the Compare page.
-        using var dump = await Service.OpenUploadAsync(new MemoryStream(zip), zip.Length, "million.zip");
+        using var dump = await Service.OpenUploadAsync(new MemoryStream(zip), zip.Length, "claimed.zip");
         Assert.Equal(4, dump.Result.Unavailable.Count);
         var side = new GrokLens.Web.Compare.DumpSide(dump, dump.Run);
         var compared = await fixture.CompareService().CompareDumpsAsync(side, side);
