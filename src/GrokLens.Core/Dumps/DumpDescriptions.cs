@@ -8,10 +8,9 @@ namespace GrokLens.Dumps;
 /// <summary>Builds the manifest's model and tokenizer descriptions from a loaded model.</summary>
 public static class DumpDescriptions
 {
-    public static DumpModelInfo Model(LoadedModel model)
+    public static DumpModelInfo Model(IModelEngine model)
     {
-        var weightFiles = WeightFiles(model);
-        var (fingerprint, files) = weightFiles is null ? (null, []) : WeightsFingerprint.Compute(weightFiles);
+        var (fingerprint, files) = model.WeightFiles();
         return new DumpModelInfo
         {
             Name = model.Name,
@@ -23,20 +22,24 @@ public static class DumpDescriptions
 
     /// <summary>
     /// Whether <paramref name="model"/> has the weights a dump records: by fingerprint, or for a version 1 dump by the
-    /// whole-file SHA-256 it recorded (which reads every weight file once per process). False for generated weights.
+    /// whole-file SHA-256 it recorded (which reads every weight file once per process; in-process models only). False
+    /// for generated weights.
     /// </summary>
-    public static bool IsModelOf(LoadedModel model, DumpModelInfo dump)
+    public static bool IsModelOf(IModelEngine model, DumpModelInfo dump)
     {
-        var files = WeightFiles(model);
-        if (files is null) return false;
-        if (dump.WeightsFingerprint is { } fingerprint) return WeightsFingerprint.Compute(files).Fingerprint == fingerprint;
-        return dump.WeightsSha256 is { } sha256 && WeightsFingerprint.LegacySha256(files) == sha256;
+        if (dump.WeightsFingerprint is { } fingerprint) return model.WeightFiles().Fingerprint == fingerprint;
+        return dump.WeightsSha256 is { } sha256 && model is LoadedModel loaded && WeightFilePaths(loaded) is { } files
+               && WeightsFingerprint.LegacySha256(files) == sha256;
     }
 
+    /// <summary>The fingerprint of an in-process model's weight files (<see cref="IModelEngine.WeightFiles"/>).</summary>
+    public static (string? Fingerprint, IReadOnlyList<DumpWeightFile> Files) Fingerprint(LoadedModel model) =>
+        WeightFilePaths(model) is { } paths ? WeightsFingerprint.Compute(paths) : (null, []);
+
     /// <summary>The weight files the model was loaded from, or null for generated weights (a source that is not on disk).</summary>
-    public static IReadOnlyList<string>? WeightFiles(LoadedModel model)
+    public static IReadOnlyList<string>? WeightFilePaths(LoadedModel model)
     {
-        if (model.WeightFiles is { } recorded) return recorded;
+        if (model.WeightFilePaths is { } recorded) return recorded;
         if (!Directory.Exists(model.Source) && !File.Exists(model.Source)) return null;
         var found = CheckpointFiles.Find(model.Source);
         // Given a .gguf file, the loader records its folder as the source; beside safetensors the folder alone means those.
@@ -45,7 +48,7 @@ public static class DumpDescriptions
             var gguf = Directory.GetFiles(model.Source, "*.gguf");
             if (gguf.Length != 1)
                 throw new InvalidOperationException(
-                    $"Model '{model.Name}' was loaded from one of the {gguf.Length} .gguf files in {model.Source}, and the loader did not record which.");
+                    $"Model '{model.Name}' was loaded from one of the {gguf.Length} .gguf files in its folder, and the loader did not record which.");
             return gguf;
         }
         return found;
