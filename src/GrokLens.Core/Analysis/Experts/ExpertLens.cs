@@ -29,7 +29,7 @@ public sealed record ExpertLensLayer(int Layer, IReadOnlyList<ExpertLensPosition
 /// with Grok-2's untied head and final cap), as the logit lens reads a residual. Without g (reading the raw expert output)
 /// the lens would ignore the post-MoE norm's per-channel scale, which the model never does.
 /// </summary>
-public sealed record ExpertLensResult(IReadOnlyList<int> TokenIds, IReadOnlyList<ExpertLensLayer> Layers)
+public sealed record ExpertLensResult(int[] TokenIds, IReadOnlyList<ExpertLensLayer> Layers)
 {
     /// <summary>"expert_lens": one row per layer, position, slot and rank of the slot's top tokens (slot −1: the whole MoE).</summary>
     public IReadOnlyList<ResultTable> Tables() =>
@@ -109,7 +109,7 @@ public static class ExpertLens
             var chosen = Enumerable.Range(0, (int)slots)
                 .Select(s => new ExpertLensSlot(s, (int)indices[t * slots + s], gates[t * slots + s], read[(int)(t * slots + s)])).ToList();
             int id = cache.TokenIds[t];
-            positions.Add(new ExpertLensPosition(t, id, tokenizer?.Piece(id), chosen, read[(int)(length * slots + t)], cosines[t], residualCosines[t]));
+            positions.Add(new ExpertLensPosition(t, id, tokenizer?.DisplayPiece(id), chosen, read[(int)(length * slots + t)], cosines[t], residualCosines[t]));
         }
         return new ExpertLensLayer(layer, positions);
     }
@@ -122,6 +122,6 @@ public static class ExpertLens
         var probabilities = topLogits.sub(logits.logsumexp(-1, keepdim: true)).exp().to_type(ScalarType.Float64).data<double>().ToArray();
         var tokens = ids.data<long>().ToArray();
         return Enumerable.Range(0, (int)logits.shape[0]).Select(row => (IReadOnlyList<LensToken>)Enumerable.Range(0, k)
-            .Select(r => new LensToken((int)tokens[row * k + r], tokenizer?.Piece((int)tokens[row * k + r]), probabilities[row * k + r])).ToList()).ToArray();
+            .Select(r => new LensToken((int)tokens[row * k + r], tokenizer?.DisplayPiece((int)tokens[row * k + r]), probabilities[row * k + r])).ToList()).ToArray();
     }
 }

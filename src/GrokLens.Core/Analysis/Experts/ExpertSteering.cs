@@ -15,8 +15,8 @@ public sealed record SteeredExpert(int Layer, int Expert, double Bias, double Pr
 /// A plain and a steered generation from the same prompt with the same sampling seed, and the routing change:
 /// <see cref="ChangedChoices"/> is the share of (prompt token, layer) whose top-k set the steering changed.
 /// </summary>
-public sealed record SteeringComparison(IReadOnlyList<RouterBias> Interventions, IReadOnlyList<int> Prompt, int Seed,
-    IReadOnlyList<int> BaselineTokens, string? BaselineText, IReadOnlyList<int> SteeredTokens, string? SteeredText,
+public sealed record SteeringComparison(IReadOnlyList<Intervention> Interventions, int[] Prompt, int Seed,
+    int[] BaselineTokens, string? BaselineText, int[] SteeredTokens, string? SteeredText,
     double ChangedChoices, IReadOnlyList<SteeredExpert> Experts)
 {
     /// <summary>"steered_experts": one row per steered expert.</summary>
@@ -39,8 +39,8 @@ public static class ExpertSteering
         if (biases.Count == 0) throw new ArgumentException("give at least one router bias to steer with.");
         var config = model.Config;
         var hooks = InterventionRunner.CreateHooks(config, biases); // Validates the biases before any work.
-        var baseline = TextGenerator.Generate(model, prompt, sampling, cancellation).Select(t => t.Id).ToList();
-        var steered = TextGenerator.Generate(model, prompt, sampling, cancellation, hooks).Select(t => t.Id).ToList();
+        var baseline = TextGenerator.Generate(model, prompt, sampling, cancellation).Select(t => t.Id).ToArray();
+        var steered = TextGenerator.Generate(model, prompt, sampling, cancellation, hooks).Select(t => t.Id).ToArray();
 
         var (promptBefore, choicesBefore) = Routing(model, prompt, []);
         var (promptAfter, choicesAfter) = Routing(model, prompt, biases);

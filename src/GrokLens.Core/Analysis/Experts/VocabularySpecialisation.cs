@@ -76,7 +76,7 @@ public sealed record VocabularySpecialisationResult(string Subset, string Baseli
         double top1 = occurrences == 0 ? double.NaN : counted.Sum(t => t.Top1.Max()) / (double)occurrences;
         var random = RandomRouter(counted, routing.Choices(layer), experts, options.Seed * 7919 + layer * 2 + (basis == "input" ? 0 : 1));
 
-        string? Piece(int id) => tokenizer?.Piece(id);
+        string? Piece(int id) => tokenizer?.DisplayPiece(id);
         var perExpert = Enumerable.Range(0, experts).Select(e => all
             .Where(t => t.TopK[e] > 0)
             .OrderByDescending(t => t.TopK[e]).ThenBy(t => t.TokenId)

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using GrokLens.Analysis.Experts;
+
+namespace GrokLens.Cli.Commands;
+
+/// <summary>
+/// <c>groklens experts …</c>: the MoE expert analyses of docs/experts.md over a corpus (prompt files or books), printed as
+/// JSON or CSV, with a progress line on stderr; Ctrl-C stops them (exit code 130).
+/// </summary>
+public static class ExpertsCommand
+{
+    public static Command Create(CliIO io) => new("experts", "MoE expert analyses: load by domain, co-activation, vocabulary specialisation, " +
+                                                             "router saturation, per-expert logit lens, causal audit, steering (docs/experts.md).")
+    {
+        Load(io),
+        CoActivation(io),
+        Vocabulary(io),
+        ExpertsCausalCommands.Audit(io),
+        ExpertsCausalCommands.TopExpert(io),
+        ExpertsCausalCommands.Lens(io),
+        ExpertsSteerCommand.Create(io),
+    };
+
+    private static Command Load(CliIO io)
+    {
+        var options = new ExpertsOptions();
+        var command = new Command("load", "Expert load per layer for each subset: shares of top-k assignments, uniform line, χ² and KL from uniform.");
+        options.AddTo(command);
+        command.SetAction(parse =>
+        {
+            options.RequireCorpus(parse);
+            using var model = options.LoadModel(parse);
+            var corpus = options.LoadCorpus(parse, model);
+            var tallies = ExpertsRun.WithProgress(io, (progress, cancel) => ExpertPass.Run(model, corpus, new ExpertPassOptions(), progress, cancel));
+            var result = ExpertLoadResult.From(tallies, model.Config.TopK);
+            ExpertsOutput.Write(io, parse, options, "load", model, corpus, result, result.Tables());
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Command CoActivation(CliIO io)
+    {
+        var options = new ExpertsOptions();
+        var subset = SubsetOption();
+        var command = new Command("coactivation", "Co-activation per layer: P(b | a) and pair rate over independence, with random-router baselines.") { subset };
+        options.AddTo(command);
+        command.SetAction(parse =>
+        {
+            options.RequireCorpus(parse);
+            using var model = options.LoadModel(parse);
+            var corpus = options.LoadCorpus(parse, model);
+            var tallies = ExpertsRun.WithProgress(io, (progress, cancel) => ExpertPass.Run(model, corpus, new ExpertPassOptions(), progress, cancel));
+            var (name, tally) = Pick(tallies, parse.GetValue(subset));
+            var result = CoActivationResult.From(name, tally.Routing, model.Config.TopK);
+            ExpertsOutput.Write(io, parse, options, "coactivation", model, corpus, result, result.Tables());
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Command Vocabulary(CliIO io)
+    {
+        var options = new ExpertsOptions();
+        var subset = SubsetOption();
+        var top = new Option<int>("--top-tokens") { Description = "Tokens listed per expert.", DefaultValueFactory = _ => 10 };
+        var minimum = new Option<int>("--min-occurrences") { Description = "Tokens seen fewer times are left out.", DefaultValueFactory = _ => 5 };
+        var listed = new Option<int>("--listed") { Description = "Most frequent tokens listed with their specialisation per layer.", DefaultValueFactory = _ => 100 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random-router simulation.", DefaultValueFactory = _ => 0 };
+        var command = new Command("vocabulary", "Vocabulary specialisation by input and predicted token, against a random-router baseline.")
+        {
+            subset, top, minimum, listed, seed,
+        };
+        options.AddTo(command);
+        command.SetAction(parse =>
+        {
+            options.RequireCorpus(parse);
+            using var model = options.LoadModel(parse);
+            var corpus = options.LoadCorpus(parse, model);
+            var tallies = ExpertsRun.WithProgress(io, (progress, cancel) =>
+                ExpertPass.Run(model, corpus, new ExpertPassOptions { Vocabulary = true }, progress, cancel));
+            var (name, tally) = Pick(tallies, parse.GetValue(subset));
+            var result = VocabularySpecialisationResult.From(name, tally, model.Tokenizer, new VocabularyOptions
+            {
+                TopTokens = parse.GetValue(top),
+                MinOccurrences = parse.GetValue(minimum),
+                ListedTokens = parse.GetValue(listed),
+                Seed = parse.GetValue(seed),
+            });
+            ExpertsOutput.Write(io, parse, options, "vocabulary", model, corpus, result, result.Tables());
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Option<string> SubsetOption() => new("--subset")
+    {
+        Description = "The subset to analyse (default: all subsets together).",
+    };
+
+    /// <summary>The named subset's tally, or all subsets' ("all").</summary>
+    internal static (string Name, ExpertTally Tally) Pick(ExpertTallies tallies, string? subset) =>
+        subset is null ? (tallies.Subsets.Count == 1 ? tallies.Subsets[0].Subset : "all", tallies.Total) : (subset, tallies.For(subset));
+}
