@@ -19,6 +19,7 @@ public static class ExpertsCommand
         ExpertsCausalCommands.TopExpert(io),
         ExpertsCausalCommands.Lens(io),
         ExpertsSteerCommand.Create(io),
+        ExpertsBench.Create(io),
     };
 
     private static Command Load(CliIO io)
