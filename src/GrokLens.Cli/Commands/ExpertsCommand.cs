@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GrokLens.Analysis;
 using GrokLens.Analysis.Experts;
 
 namespace GrokLens.Cli.Commands;
@@ -15,6 +16,7 @@ public static class ExpertsCommand
         Load(io),
         CoActivation(io),
         Vocabulary(io),
+        Saturation(io),
         ExpertsCausalCommands.Audit(io),
         ExpertsCausalCommands.TopExpert(io),
         ExpertsCausalCommands.Lens(io),
@@ -89,6 +91,28 @@ public static class ExpertsCommand
                 Seed = parse.GetValue(seed),
             });
             ExpertsOutput.Write(io, parse, options, "vocabulary", model, corpus, result, result.Tables());
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Command Saturation(CliIO io)
+    {
+        var options = new ExpertsOptions();
+        var history = new Option<string>("--history")
+        {
+            Description = "A routing history folder written during training (docs/training.md).",
+            DefaultValueFactory = _ => "models/grok-tiny/routing-history",
+        };
+        var reference = new Option<int?>("--reference-step") { Description = "Compare with this recorded step instead of the last." };
+        var command = new Command("saturation", "Router saturation across training: per layer, the share of top-1 and top-k choices at each " +
+                                                "recorded step that match the final model's.") { history, reference };
+        options.AddTo(command, corpus: false, model: false);
+        command.SetAction(parse =>
+        {
+            var folder = parse.GetValue(history)!;
+            var result = RouterSaturationResult.From(RoutingHistory.Load(folder), parse.GetValue(reference));
+            ExpertsOutput.Write(io, parse, options, "saturation", Path.GetFullPath(folder), null, result, result.Tables());
             return CliApp.Ok;
         });
         return command;

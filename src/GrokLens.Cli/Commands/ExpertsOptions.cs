@@ -63,13 +63,14 @@ internal sealed class ExpertsOptions
         }.AcceptOnlyFromAmong(text ? ["json", "csv", "text"] : ["json", "csv"]);
     }
 
-    /// <summary>Adds the options; <paramref name="corpus"/> false for commands without a corpus.</summary>
-    public void AddTo(Command command, bool corpus = true)
+    /// <summary>Adds the options; <paramref name="corpus"/> false for commands without a corpus, <paramref name="model"/> false without a model.</summary>
+    public void AddTo(Command command, bool corpus = true, bool model = true)
     {
-        command.Options.Add(Model);
+        if (model) command.Options.Add(Model);
         if (corpus)
             foreach (var option in new Option[] { Prompts, Books, Corpus, Window, Windows }) command.Options.Add(option);
-        foreach (var option in new Option[] { Device, Format, Out, Table }) command.Options.Add(option);
+        if (model) command.Options.Add(Device);
+        foreach (var option in new Option[] { Format, Out, Table }) command.Options.Add(option);
     }
 
     /// <summary>Checks that exactly one of --prompts and --books is given (before the model loads).</summary>

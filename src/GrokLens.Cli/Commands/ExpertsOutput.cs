@@ -15,6 +15,11 @@ internal sealed record ExpertsDocument(string Analysis, string Model, IReadOnlyL
 internal static class ExpertsOutput
 {
     public static void Write(CliIO io, ParseResult parse, ExpertsOptions options, string analysis, LoadedModel model, ExpertCorpus? corpus,
+        object result, IReadOnlyList<ResultTable> tables) =>
+        Write(io, parse, options, analysis, model.Name, corpus, result, tables);
+
+    /// <param name="model">The model's name, or what the analysis read instead.</param>
+    public static void Write(CliIO io, ParseResult parse, ExpertsOptions options, string analysis, string model, ExpertCorpus? corpus,
         object result, IReadOnlyList<ResultTable> tables)
     {
         string? output = parse.GetValue(options.Out);
@@ -33,7 +38,7 @@ internal static class ExpertsOutput
             io.Error.WriteLine($"{tables.Count} tables in {Path.GetFullPath(output)}: {string.Join(", ", tables.Select(t => t.Name + ".csv"))}");
             return;
         }
-        var document = new ExpertsDocument(analysis, model.Name,
+        var document = new ExpertsDocument(analysis, model,
             corpus?.Subsets.Select(s => new ExpertsSubsetInfo(s.Name, s.Prompts.Count, s.Tokens)).ToList(), result);
         var json = JsonSerializer.Serialize(document, ExpertJson.Options);
         if (output is null) io.Out.WriteLine(json);

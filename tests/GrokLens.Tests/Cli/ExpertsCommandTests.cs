@@ -135,6 +135,22 @@ public class ExpertsCommandTests
     }
 
     [Fact]
+    public void SaturationReadsARoutingHistory()
+    {
+        using var folder = new TempDirectory();
+        var history = GrokLens.Tests.Analysis.Experts.RouterSaturationTests.WriteHistory(Path.Combine(folder.Path, "history"), out _);
+        var result = CliOutput.Run("experts", "saturation", "--history", history.Folder, "--format", "csv");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(RouterSaturationResult.From(history).Tables()[0].ToCsv(), result.Out);
+        var missing = CliOutput.Run("experts", "saturation", "--history", Path.Combine(folder.Path, "nothing"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("index.json", missing.Error);
+        var step = CliOutput.Run("experts", "saturation", "--history", history.Folder, "--reference-step", "7");
+        Assert.Equal(1, step.ExitCode);
+        Assert.Contains("not recorded", step.Error);
+    }
+
+    [Fact]
     public void BadCorpusOptionsAreClearErrors()
     {
         using var folder = new TempDirectory();
