@@ -29,14 +29,12 @@ public static class ExpertsCommand
         var options = new ExpertsOptions();
         var command = new Command("load", "Expert load per layer for each subset: shares of top-k assignments, uniform line, χ² and KL from uniform.");
         options.AddTo(command);
+        options.AddDumpOptions(command, reopen: true);
         command.SetAction(parse =>
         {
-            options.RequireCorpus(parse);
-            using var model = options.LoadModel(parse);
-            var corpus = options.LoadCorpus(parse, model);
-            var tallies = ExpertsRun.WithProgress(io, (progress, cancel) => ExpertPass.Run(model, corpus, new ExpertPassOptions(), progress, cancel));
-            var result = ExpertLoadResult.From(tallies, model.Config.TopK);
-            ExpertsOutput.Write(io, parse, options, "load", model, corpus, result, result.Tables());
+            var tallied = options.Tally(io, parse, new ExpertPassOptions());
+            var result = ExpertLoadResult.From(tallied.Tallies, tallied.Config.TopK);
+            Write(io, parse, options, "load", tallied, result, result.Tables());
             return CliApp.Ok;
         });
         return command;
@@ -48,15 +46,13 @@ public static class ExpertsCommand
         var subset = SubsetOption();
         var command = new Command("coactivation", "Co-activation per layer: P(b | a) and pair rate over independence, with random-router baselines.") { subset };
         options.AddTo(command);
+        options.AddDumpOptions(command, reopen: true);
         command.SetAction(parse =>
         {
-            options.RequireCorpus(parse);
-            using var model = options.LoadModel(parse);
-            var corpus = options.LoadCorpus(parse, model);
-            var tallies = ExpertsRun.WithProgress(io, (progress, cancel) => ExpertPass.Run(model, corpus, new ExpertPassOptions(), progress, cancel));
-            var (name, tally) = Pick(tallies, parse.GetValue(subset));
-            var result = CoActivationResult.From(name, tally.Routing, model.Config.TopK);
-            ExpertsOutput.Write(io, parse, options, "coactivation", model, corpus, result, result.Tables());
+            var tallied = options.Tally(io, parse, new ExpertPassOptions());
+            var (name, tally) = Pick(tallied.Tallies, parse.GetValue(subset));
+            var result = CoActivationResult.From(name, tally.Routing, tallied.Config.TopK);
+            Write(io, parse, options, "coactivation", tallied, result, result.Tables());
             return CliApp.Ok;
         });
         return command;
@@ -75,22 +71,19 @@ public static class ExpertsCommand
             subset, top, minimum, listed, seed,
         };
         options.AddTo(command);
+        options.AddDumpOptions(command, reopen: true);
         command.SetAction(parse =>
         {
-            options.RequireCorpus(parse);
-            using var model = options.LoadModel(parse);
-            var corpus = options.LoadCorpus(parse, model);
-            var tallies = ExpertsRun.WithProgress(io, (progress, cancel) =>
-                ExpertPass.Run(model, corpus, new ExpertPassOptions { Vocabulary = true }, progress, cancel));
-            var (name, tally) = Pick(tallies, parse.GetValue(subset));
-            var result = VocabularySpecialisationResult.From(name, tally, model.Tokenizer, new VocabularyOptions
+            var tallied = options.Tally(io, parse, new ExpertPassOptions { Vocabulary = true });
+            var (name, tally) = Pick(tallied.Tallies, parse.GetValue(subset));
+            var result = VocabularySpecialisationResult.From(name, tally, tallied.Tokenizer, new VocabularyOptions
             {
                 TopTokens = parse.GetValue(top),
                 MinOccurrences = parse.GetValue(minimum),
                 ListedTokens = parse.GetValue(listed),
                 Seed = parse.GetValue(seed),
             });
-            ExpertsOutput.Write(io, parse, options, "vocabulary", model, corpus, result, result.Tables());
+            Write(io, parse, options, "vocabulary", tallied, result, result.Tables());
             return CliApp.Ok;
         });
         return command;
@@ -117,6 +110,10 @@ public static class ExpertsCommand
         });
         return command;
     }
+
+    private static void Write(CliIO io, ParseResult parse, ExpertsOptions options, string analysis, TalliedCorpus tallied, object result,
+        IReadOnlyList<ResultTable> tables) =>
+        ExpertsOutput.Write(io, parse, options, analysis, tallied.Model, ExpertsSubsetInfo.Of(tallied.Tallies), result, tables);
 
     private static Option<string> SubsetOption() => new("--subset")
     {

@@ -4,6 +4,9 @@ using GrokLens.Engine;
 
 namespace GrokLens.Cli.Commands;
 
+/// <summary>Tallies of a corpus pass (or of a saved dump) and what the analyses need besides: model name, config, tokenizer.</summary>
+internal sealed record TalliedCorpus(string Model, Model.GrokConfig Config, ExpertTallies Tallies, Tokenization.ITokenizer? Tokenizer);
+
 /// <summary>The options every corpus analysis of <c>groklens experts</c> shares: the model, the prompts and the output.</summary>
 internal sealed class ExpertsOptions
 {
@@ -40,6 +43,16 @@ internal sealed class ExpertsOptions
 
     public Option<string> Device { get; } = CommonOptions.Device();
 
+    public Option<string> SaveDump { get; } = new("--dump")
+    {
+        Description = "Also save the prompts and the pass's tallies as a dump zip (docs/experts.md); --from-dump reopens it.",
+    };
+
+    public Option<string> FromDump { get; } = new("--from-dump")
+    {
+        Description = "Take the tallies from a dump saved with --dump instead of running the model (no --model, --prompts or --books).",
+    };
+
     public Option<string> Format { get; }
 
     public Option<string> Out { get; } = new("--out", "-o")
@@ -71,6 +84,47 @@ internal sealed class ExpertsOptions
             foreach (var option in new Option[] { Prompts, Books, Corpus, Window, Windows }) command.Options.Add(option);
         if (model) command.Options.Add(Device);
         foreach (var option in new Option[] { Format, Out, Table }) command.Options.Add(option);
+    }
+
+    /// <summary>Adds --dump, and --from-dump when <paramref name="reopen"/>.</summary>
+    public void AddDumpOptions(Command command, bool reopen)
+    {
+        command.Options.Add(SaveDump);
+        if (reopen) command.Options.Add(FromDump);
+    }
+
+    /// <summary>
+    /// The tallies of one pass over the corpus (<paramref name="passOptions"/>), or those of a dump given with --from-dump;
+    /// saved with --dump when asked.
+    /// </summary>
+    public TalliedCorpus Tally(CliIO io, ParseResult parse, ExpertPassOptions passOptions)
+    {
+        if (parse.GetValue(FromDump) is string path)
+        {
+            if (parse.GetValue(Prompts) is { Length: > 0 } || parse.GetValue(Books) is not null || parse.GetValue(SaveDump) is not null)
+                throw new UsageException("--from-dump takes the prompts and tallies from the dump: drop --prompts, --books and --dump.");
+            using var reader = Dumps.DumpReader.Open(path);
+            var stored = ExpertAnalysisDump.Read(reader);
+            var total = stored.Total;
+            if ((passOptions.Vocabulary && total.ByInput is null) || (passOptions.OutputNorms && total.Norms is null) ||
+                (passOptions.TopExpertCosines && total.Cosines is null))
+                throw new CliException($"{path} was saved without the counts this analysis needs; run it on the corpus instead.");
+            return new TalliedCorpus(reader.Manifest.Model.Name, reader.Config, stored, null);
+        }
+        RequireCorpus(parse);
+        using var model = LoadModel(parse);
+        var corpus = LoadCorpus(parse, model);
+        var tallies = ExpertsRun.WithProgress(io, (progress, cancel) => ExpertPass.Run(model, corpus, passOptions, progress, cancel));
+        SaveIfAsked(io, parse, model, corpus, tallies);
+        return new TalliedCorpus(model.Name, model.Config, tallies, model.Tokenizer);
+    }
+
+    /// <summary>Writes the tallies with the corpus as a dump zip when --dump was given.</summary>
+    public void SaveIfAsked(CliIO io, ParseResult parse, LoadedModel model, ExpertCorpus corpus, ExpertTallies tallies)
+    {
+        if (parse.GetValue(SaveDump) is not string path) return;
+        ExpertAnalysisDump.WriteZipFile(path, model, corpus, tallies);
+        io.Error.WriteLine($"tallies of {corpus.PromptCount} prompts written to {System.IO.Path.GetFullPath(path)}");
     }
 
     /// <summary>Checks that exactly one of --prompts and --books is given (before the model loads).</summary>

@@ -6,7 +6,14 @@ using GrokLens.Engine;
 namespace GrokLens.Cli.Commands;
 
 /// <summary>A subset as the output lists it.</summary>
-internal sealed record ExpertsSubsetInfo(string Name, int Prompts, long Tokens);
+internal sealed record ExpertsSubsetInfo(string Name, int Prompts, long Tokens)
+{
+    public static IReadOnlyList<ExpertsSubsetInfo>? Of(ExpertCorpus? corpus) =>
+        corpus?.Subsets.Select(s => new ExpertsSubsetInfo(s.Name, s.Prompts.Count, s.Tokens)).ToList();
+
+    public static IReadOnlyList<ExpertsSubsetInfo> Of(ExpertTallies tallies) =>
+        tallies.Subsets.Select(s => new ExpertsSubsetInfo(s.Subset, s.Tally.Prompts, s.Tally.Tokens)).ToList();
+}
 
 /// <summary>What every <c>groklens experts</c> JSON output holds: the analysis, model, corpus and the result.</summary>
 internal sealed record ExpertsDocument(string Analysis, string Model, IReadOnlyList<ExpertsSubsetInfo>? Corpus, object Result);
@@ -16,10 +23,10 @@ internal static class ExpertsOutput
 {
     public static void Write(CliIO io, ParseResult parse, ExpertsOptions options, string analysis, LoadedModel model, ExpertCorpus? corpus,
         object result, IReadOnlyList<ResultTable> tables) =>
-        Write(io, parse, options, analysis, model.Name, corpus, result, tables);
+        Write(io, parse, options, analysis, model.Name, ExpertsSubsetInfo.Of(corpus), result, tables);
 
     /// <param name="model">The model's name, or what the analysis read instead.</param>
-    public static void Write(CliIO io, ParseResult parse, ExpertsOptions options, string analysis, string model, ExpertCorpus? corpus,
+    public static void Write(CliIO io, ParseResult parse, ExpertsOptions options, string analysis, string model, IReadOnlyList<ExpertsSubsetInfo>? corpus,
         object result, IReadOnlyList<ResultTable> tables)
     {
         string? output = parse.GetValue(options.Out);
@@ -38,8 +45,7 @@ internal static class ExpertsOutput
             io.Error.WriteLine($"{tables.Count} tables in {Path.GetFullPath(output)}: {string.Join(", ", tables.Select(t => t.Name + ".csv"))}");
             return;
         }
-        var document = new ExpertsDocument(analysis, model,
-            corpus?.Subsets.Select(s => new ExpertsSubsetInfo(s.Name, s.Prompts.Count, s.Tokens)).ToList(), result);
+        var document = new ExpertsDocument(analysis, model, corpus, result);
         var json = JsonSerializer.Serialize(document, ExpertJson.Options);
         if (output is null) io.Out.WriteLine(json);
         else

@@ -35,6 +35,7 @@ internal static class ExpertsSteerCommand
             a, b, top, strength, save, prompt, tokenIds, generate, temperature, seed,
         };
         options.AddTo(command);
+        options.AddDumpOptions(command, reopen: false);
         command.SetAction(parse =>
         {
             options.RequireCorpus(parse);
@@ -50,6 +51,7 @@ internal static class ExpertsSteerCommand
             corpus.Subset(nameA);
             corpus.Subset(nameB);
             var tallies = ExpertsRun.WithProgress(io, (progress, cancel) => ExpertPass.Run(model, corpus, new ExpertPassOptions(), progress, cancel));
+            options.SaveIfAsked(io, parse, model, corpus, tallies);
             var scores = SteeringScoresResult.From(nameA, tallies.For(nameA).Routing, nameB, tallies.For(nameB).Routing);
             var biases = scores.Steer(parse.GetValue(top), parse.GetValue(strength));
             if (biases.Count == 0) throw new CliException($"no expert's activation rate differs between '{nameA}' and '{nameB}'; nothing to steer.");

@@ -135,6 +135,25 @@ public class ExpertsCommandTests
     }
 
     [Fact]
+    public void ASavedDumpGivesTheSameAnalysesWithoutTheModel()
+    {
+        using var folder = new TempDirectory();
+        var (a, b) = PromptFiles(folder);
+        var dump = Path.Combine(folder.Path, "analysis.zip");
+        var live = CliOutput.Run("experts", "vocabulary", "-m", TestModels.FixtureDirectory, "--prompts", a, "--prompts", b, "--min-occurrences", "1",
+            "--dump", dump);
+        Assert.True(live.ExitCode == 0, live.ToString());
+        var reopened = CliOutput.Run("experts", "vocabulary", "--from-dump", dump, "--min-occurrences", "1");
+        Assert.True(reopened.ExitCode == 0, reopened.ToString());
+        Assert.Equal(live.Out, reopened.Out);
+        var load = CliOutput.Run("experts", "load", "--from-dump", dump, "--format", "csv");
+        var loadLive = CliOutput.Run("experts", "load", "-m", TestModels.FixtureDirectory, "--prompts", a, "--prompts", b, "--format", "csv");
+        Assert.Equal(loadLive.Out, load.Out);
+        var both = CliOutput.Run("experts", "load", "--from-dump", dump, "--prompts", a);
+        Assert.Equal(2, both.ExitCode);
+    }
+
+    [Fact]
     public void SaturationReadsARoutingHistory()
     {
         using var folder = new TempDirectory();

@@ -103,6 +103,13 @@ public sealed class RoutingCounts
         Tokens += other.Tokens;
     }
 
+    /// <summary>Sets the token count and one layer's choice counts (reading a stored tally).</summary>
+    internal void Restore(long tokens, int layer, IEnumerable<(long Key, long Count)> stored)
+    {
+        Tokens = tokens;
+        foreach (var (key, count) in stored) choices[layer][key] = count;
+    }
+
     /// <summary>The share of tokens that chose each expert (in their top-k), [layer][expert].</summary>
     public double Rate(int layer, int expert) => Tokens == 0 ? double.NaN : (double)Together[layer][expert][expert] / Tokens;
 

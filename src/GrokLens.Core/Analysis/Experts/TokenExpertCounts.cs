@@ -59,6 +59,11 @@ public sealed class TokenExpertCounts
             }
     }
 
+    /// <summary>Sets a token's occurrences or its counts in a layer (reading a stored tally).</summary>
+    internal void RestoreOccurrences(int tokenId, long count) => occurrences[tokenId] = count;
+
+    internal void Restore(int layer, int tokenId, long[] topK, long[] top1) => perLayer[layer][tokenId] = [.. topK, .. top1];
+
     /// <summary>Every token id seen, by layer, in ascending id order.</summary>
     public IEnumerable<TokenRouting> Tokens(int layer) =>
         perLayer[layer].OrderBy(p => p.Key).Select(p =>

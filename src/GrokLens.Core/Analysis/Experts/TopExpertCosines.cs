@@ -16,14 +16,23 @@ public sealed class TopExpertCosines : IForwardObserver
     private readonly Tensor?[] outputs;
 
     /// <param name="postNormScales">Each layer's post-MoE RMSNorm weight [D] (the model's <c>postMoeNorm.weight</c>).</param>
-    public TopExpertCosines(IReadOnlyList<Tensor> postNormScales)
+    public TopExpertCosines(IReadOnlyList<Tensor> postNormScales) : this(postNormScales.Select(w =>
     {
-        Layers = postNormScales.Count;
-        this.postNormScales = postNormScales.Select(w =>
-        {
-            using var scale = w.detach().to_type(ScalarType.Float64).cpu();
-            return scale.data<double>().ToArray();
-        }).ToArray();
+        using var scale = w.detach().to_type(ScalarType.Float64).cpu();
+        return scale.data<double>().ToArray();
+    }).ToArray())
+    {
+    }
+
+    /// <summary>Sums only, for a stored tally (no hooks: the norm scales are unknown).</summary>
+    internal TopExpertCosines(int layers) : this(Enumerable.Range(0, layers).Select(_ => Array.Empty<double>()).ToArray())
+    {
+    }
+
+    private TopExpertCosines(double[][] postNormScales)
+    {
+        Layers = postNormScales.Length;
+        this.postNormScales = postNormScales;
         CosineSum = new double[Layers];
         ResidualCosineSum = new double[Layers];
         Tokens = new long[Layers];
