@@ -22,11 +22,7 @@ internal static class ExpertsCausalCommands
                 Layers = ExpertsOptions.IntList(parse.GetValue(layers), "--layers"),
                 Experts = ExpertsOptions.IntList(parse.GetValue(experts), "--experts"),
             };
-            using var model = options.LoadModel(parse);
-            var corpus = options.LoadCorpus(parse, model);
-            var result = ExpertsRun.WithProgress(io, (progress, cancel) => CausalAudit.Run(model, corpus, auditOptions, progress, cancel));
-            ExpertsOutput.Write(io, parse, options, "audit", model, corpus, result, result.Tables());
-            return CliApp.Ok;
+            return options.RunAnalysis(io, parse, "audit", (model, corpus, progress, cancel) => CausalAudit.Run(model, corpus, auditOptions, progress, cancel));
         });
         return command;
     }
@@ -49,11 +45,7 @@ internal static class ExpertsCausalCommands
                 AllLayers = !parse.GetValue(noAll),
                 RenormaliseGate = parse.GetValue(renormalise),
             };
-            using var model = options.LoadModel(parse);
-            var corpus = options.LoadCorpus(parse, model);
-            var result = ExpertsRun.WithProgress(io, (progress, cancel) => TopExpertOnly.Run(model, corpus, topOptions, progress, cancel));
-            ExpertsOutput.Write(io, parse, options, "top-expert", model, corpus, result, result.Tables());
-            return CliApp.Ok;
+            return options.RunAnalysis(io, parse, "top-expert", (model, corpus, progress, cancel) => TopExpertOnly.Run(model, corpus, topOptions, progress, cancel));
         });
         return command;
     }

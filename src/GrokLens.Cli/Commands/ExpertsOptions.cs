@@ -119,6 +119,18 @@ internal sealed class ExpertsOptions
         return new TalliedCorpus(model.Name, model.Config, tallies, model.Tokenizer);
     }
 
+    /// <summary>Loads the model and the corpus, runs an analysis with progress and Ctrl-C, and writes its result.</summary>
+    public int RunAnalysis<T>(CliIO io, ParseResult parse, string analysis,
+        Func<LoadedModel, ExpertCorpus, IProgress<ExpertProgress>, CancellationToken, T> run) where T : IExpertResult
+    {
+        RequireCorpus(parse);
+        using var model = LoadModel(parse);
+        var corpus = LoadCorpus(parse, model);
+        var result = ExpertsRun.WithProgress(io, (progress, cancel) => run(model, corpus, progress, cancel));
+        ExpertsOutput.Write(io, parse, this, analysis, model, corpus, result, result.Tables());
+        return CliApp.Ok;
+    }
+
     /// <summary>Writes the tallies with the corpus as a dump zip when --dump was given.</summary>
     public void SaveIfAsked(CliIO io, ParseResult parse, LoadedModel model, ExpertCorpus corpus, ExpertTallies tallies)
     {

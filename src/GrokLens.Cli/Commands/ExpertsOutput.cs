@@ -81,7 +81,7 @@ internal static class ExpertsRun
             cancellation.Cancel();
         };
         Console.CancelKeyPress += onCancel;
-        var line = new ProgressLine(io.Error);
+        var line = new ProgressLine<ExpertProgress>(io.Error, Render, p => p.Done >= p.Total);
         try
         {
             return analysis(line, cancellation.Token);
@@ -93,33 +93,11 @@ internal static class ExpertsRun
         }
     }
 
-    private sealed class ProgressLine(TextWriter error) : IProgress<ExpertProgress>
+    private static string Render(ExpertProgress p)
     {
-        private DateTime lastDraw = DateTime.MinValue;
-        private ExpertProgress? last;
-
-        public void Report(ExpertProgress value)
-        {
-            last = value;
-            if (value.Done < value.Total && DateTime.UtcNow - lastDraw < TimeSpan.FromMilliseconds(200)) return;
-            lastDraw = DateTime.UtcNow;
-            error.Write("\r" + Render(value));
-            error.Flush();
-        }
-
-        public void End()
-        {
-            if (last is not null) error.WriteLine("\r" + Render(last));
-        }
-
-        private static string Render(ExpertProgress p)
-        {
-            const int width = 24;
-            int filled = p.Total == 0 ? width : (int)((long)width * p.Done / p.Total);
-            double seconds = p.Elapsed.TotalSeconds;
-            string rate = seconds > 0 ? $"{Format.Number(p.Tokens / seconds, "0")} tokens/s" : "– tokens/s";
-            string eta = p.Done >= p.Total ? "done" : p.Done > 0 ? TimeSpan.FromSeconds(seconds / p.Done * (p.Total - p.Done)).ToString(@"h\:mm\:ss") : "–";
-            return $"[{new string('#', filled)}{new string('-', width - filled)}] {p.Done}/{p.Total} runs · {p.Stage} · {rate} · ETA {eta}    ";
-        }
+        double seconds = p.Elapsed.TotalSeconds;
+        string rate = seconds > 0 ? $"{Format.Number(p.Tokens / seconds, "0")} tokens/s" : "– tokens/s";
+        return $"{ProgressLine<ExpertProgress>.Bar(p.Done, p.Total)} {p.Done}/{p.Total} runs · {p.Stage} · {rate} · " +
+               $"ETA {ProgressLine<ExpertProgress>.Eta(p.Elapsed, p.Done, p.Total)}    ";
     }
 }

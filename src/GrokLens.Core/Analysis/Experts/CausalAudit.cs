@@ -30,7 +30,7 @@ public sealed record CausalAuditOptions
 /// (over all audited experts, and within each layer).
 /// </summary>
 public sealed record CausalAuditResult(string Subset, double BaselineLoss, long PredictedTokens, long Tokens, IReadOnlyList<ExpertAuditRow> Experts,
-    RankCorrelations Overall, IReadOnlyList<LayerRankCorrelations> PerLayer)
+    RankCorrelations Overall, IReadOnlyList<LayerRankCorrelations> PerLayer) : IExpertResult
 {
     /// <summary>"causal_audit": one row per expert; "causal_audit_correlations": overall and per layer.</summary>
     public IReadOnlyList<ResultTable> Tables() =>

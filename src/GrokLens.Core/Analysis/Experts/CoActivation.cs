@@ -16,7 +16,7 @@ public sealed record CoActivationLayer(int Layer, long Tokens, long[][] Together
 /// never picks the same expert twice); both are given as the random-router baselines.
 /// </summary>
 public sealed record CoActivationResult(string Subset, int Experts, int TopK, double RandomConditionalProbability,
-    double RandomObservedOverIndependent, IReadOnlyList<CoActivationLayer> Layers)
+    double RandomObservedOverIndependent, IReadOnlyList<CoActivationLayer> Layers) : IExpertResult
 {
     public static CoActivationResult From(string subset, RoutingCounts routing, int topK)
     {

@@ -29,7 +29,7 @@ public sealed record ExpertLensLayer(int Layer, IReadOnlyList<ExpertLensPosition
 /// with Grok-2's untied head and final cap), as the logit lens reads a residual. Without g (reading the raw expert output)
 /// the lens would ignore the post-MoE norm's per-channel scale, which the model never does.
 /// </summary>
-public sealed record ExpertLensResult(int[] TokenIds, IReadOnlyList<ExpertLensLayer> Layers)
+public sealed record ExpertLensResult(int[] TokenIds, IReadOnlyList<ExpertLensLayer> Layers) : IExpertResult
 {
     /// <summary>"expert_lens": one row per layer, position, slot and rank of the slot's top tokens (slot −1: the whole MoE).</summary>
     public IReadOnlyList<ResultTable> Tables() =>

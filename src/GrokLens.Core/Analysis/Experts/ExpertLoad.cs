@@ -18,7 +18,7 @@ public sealed record ExpertLoadSubset(string Subset, int Prompts, long Tokens, I
 /// assignments each expert receives, against the uniform line 1/E, with χ² and KL distances from uniform. χ² is a
 /// distance here, not a test: the k choices of a token are not independent draws.
 /// </summary>
-public sealed record ExpertLoadResult(int Experts, int TopK, double UniformShare, IReadOnlyList<ExpertLoadSubset> Subsets)
+public sealed record ExpertLoadResult(int Experts, int TopK, double UniformShare, IReadOnlyList<ExpertLoadSubset> Subsets) : IExpertResult
 {
     /// <summary>The load of each subset, then of all subsets together (named "all") when there are several.</summary>
     public static ExpertLoadResult From(ExpertTallies tallies, int topK)

@@ -17,7 +17,7 @@ public sealed record SteeredExpert(int Layer, int Expert, double Bias, double Pr
 /// </summary>
 public sealed record SteeringComparison(IReadOnlyList<Intervention> Interventions, int[] Prompt, int Seed,
     int[] BaselineTokens, string? BaselineText, int[] SteeredTokens, string? SteeredText,
-    double ChangedChoices, IReadOnlyList<SteeredExpert> Experts)
+    double ChangedChoices, IReadOnlyList<SteeredExpert> Experts) : IExpertResult
 {
     /// <summary>"steered_experts": one row per steered expert.</summary>
     public IReadOnlyList<ResultTable> Tables() =>

@@ -12,7 +12,7 @@ public sealed record SaturationStep(int Step, long TokensSeen, double[] Top1, do
 /// top-k choices on fixed evaluation tokens at about ten steps). The reference is the last recorded step unless another
 /// is chosen; it agrees with itself completely.
 /// </summary>
-public sealed record RouterSaturationResult(int Layers, int Experts, int TopK, int Tokens, int ReferenceStep, IReadOnlyList<SaturationStep> Steps)
+public sealed record RouterSaturationResult(int Layers, int Experts, int TopK, int Tokens, int ReferenceStep, IReadOnlyList<SaturationStep> Steps) : IExpertResult
 {
     public static RouterSaturationResult From(RoutingHistory history, int? referenceStep = null)
     {

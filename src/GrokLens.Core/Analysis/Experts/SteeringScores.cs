@@ -10,7 +10,7 @@ public sealed record SteeringScore(int Layer, int Expert, double RateA, double R
 /// large positive score are the ones A uses more; steering toward A raises their router logits and lowers those of the
 /// experts with a large negative score (<see cref="Steer"/>).
 /// </summary>
-public sealed record SteeringScoresResult(string SubsetA, string SubsetB, long TokensA, long TokensB, IReadOnlyList<SteeringScore> Scores)
+public sealed record SteeringScoresResult(string SubsetA, string SubsetB, long TokensA, long TokensB, IReadOnlyList<SteeringScore> Scores) : IExpertResult
 {
     /// <summary>The scores of every (layer, expert), largest difference first.</summary>
     public static SteeringScoresResult From(string nameA, RoutingCounts a, string nameB, RoutingCounts b)

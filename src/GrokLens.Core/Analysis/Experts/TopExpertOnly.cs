@@ -32,7 +32,7 @@ public sealed record TopExpertOptions
 /// probability unless <see cref="TopExpertOptions.RenormaliseGate"/>).
 /// </summary>
 public sealed record TopExpertResult(string Subset, double BaselineLoss, long PredictedTokens, bool RenormalisedGate,
-    double? AllLayersLoss, double? AllLayersLossChange, IReadOnlyList<TopExpertLayer> Layers)
+    double? AllLayersLoss, double? AllLayersLossChange, IReadOnlyList<TopExpertLayer> Layers) : IExpertResult
 {
     /// <summary>"top_expert": one row per layer, then one for all layers at once (layer empty) when measured.</summary>
     public IReadOnlyList<ResultTable> Tables() =>

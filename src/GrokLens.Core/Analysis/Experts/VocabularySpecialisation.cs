@@ -44,7 +44,7 @@ public sealed record VocabularyOptions
 /// link to the token is broken), and the same metric is computed.
 /// </summary>
 public sealed record VocabularySpecialisationResult(string Subset, string Baseline, int MinOccurrences, int Seed,
-    IReadOnlyList<VocabularyLayer> Layers)
+    IReadOnlyList<VocabularyLayer> Layers) : IExpertResult
 {
     public const string BaselineDescription =
         "seeded simulation: each occurrence of a counted token draws an ordered top-k choice at random from the layer's observed choices";
