@@ -190,6 +190,11 @@ public class ExpertsCommandTests
         Assert.Contains("two prompt sets", steerOne.Error);
         var tooLong = Path.Combine(folder.Path, "long.jsonl");
         File.WriteAllText(tooLong, JsonSerializer.Serialize(new { token_ids = new[] { 1, 999 } }));
+        var text = Path.Combine(folder.Path, "text.jsonl");
+        File.WriteAllText(text, JsonSerializer.Serialize(new { prompt = "hello" }));
+        var noTokenizer = CliOutput.Run("experts", "load", "-m", TestModels.FixtureDirectory, "--prompts", text);
+        Assert.Equal(1, noTokenizer.ExitCode);
+        Assert.Contains("has no tokenizer", noTokenizer.Error);
         var outside = CliOutput.Run("experts", "load", "-m", TestModels.FixtureDirectory, "--prompts", tooLong);
         Assert.Equal(1, outside.ExitCode);
         Assert.Contains("prompt 1", outside.Error);

@@ -63,8 +63,20 @@ public sealed class ExpertCorpus
     public static ExpertCorpus FromPromptFiles(LoadedModel model, IEnumerable<(string Name, string Path)> files)
     {
         var subsets = files.Select(file => new PromptSubset(file.Name, BatchPrompts.ReadJsonl(file.Path)
-            .Select(p => p.TokenIds ?? model.Encode(p.Prompt!)).ToList())).ToList();
+            .Select(p => p.TokenIds ?? Encode(model, p.Prompt!, $"{file.Path}, prompt '{p.Id}'")).ToList())).ToList();
         return new ExpertCorpus(subsets).CheckedFor(model);
+    }
+
+    private static IReadOnlyList<int> Encode(LoadedModel model, string text, string where)
+    {
+        try
+        {
+            return model.Encode(text);
+        }
+        catch (InvalidOperationException e) // No tokenizer.
+        {
+            throw new ArgumentException($"{where}: {e.Message}", e);
+        }
     }
 
     /// <summary>
