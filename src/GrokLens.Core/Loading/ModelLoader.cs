@@ -20,12 +20,22 @@ public static class ModelLoader
     public const string TokenizerFileName = "tokenizer.model";
     private const int Grok1VocabSize = 131072;
 
+    /// <summary>The config of a checkpoint in any supported format, without loading its weights.</summary>
+    public static GrokConfig ReadConfig(string path)
+    {
+        using var checkpoint = OpenedCheckpoint.Open(path, FolderOf(path));
+        return checkpoint.Config;
+    }
+
+    /// <summary>The model folder of a checkpoint folder or file.</summary>
+    public static string FolderOf(string path) => Directory.Exists(path) ? Path.GetFullPath(path)
+        : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
+        : throw new DirectoryNotFoundException($"Model not found: '{path}' is neither a folder nor a file.");
+
     public static LoadedModel Load(string path, LoadOptions? options = null)
     {
         options ??= new LoadOptions();
-        var folder = Directory.Exists(path) ? Path.GetFullPath(path)
-            : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
-            : throw new DirectoryNotFoundException($"Model not found: '{path}' is neither a folder nor a file.");
+        var folder = FolderOf(path);
         if (options.StreamLayers && options.Int8Weights)
             throw new ArgumentException("Choose either int8 weights or layer streaming, not both.");
 
@@ -33,7 +43,9 @@ public static class ModelLoader
         var config = checkpoint.Config;
         var map = DeviceMapFor(options, config);
         var residency = options.StreamLayers ? WeightResidency.Streamed : options.Int8Weights ? WeightResidency.Int8 : WeightResidency.Resident;
-        var inventory = GrokModel.Inventory(config);
+        var range = options.Layers?.CheckedFor(config);
+        var inventory = GrokModel.Inventory(config)
+            .Where(w => range is not { } r || LayerRangeWeightSource.Needs(config, r, w.Id)).ToList();
         var matrices = inventory.Where(w => w.Id.IsLayerWeight && w.Id.IsMatrix).ToList();
         int total = residency == WeightResidency.Streamed ? inventory.Count - matrices.Count : inventory.Count, done = 0;
         void Loaded(WeightId id) => options.Progress?.Report(new LoadProgress(id.ToString(), ++done, total));
@@ -50,9 +62,11 @@ public static class ModelLoader
                 WeightResidency.Streamed => new StreamingLayerMatrices(checkpoint.Weights, matrices, config.NumLayers, map, options.LayerProgress, checkpoint),
                 _ => null,
             };
-            model = new GrokModel(config, new PlacingWeightSource(checkpoint.Weights, map, Loaded), matrixSource);
+            IWeightSource weights = new PlacingWeightSource(checkpoint.Weights, map, Loaded);
+            if (range is { } held) weights = new LayerRangeWeightSource(weights, config, held);
+            model = new GrokModel(config, weights, matrixSource);
             if (residency != WeightResidency.Streamed) checkpoint.Dispose(); // Resident and int8 weights no longer need the files.
-            var placement = $"{map}{(matrixSource is null ? "" : "; " + matrixSource.Description)}";
+            var placement = $"{(range is { } part ? $"{part} of 0-{config.NumLayers - 1} held, " : "")}{map}{(matrixSource is null ? "" : "; " + matrixSource.Description)}";
             return new LoadedModel(options.Name ?? new DirectoryInfo(folder).Name, model, tokenizer, folder,
                 $"{checkpoint.Format}; layers {placement}")
             {
@@ -117,7 +131,11 @@ public static class ModelLoader
         return device;
     }
 
-    private static ITokenizer? FindTokenizer(string folder, GrokConfig config)
+    /// <summary>
+    /// The tokenizer of a model folder: Grok-1's with ids mapped for a compact vocabulary (<c>vocab.json</c>), the
+    /// <c>tokenizer.model</c> beside the weights, else Grok-1's own for a 131,072-entry vocabulary, else none.
+    /// </summary>
+    public static ITokenizer? FindTokenizer(string folder, GrokConfig config)
     {
         var beside = Path.Combine(folder, TokenizerFileName);
         // A compact vocabulary (vocab.json: compact id → Grok-1 id) means Grok-1's tokenizer with ids mapped.

@@ -38,12 +38,16 @@ public sealed class GrokModel : nn.Module
             unembedding = builder.Create(WeightId.Global(WeightKind.OutputHead), [config.VocabSize, config.HiddenSize]);
         rotary = new RotaryEmbedding(config.HeadDim, config.RopeTheta);
         Weights = builder.Created;
+        // A model holding only some layers (a cluster shard) may have no embedding: it computes where its layers live.
+        Device = embedding.device_type != DeviceType.META ? embedding.device
+            : layers.Select(layer => layer.Device).FirstOrDefault(device => device.type != DeviceType.META) ?? embedding.device;
         RegisterComponents();
     }
 
     public GrokConfig Config { get; }
 
-    public Device Device => embedding.device;
+    /// <summary>Where the embedding lives (layer 0's device), or the first held layer's device when it has none.</summary>
+    public Device Device { get; }
 
     /// <summary>Every parameter with the weight it is. Matrices supplied by a <see cref="MatrixSource"/> are not among them.</summary>
     public IReadOnlyList<(WeightId Id, Parameter Parameter)> Weights { get; }
