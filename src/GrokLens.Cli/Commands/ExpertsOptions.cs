@@ -43,6 +43,8 @@ internal sealed class ExpertsOptions
 
     public Option<string> Device { get; } = CommonOptions.Device();
 
+    public Option<string> Cluster { get; } = CommonOptions.Cluster();
+
     public Option<string> SaveDump { get; } = new("--dump")
     {
         Description = "Also save the prompts and the pass's tallies as a dump zip (docs/experts.md); --from-dump reopens it.",
@@ -76,12 +78,15 @@ internal sealed class ExpertsOptions
         }.AcceptOnlyFromAmong(text ? ["json", "csv", "text"] : ["json", "csv"]);
     }
 
-    /// <summary>Adds the options; <paramref name="corpus"/> false for commands without a corpus, <paramref name="model"/> false without a model.</summary>
+    /// <summary>
+    /// Adds the options; <paramref name="corpus"/> false for commands without a corpus (they also run only in this
+    /// process: no --cluster), <paramref name="model"/> false without a model.
+    /// </summary>
     public void AddTo(Command command, bool corpus = true, bool model = true)
     {
         if (model) command.Options.Add(Model);
         if (corpus)
-            foreach (var option in new Option[] { Prompts, Books, Corpus, Window, Windows }) command.Options.Add(option);
+            foreach (var option in new Option[] { Prompts, Books, Corpus, Window, Windows, Cluster }) command.Options.Add(option);
         if (model) command.Options.Add(Device);
         foreach (var option in new Option[] { Format, Out, Table }) command.Options.Add(option);
     }
@@ -112,7 +117,8 @@ internal sealed class ExpertsOptions
             return new TalliedCorpus(reader.Manifest.Model.Name, reader.Config, stored, null);
         }
         RequireCorpus(parse);
-        using var model = LoadModel(parse);
+        using var handle = OpenEngine(parse);
+        var model = handle.Engine;
         var corpus = LoadCorpus(parse, model);
         var tallies = ExpertsRun.WithProgress(io, (progress, cancel) => ExpertPass.Run(model, corpus, passOptions, progress, cancel));
         SaveIfAsked(io, parse, model, corpus, tallies);
@@ -121,10 +127,11 @@ internal sealed class ExpertsOptions
 
     /// <summary>Loads the model and the corpus, runs an analysis with progress and Ctrl-C, and writes its result.</summary>
     public int RunAnalysis<T>(CliIO io, ParseResult parse, string analysis,
-        Func<LoadedModel, ExpertCorpus, IProgress<ExpertProgress>, CancellationToken, T> run) where T : IExpertResult
+        Func<IModelEngine, ExpertCorpus, IProgress<ExpertProgress>, CancellationToken, T> run) where T : IExpertResult
     {
         RequireCorpus(parse);
-        using var model = LoadModel(parse);
+        using var handle = OpenEngine(parse);
+        var model = handle.Engine;
         var corpus = LoadCorpus(parse, model);
         var result = ExpertsRun.WithProgress(io, (progress, cancel) => run(model, corpus, progress, cancel));
         ExpertsOutput.Write(io, parse, this, analysis, model, corpus, result, result.Tables());
@@ -132,7 +139,7 @@ internal sealed class ExpertsOptions
     }
 
     /// <summary>Writes the tallies with the corpus as a dump zip when --dump was given.</summary>
-    public void SaveIfAsked(CliIO io, ParseResult parse, LoadedModel model, ExpertCorpus corpus, ExpertTallies tallies)
+    public void SaveIfAsked(CliIO io, ParseResult parse, IModelEngine model, ExpertCorpus corpus, ExpertTallies tallies)
     {
         if (parse.GetValue(SaveDump) is not string path) return;
         ExpertAnalysisDump.WriteZipFile(path, model, corpus, tallies);
@@ -147,9 +154,13 @@ internal sealed class ExpertsOptions
             throw new UsageException("give the prompts with --prompts [NAME=]FILE.jsonl (repeatable) or --books NAMES|all, not both.");
     }
 
+    /// <summary>The model in this process (analyses that read its weights).</summary>
     public LoadedModel LoadModel(ParseResult parse) => CommonOptions.Load(parse.GetValue(Model)!, parse.GetValue(Device)!);
 
-    public ExpertCorpus LoadCorpus(ParseResult parse, LoadedModel model)
+    /// <summary>The model in this process, or on the cluster given with --cluster.</summary>
+    public EngineHandle OpenEngine(ParseResult parse) => EngineHandle.Open(parse.GetValue(Model)!, parse.GetValue(Cluster), parse.GetValue(Device)!);
+
+    public ExpertCorpus LoadCorpus(ParseResult parse, IModelEngine model)
     {
         RequireCorpus(parse);
         if (parse.GetValue(Prompts) is { Length: > 0 } files)

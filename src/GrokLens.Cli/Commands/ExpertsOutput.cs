@@ -21,7 +21,7 @@ internal sealed record ExpertsDocument(string Analysis, string Model, IReadOnlyL
 /// <summary>Writes an analysis as JSON or CSV, to standard output or to --out.</summary>
 internal static class ExpertsOutput
 {
-    public static void Write(CliIO io, ParseResult parse, ExpertsOptions options, string analysis, LoadedModel model, ExpertCorpus? corpus,
+    public static void Write(CliIO io, ParseResult parse, ExpertsOptions options, string analysis, IModelEngine model, ExpertCorpus? corpus,
         object result, IReadOnlyList<ResultTable> tables) =>
         Write(io, parse, options, analysis, model.Name, ExpertsSubsetInfo.Of(corpus), result, tables);
 

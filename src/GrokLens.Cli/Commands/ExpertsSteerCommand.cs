@@ -43,7 +43,8 @@ internal static class ExpertsSteerCommand
             if (parse.GetValue(generate) < 1) throw new UsageException("--generate must be at least 1.");
             if (parse.GetValue(prompt) is not null && parse.GetValue(tokenIds) is not null)
                 throw new UsageException("give either --prompt or --token-ids, not both.");
-            using var model = options.LoadModel(parse);
+            using var handle = options.OpenEngine(parse);
+            var model = handle.Engine;
             var corpus = options.LoadCorpus(parse, model);
             if (corpus.Subsets.Count < 2) throw new UsageException("steering compares two prompt sets: give two --prompts files or two --books.");
             string nameA = parse.GetValue(a) ?? corpus.Subsets[0].Name, nameB = parse.GetValue(b) ?? corpus.Subsets[1].Name;

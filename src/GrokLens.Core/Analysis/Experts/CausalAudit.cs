@@ -50,7 +50,7 @@ public static class CausalAudit
     /// One pass counting routing, gates and output norms (and the plain loss), then one loss pass per audited expert with
     /// that expert banned.
     /// </summary>
-    public static CausalAuditResult Run(LoadedModel model, ExpertCorpus corpus, CausalAuditOptions? options = null,
+    public static CausalAuditResult Run(IModelEngine model, ExpertCorpus corpus, CausalAuditOptions? options = null,
         IProgress<ExpertProgress>? progress = null, CancellationToken cancellation = default)
     {
         options ??= new CausalAuditOptions();

@@ -18,18 +18,18 @@ public static partial class ExpertAnalysisDump
     public const string Prefix = "experts/";
 
     /// <summary>Writes the dump as a zip to a stream (e.g. a download).</summary>
-    public static DumpManifest WriteZip(Stream destination, LoadedModel model, ExpertCorpus corpus, ExpertTallies tallies) =>
+    public static DumpManifest WriteZip(Stream destination, IModelEngine model, ExpertCorpus corpus, ExpertTallies tallies) =>
         DumpZip.Write(destination, sink => Build(sink, model, corpus, tallies));
 
     /// <summary>Writes a .zip dump file atomically.</summary>
-    public static DumpManifest WriteZipFile(string path, LoadedModel model, ExpertCorpus corpus, ExpertTallies tallies)
+    public static DumpManifest WriteZipFile(string path, IModelEngine model, ExpertCorpus corpus, ExpertTallies tallies)
     {
         DumpManifest? manifest = null;
         Checkpoints.SafetensorsWriter.WriteAtomically(Path.GetFullPath(path), stream => manifest = WriteZip(stream, model, corpus, tallies));
         return manifest!;
     }
 
-    private static DumpManifest Build(IDumpSink sink, LoadedModel model, ExpertCorpus corpus, ExpertTallies tallies)
+    private static DumpManifest Build(IDumpSink sink, IModelEngine model, ExpertCorpus corpus, ExpertTallies tallies)
     {
         if (tallies.Subsets.Count != corpus.Subsets.Count || tallies.Subsets.Zip(corpus.Subsets).Any(p => p.First.Subset != p.Second.Name))
             throw new ArgumentException("The tallies are not those of this corpus's subsets.");
@@ -59,7 +59,7 @@ public static partial class ExpertAnalysisDump
         if (names.Count == 0 || names.Any(n => !stored.Contains($"{Prefix}{n}/summary")))
             throw new ArgumentException($"{reader.Location} is not an expert analysis dump (no {Prefix}SUBSET/summary reductions).");
         var subsets = names.Select(name => (name, ReadTally(reader, config.NumLayers, config.NumExperts, name, stored))).ToList();
-        var total = new ExpertTally(config.NumLayers, config.NumExperts, OptionsOf(subsets[0].Item2), () => new TopExpertCosines(config.NumLayers));
+        var total = new ExpertTally(config.NumLayers, config.NumExperts, OptionsOf(subsets[0].Item2), () => new TopExpertCosines(config.NumLayers, null));
         foreach (var (_, tally) in subsets) total.Add(tally);
         return new ExpertTallies(subsets, total);
     }
@@ -128,7 +128,7 @@ public static partial class ExpertAnalysisDump
         double[] Doubles(string field) { using var t = reader.LoadReduction(Name(field)); return t.to_type(ScalarType.Float64).data<double>().ToArray(); }
 
         var options = new ExpertPassOptions { Vocabulary = Has("by_input"), OutputNorms = Has("norm_sum"), TopExpertCosines = Has("cosines") };
-        var tally = new ExpertTally(layers, experts, options, () => new TopExpertCosines(layers));
+        var tally = new ExpertTally(layers, experts, options, () => new TopExpertCosines(layers, null));
         var summary = Doubles("summary");
         tally.Prompts = (int)summary[1];
         tally.Loss = new LossTally(summary[2], (long)summary[3]);

@@ -42,7 +42,7 @@ public sealed class ExpertCorpus
         ?? throw new ArgumentException($"No subset '{name}'; the corpus has {string.Join(", ", Subsets.Select(s => s.Name))}.");
 
     /// <summary>Checks every prompt against the model (length, vocabulary) before any work.</summary>
-    public ExpertCorpus CheckedFor(LoadedModel model)
+    public ExpertCorpus CheckedFor(IModelEngine model)
     {
         foreach (var subset in Subsets)
             for (int i = 0; i < subset.Prompts.Count; i++)
@@ -60,14 +60,14 @@ public sealed class ExpertCorpus
     }
 
     /// <summary>One subset per JSONL prompt file (<see cref="BatchPrompts.ReadJsonl"/>); text prompts are encoded with the model's tokenizer.</summary>
-    public static ExpertCorpus FromPromptFiles(LoadedModel model, IEnumerable<(string Name, string Path)> files)
+    public static ExpertCorpus FromPromptFiles(IModelEngine model, IEnumerable<(string Name, string Path)> files)
     {
         var subsets = files.Select(file => new PromptSubset(file.Name, BatchPrompts.ReadJsonl(file.Path)
             .Select(p => p.TokenIds ?? Encode(model, p.Prompt!, $"{file.Path}, prompt '{p.Id}'")).ToList())).ToList();
         return new ExpertCorpus(subsets).CheckedFor(model);
     }
 
-    private static IReadOnlyList<int> Encode(LoadedModel model, string text, string where)
+    private static IReadOnlyList<int> Encode(IModelEngine model, string text, string where)
     {
         try
         {
@@ -85,7 +85,7 @@ public sealed class ExpertCorpus
     /// <paramref name="windowsPerBook"/> windows of <paramref name="windowLength"/> tokens are taken at evenly spaced
     /// starts (fewer when the book is short).
     /// </summary>
-    public static ExpertCorpus FromBooks(LoadedModel model, CorpusText corpus, int windowLength, int windowsPerBook)
+    public static ExpertCorpus FromBooks(IModelEngine model, CorpusText corpus, int windowLength, int windowsPerBook)
     {
         if (windowLength < 1 || windowLength > model.Config.MaxPositions)
             throw new ArgumentException($"the window length must be 1…{model.Config.MaxPositions} tokens (the model's context), not {windowLength}.");

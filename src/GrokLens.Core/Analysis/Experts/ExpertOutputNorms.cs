@@ -5,8 +5,8 @@ namespace GrokLens.Analysis.Experts;
 
 /// <summary>
 /// A reduction of each expert's output size: per layer and expert, the L2 norms of <c>moe.hook_expert_out</c> (the
-/// expert's output before its gate weight) summed over the tokens that chose it, and their number. The norms are taken
-/// by a hook as the layer runs, so the [T, k, D] outputs are never kept.
+/// expert's output before its gate weight) summed over the tokens that chose it, and their number. In this process the
+/// norms are taken by a hook as the layer runs, so the [T, k, D] outputs are never kept.
 /// </summary>
 public sealed class ExpertOutputNorms : IForwardObserver
 {
@@ -36,19 +36,28 @@ public sealed class ExpertOutputNorms : IForwardObserver
     public IReadOnlyList<string> Captures =>
         Enumerable.Range(0, Layers).Select(l => HookPoints.Layer(l, HookPoints.TopKIndices)).ToList();
 
+    public IReadOnlyList<string> FallbackCaptures =>
+        Enumerable.Range(0, Layers).Select(l => HookPoints.Layer(l, HookPoints.ExpertOut)).ToList();
+
     public IEnumerable<(string HookName, HookFunction Function)> Hooks() =>
         Enumerable.Range(0, Layers).Select(layer => (HookPoints.Layer(layer, HookPoints.ExpertOut), (HookFunction)((output, _) =>
         {
-            using var scope = NewDisposeScope();
-            pending[layer] = output.to_type(ScalarType.Float64).square().sum(-1).sqrt().cpu().contiguous().data<double>().ToArray();
+            pending[layer] = Norms(output);
             return null;
         })));
+
+    /// <summary>The L2 norm of every (token, slot) row of expert outputs [.., k, D], flattened.</summary>
+    private static double[] Norms(Tensor outputs)
+    {
+        using var scope = NewDisposeScope();
+        return outputs.to_type(ScalarType.Float64).square().sum(-1).sqrt().cpu().contiguous().data<double>().ToArray();
+    }
 
     public void EndRun(ActivationCache cache)
     {
         for (int layer = 0; layer < Layers; layer++)
         {
-            var norms = pending[layer] ?? throw new InvalidOperationException($"Layer {layer}'s expert outputs were not observed in this run.");
+            var norms = pending[layer] ?? Norms(cache[HookPoints.Layer(layer, HookPoints.ExpertOut)]);
             var (indices, _) = RoutingCounts.Indices(cache, layer);
             if (indices.Length != norms.Length) throw new InvalidOperationException($"Layer {layer}: {norms.Length} expert outputs for {indices.Length} choices.");
             for (int i = 0; i < indices.Length; i++)

@@ -33,14 +33,14 @@ public sealed record SteeringComparison(IReadOnlyList<Intervention> Intervention
 public static class ExpertSteering
 {
     /// <summary>Generates from the prompt without and with the biases (same sampling options and seed) and measures the routing change.</summary>
-    public static SteeringComparison Compare(LoadedModel model, IReadOnlyList<int> prompt, IReadOnlyList<RouterBias> biases,
+    public static SteeringComparison Compare(IModelEngine model, IReadOnlyList<int> prompt, IReadOnlyList<RouterBias> biases,
         SamplingOptions sampling, CancellationToken cancellation = default)
     {
         if (biases.Count == 0) throw new ArgumentException("give at least one router bias to steer with.");
         var config = model.Config;
-        var hooks = InterventionRunner.CreateHooks(config, biases); // Validates the biases before any work.
-        var baseline = TextGenerator.Generate(model, prompt, sampling, cancellation).Select(t => t.Id).ToArray();
-        var steered = TextGenerator.Generate(model, prompt, sampling, cancellation, hooks).Select(t => t.Id).ToArray();
+        InterventionRunner.CreateHooks(config, biases); // Validates the biases before any work.
+        var baseline = model.Generate(prompt, sampling, null, cancellation).Select(t => t.Id).ToArray();
+        var steered = model.Generate(prompt, sampling, new GenerationRequest { Interventions = biases }, cancellation).Select(t => t.Id).ToArray();
 
         var (promptBefore, choicesBefore) = Routing(model, prompt, []);
         var (promptAfter, choicesAfter) = Routing(model, prompt, biases);
@@ -59,10 +59,10 @@ public static class ExpertSteering
     }
 
     /// <summary>The routing counts of one run and each layer's top-k set per token.</summary>
-    private static (RoutingCounts Counts, HashSet<long>[][] Choices) Routing(LoadedModel model, IReadOnlyList<int> tokens, IReadOnlyList<Intervention> interventions)
+    private static (RoutingCounts Counts, HashSet<long>[][] Choices) Routing(IModelEngine model, IReadOnlyList<int> tokens, IReadOnlyList<Intervention> interventions)
     {
         var config = model.Config;
-        using var run = InterventionRunner.Run(model, tokens, interventions, new RunOptions { Capture = RoutingCounts.RequiredHooks(config.NumLayers) });
+        using var run = model.Run(tokens, new RunOptions { Capture = RoutingCounts.RequiredHooks(config.NumLayers), Interventions = interventions });
         var counts = new RoutingCounts(config.NumLayers, config.NumExperts);
         counts.Observe(run.Cache);
         var choices = Enumerable.Range(0, config.NumLayers).Select(layer =>

@@ -11,28 +11,24 @@ namespace GrokLens.Analysis.Experts;
 /// </summary>
 public sealed class TopExpertCosines : IForwardObserver
 {
-    private readonly double[][] postNormScales;
+    private readonly double[][]? postNormScales;
+    private readonly bool[] observed;
     private readonly Tensor?[] gates;
     private readonly Tensor?[] outputs;
 
-    /// <param name="postNormScales">Each layer's post-MoE RMSNorm weight [D] (the model's <c>postMoeNorm.weight</c>).</param>
-    public TopExpertCosines(IReadOnlyList<Tensor> postNormScales) : this(postNormScales.Select(w =>
+    /// <param name="layers">Layers of the model.</param>
+    /// <param name="postNormScales">Each layer's post-MoE RMSNorm weight [D] (the model's <c>postMoeNorm.weight</c>), or null when unknown.</param>
+    public TopExpertCosines(int layers, IReadOnlyList<Tensor>? postNormScales)
     {
-        using var scale = w.detach().to_type(ScalarType.Float64).cpu();
-        return scale.data<double>().ToArray();
-    }).ToArray())
-    {
-    }
-
-    /// <summary>Sums only, for a stored tally (no hooks: the norm scales are unknown).</summary>
-    internal TopExpertCosines(int layers) : this(Enumerable.Range(0, layers).Select(_ => Array.Empty<double>()).ToArray())
-    {
-    }
-
-    private TopExpertCosines(double[][] postNormScales)
-    {
-        Layers = postNormScales.Length;
-        this.postNormScales = postNormScales;
+        Layers = layers;
+        this.postNormScales = postNormScales?.Select(w =>
+        {
+            using var scale = w.detach().to_type(ScalarType.Float64).cpu();
+            return scale.data<double>().ToArray();
+        }).ToArray();
+        if (this.postNormScales is not null && this.postNormScales.Length != layers)
+            throw new ArgumentException($"{this.postNormScales.Length} post-MoE norm scales for {layers} layers.");
+        observed = new bool[layers];
         CosineSum = new double[Layers];
         ResidualCosineSum = new double[Layers];
         Tokens = new long[Layers];
@@ -53,6 +49,12 @@ public sealed class TopExpertCosines : IForwardObserver
 
     public IReadOnlyList<string> Captures => [];
 
+    public IReadOnlyList<string> FallbackCaptures =>
+        Enumerable.Range(0, Layers).SelectMany(l => new[]
+        {
+            HookPoints.Layer(l, HookPoints.TopKWeights), HookPoints.Layer(l, HookPoints.ExpertOut), HookPoints.Layer(l, HookPoints.MoeOut),
+        }).ToList();
+
     public IEnumerable<(string HookName, HookFunction Function)> Hooks()
     {
         for (int l = 0; l < Layers; l++)
@@ -65,6 +67,7 @@ public sealed class TopExpertCosines : IForwardObserver
             {
                 Observe(layer, gates[layer]!, outputs[layer]!, moe);
                 gates[layer] = outputs[layer] = null;
+                observed[layer] = true;
                 return null;
             });
         }
@@ -74,7 +77,7 @@ public sealed class TopExpertCosines : IForwardObserver
     {
         using var scope = NewDisposeScope();
         var (raw, residual) = Compute(gate.reshape(-1, gate.shape[^1]), output.reshape(-1, output.shape[^2], output.shape[^1]),
-            moe.reshape(-1, moe.shape[^1]), tensor(postNormScales[layer]));
+            moe.reshape(-1, moe.shape[^1]), postNormScales is null ? null : tensor(postNormScales[layer]));
         CosineSum[layer] += raw.sum().item<double>();
         ResidualCosineSum[layer] += residual.sum().item<double>();
         Tokens[layer] += raw.shape[0];
@@ -82,18 +85,20 @@ public sealed class TopExpertCosines : IForwardObserver
 
     /// <summary>
     /// Per token, the cosine of the top-weighted slot's gated output with the MoE output, raw and after the post-MoE norm's
-    /// scale <paramref name="g"/> [D]. <paramref name="gates"/> [N, k], <paramref name="outputs"/> [N, k, D], <paramref name="moe"/> [N, D];
-    /// computed in float64 on the CPU.
+    /// scale <paramref name="g"/> [D] (NaN without it). <paramref name="gates"/> [N, k], <paramref name="outputs"/> [N, k, D],
+    /// <paramref name="moe"/> [N, D]; computed in float64 on the CPU.
     /// </summary>
-    public static (Tensor Raw, Tensor Residual) Compute(Tensor gates, Tensor outputs, Tensor moe, Tensor g)
+    public static (Tensor Raw, Tensor Residual) Compute(Tensor gates, Tensor outputs, Tensor moe, Tensor? g)
     {
         var w = gates.to_type(ScalarType.Float64).cpu();
         var o = outputs.to_type(ScalarType.Float64).cpu();
         var m = moe.to_type(ScalarType.Float64).cpu();
-        var scale = g.to_type(ScalarType.Float64).cpu();
         var top = w.argmax(-1, keepdim: true);                                                           // [N, 1]
         var topOutput = o.gather(1, top.unsqueeze(-1).expand(-1, 1, o.shape[2])).squeeze(1) * w.gather(1, top);
-        return (Cosines(topOutput, m), Cosines(topOutput * scale, m * scale));
+        var raw = Cosines(topOutput, m);
+        if (g is null) return (raw, full_like(raw, double.NaN));
+        var scale = g.to_type(ScalarType.Float64).cpu();
+        return (raw, Cosines(topOutput * scale, m * scale));
     }
 
     /// <summary>Row-wise cosine similarity of [N, D] matrices (0 where a row is zero).</summary>
@@ -105,6 +110,13 @@ public sealed class TopExpertCosines : IForwardObserver
 
     public void EndRun(ActivationCache cache)
     {
+        for (int layer = 0; layer < Layers; layer++)
+        {
+            if (!observed[layer])
+                Observe(layer, cache[HookPoints.Layer(layer, HookPoints.TopKWeights)], cache[HookPoints.Layer(layer, HookPoints.ExpertOut)],
+                    cache[HookPoints.Layer(layer, HookPoints.MoeOut)]);
+            observed[layer] = false;
+        }
     }
 
     public void Add(TopExpertCosines other)

@@ -47,7 +47,7 @@ public sealed record TopExpertResult(string Subset, double BaselineLoss, long Pr
 public static class TopExpertOnly
 {
     /// <summary>One pass for the cosines and the plain loss, then a loss pass per measured layer (and one for all layers).</summary>
-    public static TopExpertResult Run(LoadedModel model, ExpertCorpus corpus, TopExpertOptions? options = null,
+    public static TopExpertResult Run(IModelEngine model, ExpertCorpus corpus, TopExpertOptions? options = null,
         IProgress<ExpertProgress>? progress = null, CancellationToken cancellation = default)
     {
         options ??= new TopExpertOptions();
