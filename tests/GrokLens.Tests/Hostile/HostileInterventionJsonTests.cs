@@ -19,7 +19,7 @@ public class HostileInterventionJsonTests
     }
 
     private const string AllTypes = "ablate_heads, ablate_expert, ban_expert, force_expert, set_top_k, renormalise_gates, " +
-                                    "add_to_activation, scale_activation, patch_activation, patch_routing, patch_expert_outputs";
+                                    "add_to_activation, scale_activation, patch_activation, patch_routing, patch_expert_outputs, router_bias";
 
     [Fact]
     public void AnUnknownTypeListsTheTypesAndSuggestsTheNearestOne() =>
