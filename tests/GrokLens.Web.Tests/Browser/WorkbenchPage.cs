@@ -56,4 +56,28 @@ public sealed class WorkbenchPage(IPage page)
         var card = Page.Locator($".view-card:has([data-view='{view}']), .view-card[data-view='{view}']").First;
         await card.ScreenshotAsync(new LocatorScreenshotOptions { Path = file });
     }
+
+    /// <summary>Picks a model in the model panel and loads it; returns once the panel names it.</summary>
+    public async Task LoadModelAsync(string name)
+    {
+        await Page.Locator("[data-view='model-panel'] [role='combobox']").ClickAsync();   // #model-picker is MudSelect's hidden input
+        await Page.Locator(".mud-popover-open .mud-list-item").GetByText(name, new() { Exact = true }).ClickAsync();
+        await Page.ClickAsync("#model-load");
+        await Page.Locator(".mud-snackbar").GetByText($"Loaded model {name}.").WaitForAsync();
+        await Page.WaitForFunctionAsync("name => document.querySelector('#model-name')?.textContent.trim() == name", name);
+    }
+
+    /// <summary>The model the panel's picker shows.</summary>
+    public async Task<string> PickedModelAsync() =>
+        await Page.EvaluateAsync<string>("() => document.querySelector(\"[data-view='model-panel'] input#model-picker, [data-view='model-panel'] #model-picker input\")?.value ?? ''");
+
+    /// <summary>Picks a hook in the histogram's search box and presses Show.</summary>
+    public async Task ShowHistogramAsync(string hook)
+    {
+        var input = Page.Locator("#histogram-hook input, input#histogram-hook").First;
+        await input.FillAsync(hook[..^2]);
+        await Page.Locator(".mud-popover-open .mud-list-item").GetByText(hook, new() { Exact = true }).ClickAsync();
+        await Page.WaitForFunctionAsync("hook => document.querySelector('#histogram-hook input, input#histogram-hook')?.value == hook", hook);
+        await Page.ClickAsync("#histogram-button");
+    }
 }
