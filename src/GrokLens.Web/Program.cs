@@ -1,4 +1,6 @@
+using GrokLens.Web.Compare;
 using GrokLens.Web.Components;
+using GrokLens.Web.Models;
 using GrokLens.Web.Services;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -28,7 +30,16 @@ builder.Services.PostConfigure<WorkbenchOptions>(o =>
     if (string.IsNullOrEmpty(o.ExperimentsFolder)) o.ExperimentsFolder = Path.Combine(repositoryRoot, "experiments");
 });
 builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelsFolder));
-builder.Services.AddSingleton<ModelHost>();
+builder.Services.AddSingleton(sp => new ComputeQueue(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ComputeSlots is > 0 and var slots
+    ? slots : ComputeQueue.DefaultSlots()));
+builder.Services.AddSingleton(sp =>
+{
+    var budget = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelMemoryBudget;
+    return new ModelRegistry(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<ComputeQueue>(),
+        string.IsNullOrWhiteSpace(budget) ? ModelRegistry.DefaultBudget() : WorkbenchOptions.ParseBudget(budget),
+        sp.GetRequiredService<ILogger<ModelRegistry>>());
+});
+builder.Services.AddScoped<SessionModel>();
 builder.Services.AddSingleton<ExploreService>();
 builder.Services.AddSingleton<CompareService>();
 builder.Services.AddSingleton(sp => new ExperimentStore(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ExperimentsFolder));
@@ -45,6 +56,7 @@ builder.Services.AddScoped(sp => new ExploreSession
 {
     NearTieThreshold = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.NearTieThreshold,
 });
+builder.Services.AddScoped<CompareSession>();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();

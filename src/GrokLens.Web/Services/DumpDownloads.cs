@@ -10,8 +10,11 @@ namespace GrokLens.Web.Services;
 public sealed record DumpDownloadRun(string Id, IReadOnlyList<int> TokenIds, string? Prompt, IReadOnlyList<GrokLens.Interventions.Intervention> Interventions,
     IReadOnlyList<int>? SourceTokenIds = null);
 
-/// <summary>The runs a session offers for download (the current sequence, or a comparison's two runs): what the endpoint runs and writes.</summary>
-public sealed record DumpDownloadRequest(IReadOnlyList<DumpDownloadRun> Runs, string ModelName, DateTimeOffset Expires);
+/// <summary>
+/// The runs a session offers for download (the current sequence, or a comparison's two runs) and the model that made them:
+/// what the endpoint runs and writes.
+/// </summary>
+public sealed record DumpDownloadRequest(IReadOnlyList<DumpDownloadRun> Runs, GrokLens.Web.Models.IWorkbenchModel Model, DateTimeOffset Expires);
 
 /// <summary>
 /// Short-lived, unguessable tickets that bind the download endpoint (a plain HTTP GET, outside the Blazor circuit) to
@@ -23,14 +26,14 @@ public sealed class DumpDownloads(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, DumpDownloadRequest> tickets = new(StringComparer.Ordinal);
 
-    public string Create(IReadOnlyList<DumpDownloadRun> runs, string modelName)
+    public string Create(IReadOnlyList<DumpDownloadRun> runs, GrokLens.Web.Models.IWorkbenchModel model)
     {
         if (runs.Count == 0) throw new ArgumentException("A download needs at least one run.");
         var now = time.GetUtcNow();
         foreach (var (key, old) in tickets)
             if (old.Expires <= now) tickets.TryRemove(key, out _);
         var ticket = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        tickets[ticket] = new DumpDownloadRequest(runs.ToArray(), modelName, now + Lifetime);
+        tickets[ticket] = new DumpDownloadRequest(runs.ToArray(), model, now + Lifetime);
         return ticket;
     }
 

@@ -19,7 +19,7 @@ public static class DumpEndpoints
             try
             {
                 var zip = await dumps.WriteZipAsync(request, DumpService.ParsePatterns(hooks), cancellation);
-                return Results.File(zip, "application/zip", $"{request.ModelName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.zip");
+                return Results.File(zip, "application/zip", $"{request.Model.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.zip");
             }
             catch (Exception e) when (e is UnknownHookException or InvalidOperationException)
             {

@@ -1,3 +1,4 @@
+using GrokLens.Web.Models;
 using GrokLens.Web.Views;
 
 namespace GrokLens.Web.Services;
@@ -15,6 +16,12 @@ public sealed class ExploreSession : IDisposable
     public int GeneratedFrom { get; private set; }
 
     public ExploreResult? Result { get; private set; }
+
+    /// <summary>
+    /// The model that made <see cref="Result"/> (null for a dump or no result): the histogram and a dump download run
+    /// on this model, whatever the session or anyone else has loaded since.
+    /// </summary>
+    public IWorkbenchModel? Model { get; private set; }
 
     /// <summary>Counts finished runs; views mark themselves drawn with it so tests can wait for a specific run.</summary>
     public int RunNumber { get; private set; }
@@ -37,7 +44,7 @@ public sealed class ExploreSession : IDisposable
     /// <summary>Shows an opened dump in the views (no model run); the session owns it from now on.</summary>
     public void SetDump(OpenedDump dump)
     {
-        SetResult(dump.Run.TokenIds, dump.Run.TokenIds.Count, dump.Result); // disposes the previous dump
+        SetResult(null, dump.Run.TokenIds, dump.Run.TokenIds.Count, dump.Result); // disposes the previous dump
         Dump = dump;
         Changed?.Invoke();
     }
@@ -48,9 +55,10 @@ public sealed class ExploreSession : IDisposable
         Dump = null;
     }
 
-    public void SetResult(IReadOnlyList<int> tokenIds, int generatedFrom, ExploreResult result)
+    public void SetResult(IWorkbenchModel? model, IReadOnlyList<int> tokenIds, int generatedFrom, ExploreResult result)
     {
         Dispose(); // a live run replaces an opened dump
+        Model = model;
         TokenIds = tokenIds;
         GeneratedFrom = generatedFrom;
         Result = result;
@@ -65,6 +73,7 @@ public sealed class ExploreSession : IDisposable
     {
         Dispose();
         Result = null;
+        Model = null;
         TokenIds = [];
         Changed?.Invoke();
     }

@@ -15,9 +15,6 @@ public sealed record ModelInfo(string Name, string Folder, long Parameters, long
         model.CheckpointFormat, model.Quantisation, model.Residency.ToString().ToLowerInvariant(), model.DeviceMap,
         model.WeightBytesByDevice);
 
-    /// <summary>Weight memory per device, e.g. "cpu 35.4 MB".</summary>
-    public string WeightMemory => string.Join(", ", WeightBytesByDevice.Select(d => $"{d.Key} {Megabytes(d.Value)}"));
-
-    private static string Megabytes(long bytes) =>
-        (bytes / 1e6).ToString(bytes >= 10e9 ? "N0" : "N1", System.Globalization.CultureInfo.InvariantCulture) + " MB";
+    /// <summary>Weight memory per device, e.g. "cpu 33.8 MiB".</summary>
+    public string WeightMemory => string.Join(", ", WeightBytesByDevice.Select(d => $"{d.Key} {Formatting.ByteSize.Format(d.Value)}"));
 }

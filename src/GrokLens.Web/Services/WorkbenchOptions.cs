@@ -11,6 +11,15 @@ public sealed class WorkbenchOptions
     /// <summary>Folder name (inside <see cref="ModelsFolder"/>) loaded at start.</summary>
     public string DefaultModel { get; set; } = "grok-tiny";
 
+    /// <summary>
+    /// Memory the resident models' weights may take together, e.g. "8GiB" (binary units); empty: half of the memory this
+    /// process may use. Loading a model unloads the least recently used idle ones to stay within it.
+    /// </summary>
+    public string ModelMemoryBudget { get; set; } = "";
+
+    /// <summary>How many models may compute at the same time (0: cores ÷ libtorch threads, at least 1). One model always runs one pass at a time.</summary>
+    public int ComputeSlots { get; set; }
+
     /// <summary>Router margin (k-th minus next expert probability) under which a choice counts as a near-tie.</summary>
     public double NearTieThreshold { get; set; } = 0.05;
 
@@ -22,4 +31,17 @@ public sealed class WorkbenchOptions
 
     /// <summary>The only folder Compare-page experiments are saved to and loaded from; defaults to experiments/ at the repository root.</summary>
     public string ExperimentsFolder { get; set; } = "";
+
+    /// <summary>Reads <see cref="ModelMemoryBudget"/> ("8GiB", "512MiB", bytes), saying which setting is wrong.</summary>
+    public static long ParseBudget(string text)
+    {
+        try
+        {
+            return Formatting.ByteSize.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException($"Setting {Section}:{nameof(ModelMemoryBudget)}: {e.Message}", e);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace GrokLens.Web.Tests.Browser;
@@ -54,7 +55,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("ASPNETCORE_URLS", "http://127.0.0.1:0");
         factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
             .UseEnvironment("Development")
-            .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.ModelsFolder)}", ModelsFolder));
+            .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.ModelsFolder)}", ModelsFolder)
+            // One model computes at a time whatever the machine, so tests that hold a model's turn hold the whole queue.
+            .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.ComputeSlots)}", "1"));
         factory.UseKestrel(0);
         factory.StartServer();
         BaseAddress = factory.ClientOptions.BaseAddress.ToString().TrimEnd('/');
@@ -81,13 +84,20 @@ public sealed class BrowserFixture : IAsyncLifetime
         return page;
     }
 
-    /// <summary>The page is interactive once the circuit is up and the model panel shows the loaded model.</summary>
-    public static async Task WaitForCircuitAsync(IPage page)
+    /// <summary>
+    /// The page is interactive once the circuit's first render is in the browser (the layout's data-interactive) and
+    /// the model panel names the session's loaded model.
+    /// </summary>
+    public static async Task WaitForCircuitAsync(IPage page) =>
+        await page.WaitForFunctionAsync(
+            "() => document.querySelector(\"[data-interactive='true']\") && document.querySelector('#workbench') && document.querySelector('#model-name')");
+
+    /// <summary>Runs work on a model of the app's registry (leased meanwhile), e.g. to compute what a page must show.</summary>
+    public async Task<T> WithModelAsync<T>(Func<GrokLens.Engine.LoadedModel, T> work, string model = TestRepository.ModelName)
     {
-        await page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('#model-name')");
-        // Interactive rendering re-renders the prerendered page; a click handler exists once the circuit answers.
-        await page.WaitForFunctionAsync("() => document.querySelector('#workbench') !== null");
-        await page.WaitForTimeoutAsync(300);
+        var registry = Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>();
+        using var lease = await registry.AcquireAsync(model);
+        return await lease.RunAsync(work);
     }
 
     public async Task DisposeAsync()

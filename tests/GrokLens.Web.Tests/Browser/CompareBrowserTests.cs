@@ -17,7 +17,6 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
     private const string Clean = "the cat sat on the mat";
     private const string Corrupted = "the dog sat on the mat";
 
-    private ModelHost Host => fixture.Services.GetRequiredService<ModelHost>();
 
     private static async Task AddAsync(IPage page, string menuText)
     {
@@ -40,8 +39,8 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await page.Locator("textarea#compare-prompt").FillAsync(Prompt);
 
         // Ban the expert layer 0 gives the last token first: that token's routing must change.
-        var ids = await Host.UseAsync(model => model.Encode(Prompt));
-        int banned = await Host.UseAsync(model =>
+        var ids = await fixture.WithModelAsync(model => model.Encode(Prompt));
+        int banned = await fixture.WithModelAsync(model =>
         {
             using var run = model.Run(ids, RunOptions.CaptureOnly(HookPoints.Layer(0, HookPoints.TopKIndices)));
             return (int)run.Cache[HookPoints.Layer(0, HookPoints.TopKIndices)][-1, 0].item<long>();
@@ -63,7 +62,7 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await FillAsync(page, 1, "layers", "0");
 
         await compare.ClickAndWaitAsync("#compare-run");
-        var expected = await Host.UseAsync(model => RunComparison.Compare(model, ids, [new AblateHeads([1], [2]), new BanExpert(0, banned)],
+        var expected = await fixture.WithModelAsync(model => RunComparison.Compare(model, ids, [new AblateHeads([1], [2]), new BanExpert(0, banned)],
             new ComparisonOptions { NearTieThreshold = 0.05, Attention = false }));
         var changed = await compare.ChangedCellsAsync();
         Assert.Contains((0, ids.Count - 1), changed);
@@ -92,11 +91,11 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
     [Fact]
     public async Task PatchingSweepShowsRecoveryAndAClickedCellIsComparedSideBySide()
     {
-        var cleanIds = await Host.UseAsync(model => model.Encode(Clean));
-        var corruptedIds = await Host.UseAsync(model => model.Encode(Corrupted));
+        var cleanIds = await fixture.WithModelAsync(model => model.Encode(Clean));
+        var corruptedIds = await fixture.WithModelAsync(model => model.Encode(Corrupted));
         Assert.Equal(cleanIds.Count, corruptedIds.Count);
         int differing = Enumerable.Range(0, cleanIds.Count).Single(i => cleanIds[i] != corruptedIds[i]);
-        int target = await Host.UseAsync(model =>
+        int target = await fixture.WithModelAsync(model =>
         {
             using var run = model.Run(cleanIds);
             return (int)run.Logits[-1].argmax().item<long>();
@@ -121,7 +120,7 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         Assert.Equal($"patch blocks.0.hook_resid_pre from the source run at position {differing}",
             (await page.Locator(".intervention-description").InnerTextAsync()).Trim());
         var top = (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim();
-        Assert.Equal(await Host.UseAsync(model => $"“{model.Tokenizer!.DisplayPiece(target)}”"), top);
+        Assert.Equal(await fixture.WithModelAsync(model => $"“{model.Tokenizer!.DisplayPiece(target)}”"), top);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-two-prompt.png"), FullPage = true });
         await page.Context.CloseAsync();
     }

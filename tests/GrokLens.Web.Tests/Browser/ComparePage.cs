@@ -22,11 +22,10 @@ public sealed class ComparePage(IPage page)
         return compare;
     }
 
-    public async Task WaitInteractiveAsync()
-    {
-        await Page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('#compare') && document.querySelector('#experiment-editor')");
-        await Page.WaitForTimeoutAsync(300);
-    }
+    /// <summary>Interactive once the circuit's first render is in the browser (the layout's data-interactive).</summary>
+    public async Task WaitInteractiveAsync() =>
+        await Page.WaitForFunctionAsync(
+            "() => document.querySelector(\"[data-interactive='true']\") && document.querySelector('#compare') && document.querySelector('#experiment-editor')");
 
     public async Task<int> RunNumberAsync() => int.Parse(await Page.Locator("#compare").GetAttributeAsync("data-run") ?? "0");
 

@@ -87,7 +87,8 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
         Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("expired", await unknown.Content.ReadAsStringAsync());
 
-        var ticket = fixture.Services.GetRequiredService<DumpDownloads>().Create([new DumpDownloadRun("run0", [1, 2, 3], null, [])], TestRepository.ModelName);
+        using var model = await fixture.Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>().AcquireAsync(TestRepository.ModelName);
+        var ticket = fixture.Services.GetRequiredService<DumpDownloads>().Create([new DumpDownloadRun("run0", [1, 2, 3], null, [])], model.Model);
         var badHooks = await http.GetAsync($"{DumpEndpoints.CurrentPath}?ticket={ticket}&hooks=blocks.*.attn.no_such_hook");
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, badHooks.StatusCode);
         Assert.Contains("blocks.*.attn.no_such_hook", await badHooks.Content.ReadAsStringAsync());

@@ -18,7 +18,6 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
 {
     private const string Prompt = "the cat sat on the mat and the dog sat on the";
 
-    private ModelHost Host => fixture.Services.GetRequiredService<ModelHost>();
 
     /// <summary>KL(first‖second) as the summary line prints it.</summary>
     private static async Task<double> KlAsync(IPage page)
@@ -66,13 +65,13 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
     [Fact]
     public async Task ComparisonDownloadedAsADumpOpensIntoTheSameRoutingDiffAndKl()
     {
-        var ids = await Host.UseAsync(model => model.Encode(Prompt));
-        int banned = await Host.UseAsync(model =>
+        var ids = await fixture.WithModelAsync(model => model.Encode(Prompt));
+        int banned = await fixture.WithModelAsync(model =>
         {
             using var run = model.Run(ids, RunOptions.CaptureOnly(HookPoints.Layer(0, HookPoints.TopKIndices)));
             return (int)run.Cache[HookPoints.Layer(0, HookPoints.TopKIndices)][-1, 0].item<long>();
         });
-        var expected = await Host.UseAsync(model => RunComparison.Compare(model, ids, [new BanExpert(0, banned)],
+        var expected = await fixture.WithModelAsync(model => RunComparison.Compare(model, ids, [new BanExpert(0, banned)],
             new ComparisonOptions { NearTieThreshold = 0.05, Attention = false }));
         var expectedChanged = expected.Routing!.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet();
 
@@ -174,7 +173,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             }
             await workbench.Page.Context.CloseAsync();
 
-            var expected = await Host.UseAsync(model => RunComparison.Compare(model, new ComparedRun(model.Encode(first)), new ComparedRun(model.Encode(second)),
+            var expected = await fixture.WithModelAsync(model => RunComparison.Compare(model, new ComparedRun(model.Encode(first)), new ComparedRun(model.Encode(second)),
                 new ComparisonOptions { NearTieThreshold = 0.05 }));
             var compare = await ComparePage.OpenAsync(fixture);
             var page = compare.Page;

@@ -118,7 +118,7 @@ public sealed class SessionIsolationBrowserTests(BrowserFixture fixture)
             var hook = $"blocks.{TinyConfig.NumLayers - 1}.hook_resid_post";
             await running.ShowHistogramAsync(hook);
             await running.Page.WaitForFunctionAsync(
-                "hook => document.querySelector('.mud-snackbar') !== null || document.querySelector(`[data-view='histogram'][data-hook='${hook}'][data-drawn-run]`) !== null", hook);
+                "hook => document.querySelector('.mud-snackbar') !== null || (document.querySelector(\"[data-view='histogram']\")?.dataset.version ?? '').startsWith(hook + '|')", hook);
             Assert.Equal(0, await running.Page.Locator(".mud-snackbar").CountAsync());
             Assert.Contains($"{hook}: {tokens * TinyConfig.HiddenSize:N0} values", string.Join(" ", await running.PlotTitleAsync("histogram")));
         }

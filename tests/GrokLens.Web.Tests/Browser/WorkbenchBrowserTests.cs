@@ -113,8 +113,9 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         await page.Locator("[data-view='attention-grid'] .hoverlayer .hovertext").WaitForAsync();
         // The hovered cell's value (sent to plotly.js as a base64 float32 array) is the server's value of that cell.
         var explore = fixture.Services.GetRequiredService<ExploreService>();
-        var ids = await explore.TokenizeAsync(Prompt);
-        var expected = (await explore.AnalyseAsync(ids, ids.Count)).Attention(AttentionMode.Probabilities, 2, 5)[7][2];
+        using var model = await fixture.Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>().AcquireAsync(TestRepository.ModelName);
+        var ids = explore.Tokenize(model.Model, Prompt);
+        var expected = (await explore.AnalyseAsync(model, ids, ids.Count)).Attention(AttentionMode.Probabilities, 2, 5)[7][2];
         var hover = string.Join(" ", await workbench.TextsAsync("[data-view='attention-grid'] .hoverlayer .hovertext"));
         var shown = System.Text.RegularExpressions.Regex.Match(hover, @"probability: (-?\d+\.\d+)");
         Assert.True(shown.Success, hover);
@@ -141,22 +142,39 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         await workbench.RunAsync(Prompt);
         int promptLength = (await workbench.ChipTextsAsync()).Length;
         int run = await workbench.RunNumberAsync();
-        await page.Locator("#max-tokens input, input#max-tokens").First.FillAsync("12");
-        await page.Locator("#max-tokens input, input#max-tokens").First.PressAsync("Tab");
-        // Record every chip count the strip shows while tokens stream in.
-        await page.EvaluateAsync(@"() => { window.chipCounts = new Set();
-            new MutationObserver(() => window.chipCounts.add(document.querySelectorAll('[data-token-index]').length))
-              .observe(document.body, { childList: true, subtree: true }); }");
+        await workbench.SetNumberAsync("max-tokens", "12");
+        var promptIds = await workbench.TokenIdsAsync();
+        var registry = fixture.Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>();
+        using var model = await registry.AcquireAsync(TestRepository.ModelName);
+        // The page's sampling (temperature 0.8, top-p 0.95, seed 1), generated alone through the service.
+        var expected = new List<int>();
+        await foreach (var token in fixture.Services.GetRequiredService<ExploreService>().GenerateAsync(model, promptIds,
+                           new GrokLens.Generation.SamplingOptions { MaxNewTokens = 12, Temperature = 0.8, TopP = 0.95, Seed = 1 }))
+            expected.Add(token.Id);
 
+        // The model is busy with another turn: the generation queues behind it, and the page shows its place.
+        var turn = await ModelTurn.HoldAsync(model);
         await page.ClickAsync("#generate-button");
+        await page.Locator("#queue-place[data-ahead='1']").WaitForAsync();
+        Assert.Contains($"waiting for {TestRepository.ModelName}: 1 ahead in the queue", await workbench.TextOfAsync("#queue-place"));
+        await page.Locator("#workbench .view-card").First.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "queue-place.png") });
+
+        // Token by token: while the next step waits behind another held turn, the strip shows exactly the tokens so far.
+        for (int k = 1; k <= Math.Min(3, expected.Count); k++)
+        {
+            var next = ModelTurn.Queue(model); // behind the generation's step k
+            await turn.ReleaseAsync();
+            await next.Started;                // step k is done and step k + 1 waits
+            await page.WaitForFunctionAsync("n => document.querySelectorAll('.token-chip.generated').length == n", k);
+            turn = next;
+        }
+        await turn.ReleaseAsync();
         await workbench.WaitForViewsAsync(run + 1);
 
-        var counts = await page.EvaluateAsync<int[]>("() => [...window.chipCounts]");
         int total = (await workbench.ChipTextsAsync()).Length;
-        Assert.InRange(total, promptLength + 1, promptLength + 12);
-        Assert.True(counts.Count(c => c > promptLength && c < total) >= 2,
-            $"tokens did not stream: chip counts seen {string.Join(",", counts.Order())}, prompt {promptLength}, final {total}");
-        Assert.Equal(total - promptLength, await page.Locator(".token-chip.generated").CountAsync());
+        int[] shown = await workbench.TokenIdsAsync();
+        Assert.Equal(promptIds.Concat(expected), shown);
+        Assert.Equal(expected.Count, await page.Locator(".token-chip.generated").CountAsync());
         Assert.Equal(4 * total, await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
         Assert.Equal(total, await page.Locator("[data-view='attention-heatmap'] .xtick text").CountAsync());
         await workbench.ScreenshotCardAsync("router-grid", Path.Combine(fixture.ScreenshotFolder, "generated-router.png"));
@@ -229,11 +247,12 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         const string Text = "Once upon a time there was a little river that ran through a green valley, past a mill and an old stone bridge. " +
             "Children came to the bank every morning to watch the fish and to throw small boats of paper into the water. ";
         var explore = fixture.Services.GetRequiredService<ExploreService>();
+        using var model = await fixture.Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>().AcquireAsync(TestRepository.ModelName);
         var words = string.Concat(Enumerable.Repeat(Text, 6)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         for (int n = 1; n <= words.Length; n++)
         {
             var candidate = string.Join(' ', words.Take(n));
-            int length = (await explore.TokenizeAsync(candidate)).Count;
+            int length = explore.Tokenize(model.Model, candidate).Count;
             if (length == count) return candidate;
             if (length > count) break;
         }

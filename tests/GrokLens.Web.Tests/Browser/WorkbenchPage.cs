@@ -77,7 +77,20 @@ public sealed class WorkbenchPage(IPage page)
         var input = Page.Locator("#histogram-hook input, input#histogram-hook").First;
         await input.FillAsync(hook[..^2]);
         await Page.Locator(".mud-popover-open .mud-list-item").GetByText(hook, new() { Exact = true }).ClickAsync();
-        await Page.WaitForFunctionAsync("hook => document.querySelector('#histogram-hook input, input#histogram-hook')?.value == hook", hook);
+        // The server has the hook once the Show button carries it (a click before that would show the previous hook).
+        await Page.Locator($"#histogram-button[data-hook='{hook}']").WaitForAsync();
         await Page.ClickAsync("#histogram-button");
+    }
+
+    /// <summary>The token ids of the strip's chips, in order.</summary>
+    public async Task<int[]> TokenIdsAsync() =>
+        await Page.Locator("[data-token-index]").EvaluateAllAsync<int[]>("chips => chips.map(c => Number(c.dataset.tokenId))");
+
+    /// <summary>Types a number into a MudNumericField and leaves it, so the server has the value.</summary>
+    public async Task SetNumberAsync(string id, string value)
+    {
+        var input = Page.Locator($"#{id} input, input#{id}").First;
+        await input.FillAsync(value);
+        await input.PressAsync("Tab");
     }
 }
