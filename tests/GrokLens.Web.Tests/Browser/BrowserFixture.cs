@@ -89,15 +89,15 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// the model panel names the session's loaded model.
     /// </summary>
     public static async Task WaitForCircuitAsync(IPage page) =>
-        await page.WaitForFunctionAsync(
+        await page.WaitUntilAsync(
             "() => document.querySelector(\"[data-interactive='true']\") && document.querySelector('#workbench') && document.querySelector('#model-name')");
 
     /// <summary>Runs work on a model of the app's registry (leased meanwhile), e.g. to compute what a page must show.</summary>
     public async Task<T> WithModelAsync<T>(Func<GrokLens.Engine.LoadedModel, T> work, string model = TestRepository.ModelName)
     {
         var registry = Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>();
-        using var lease = await registry.AcquireAsync(model);
-        return await lease.RunAsync(work);
+        using var lease = await registry.AcquireAsync(model).WaitAsync(HeldTurns.Patience);
+        return await lease.RunAsync(work).WaitAsync(HeldTurns.Patience);
     }
 
     public async Task DisposeAsync()

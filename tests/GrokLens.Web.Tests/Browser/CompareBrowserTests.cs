@@ -52,7 +52,7 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await FillAsync(page, 1, "expert", $"{banned}");
         string[] descriptions = ["zero-ablate head 2 of layer 1 at all positions", $"ban expert {banned} of layer 0 (next-best takes its slot) at all positions"];
         // The server re-renders after the field's change event: wait for it, then compare exactly.
-        await page.WaitForFunctionAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.trim() == t)", descriptions[1]);
+        await page.WaitUntilAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.trim() == t)", descriptions[1]);
         Assert.Equal(descriptions, (await page.Locator(".intervention-description").AllInnerTextsAsync()).Select(t => t.Trim()));
 
         // A bad target is explained next to its intervention and Run is refused until it is fixed.
@@ -70,14 +70,14 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         var summary = await page.Locator("#next-token-summary").InnerTextAsync();
         Assert.Contains($"KL(baseline‖modified) = {expected.NextToken!.KlAToB.ToString("0.####", CultureInfo.CurrentCulture)} nats", summary);
         Assert.Equal(expected.NextToken!.TopB[0].Text, (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim('“', '”', ' '));
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-page.png"), FullPage = true });
+        await page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "compare-page.png"));
         await page.Locator("#compare-result").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-result.png") });
 
         // Save on the server; the address then names the experiment, so a reload brings it back.
         string name = $"browser-test-{Guid.NewGuid():N}"[..24];
         await page.Locator("input#save-name").FillAsync(name);
         await page.ClickAsync("#save-button");
-        await page.WaitForFunctionAsync("name => location.search.includes('saved=' + name)", name);
+        await page.WaitUntilAsync("name => location.search.includes('saved=' + name)", name);
         await page.ReloadAsync();
         await compare.WaitInteractiveAsync();
         Assert.Equal(2, await page.Locator(".intervention").CountAsync());
@@ -121,7 +121,7 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
             (await page.Locator(".intervention-description").InnerTextAsync()).Trim());
         var top = (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim();
         Assert.Equal(await fixture.WithModelAsync(model => $"“{model.Tokenizer!.DisplayPiece(target)}”"), top);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-two-prompt.png"), FullPage = true });
+        await page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "compare-two-prompt.png"));
         await page.Context.CloseAsync();
     }
 }

@@ -59,7 +59,7 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
             await page.ClickAsync("#download-dump-button");
             var all = await workbench.TextOfAsync("#dump-hooks-status");
             await page.Locator("#dump-hooks input, input#dump-hooks").First.FillAsync("blocks.*.attn.*");
-            await page.WaitForFunctionAsync("all => document.querySelector('#dump-hooks-status').textContent.trim() !== all", all);
+            await page.WaitUntilAsync("all => document.querySelector('#dump-hooks-status').textContent.trim() !== all", all);
             var partial = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-dump-link"));
             await partial.SaveAsAsync(zip);
             await page.ClickAsync("#download-dump-close");

@@ -36,7 +36,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
         {
             var before = (await status.InnerTextAsync()).Trim();
             await page.Locator("#dump-hooks input, input#dump-hooks").First.FillAsync(hooks);
-            await page.WaitForFunctionAsync("before => document.querySelector('#dump-hooks-status').textContent.trim() !== before", before);
+            await page.WaitUntilAsync("before => document.querySelector('#dump-hooks-status').textContent.trim() !== before", before);
         }
         if (dialogScreenshot is not null) await page.Locator(".mud-dialog").ScreenshotAsync(new() { Path = dialogScreenshot });
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-dump-link"));
@@ -59,7 +59,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
     private static async Task CloseSnackbarsAsync(IPage page)
     {
         foreach (var close in await page.Locator(".mud-snackbar button").AllAsync()) await close.ClickAsync();
-        await page.WaitForFunctionAsync("() => document.querySelectorAll('.mud-snackbar').length === 0");
+        await page.WaitUntilAsync("() => document.querySelectorAll('.mud-snackbar').length === 0");
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
         var expert = page.Locator(".intervention[data-index='0'] .field-expert input");
         await expert.FillAsync($"{banned}");
         await expert.PressAsync("Tab");
-        await page.WaitForFunctionAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.includes(t))", $"ban expert {banned} of layer 0");
+        await page.WaitUntilAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.includes(t))", $"ban expert {banned} of layer 0");
         await compare.ClickAndWaitAsync("#compare-run");
         var liveChanged = await compare.ChangedCellsAsync();
         Assert.Equal(expectedChanged, liveChanged);
@@ -106,7 +106,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             await CloseSnackbarsAsync(page);
             await page.Locator("#compare-result").ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "compare-dumps.png") });
             await page.EvaluateAsync("() => window.scrollTo(0, 0)");
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-dumps-page.png"), FullPage = true });
+            await page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "compare-dumps-page.png"));
 
             // Routing hooks only: the routing diff is the same, the other views name the hooks they lack. The download
             // belongs to a live comparison (a comparison of dumps has nothing to run again): run both first.

@@ -81,9 +81,9 @@ public sealed class MultiSessionBrowserTests(BrowserFixture fixture)
             // grok-tiny is busy with a held turn and the server computes one model at a time (ComputeSlots 1 in this
             // fixture): every Run queues, and each session shows its own place.
             using var tiny = await fixture.Services.GetRequiredService<ModelRegistry>().AcquireAsync(TestRepository.ModelName);
-            var hold = await ModelTurn.HoldAsync(tiny);
-            try
+            await using (var turns = new HeldTurns(tiny))
             {
+                await turns.HoldAsync();
                 // One after the other, so each place is known: the held turn runs, session i is i-th in line.
                 for (int i = 1; i < sessions.Count; i++)
                 {
@@ -95,7 +95,7 @@ public sealed class MultiSessionBrowserTests(BrowserFixture fixture)
                 await sessions[0].LoadModelAsync(BrowserFixture.TwinModel);
                 await sessions[0].Page.ClickAsync("#run-button");
                 await sessions[0].Page.Locator($"#queue-place[data-ahead='{sessions.Count}']").WaitForAsync();
-                await sessions[0].Page.WaitForFunctionAsync("() => document.querySelectorAll('#resident-models tr[data-model]').length == 3");
+                await sessions[0].Page.WaitUntilAsync("() => document.querySelectorAll('#resident-models tr[data-model]').length == 3");
 
                 // Nobody's place moved, and nothing ran.
                 for (int i = 1; i < sessions.Count; i++)
@@ -104,10 +104,6 @@ public sealed class MultiSessionBrowserTests(BrowserFixture fixture)
                 var last = sessions[^1];
                 await last.Page.Locator("#workbench .view-card").First.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "queue-eight-sessions.png") });
                 await sessions[0].ScreenshotCardAsync("model-panel", Path.Combine(fixture.ScreenshotFolder, "model-panel-three-resident.png"));
-            }
-            finally
-            {
-                await hold.ReleaseAsync();
             }
             await Task.WhenAll(sessions.Select(s => s.WaitForViewsAsync(1)));
 

@@ -1,6 +1,8 @@
 using GrokLens.Dumps;
 using GrokLens.Hooks;
 using GrokLens.Model;
+using GrokLens.Web.Models;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace GrokLens.Web.Tests.Browser;
@@ -19,137 +21,112 @@ public sealed class SessionIsolationBrowserTests(BrowserFixture fixture)
     /// <summary>Waits for run <paramref name="run"/> to be drawn, or for an error snackbar (then fails with its text).</summary>
     private static async Task WaitForRunOrErrorAsync(WorkbenchPage session, int run)
     {
-        await session.Page.WaitForFunctionAsync(
+        await session.Page.WaitUntilAsync(
             @"([run, views]) => document.querySelector('.mud-snackbar.mud-alert-filled-error') !== null ||
                 (document.querySelector('#workbench')?.dataset.run == run &&
                  views.every(v => document.querySelector(`[data-view='${v}']`)?.getAttribute('data-drawn-run') == run))",
-            new object[] { run, WorkbenchPage.Views }, new PageWaitForFunctionOptions { PollingInterval = 10 });
+            new object[] { run, WorkbenchPage.Views }, pollingMs: 10);
         var errors = await session.Page.Locator(".mud-snackbar.mud-alert-filled-error").AllInnerTextsAsync();
         Assert.True(errors.Count == 0, "error shown: " + string.Join(" | ", errors));
     }
 
-    private static async Task SetNumberAsync(IPage page, string id, string value)
+    /// <summary>Two fresh sessions: the one whose results are checked, and the one that loads another model.</summary>
+    private async Task WithTwoSessionsAsync(Func<WorkbenchPage, WorkbenchPage, Task> test)
     {
-        var input = page.Locator($"#{id} input, input#{id}").First;
-        await input.FillAsync(value);
-        await input.PressAsync("Tab");
-    }
-
-    [Fact]
-    public async Task AGenerationIsNotLostWhenAnotherSessionLoadsAModel()
-    {
-        var generating = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
-        var loading = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
+        var mine = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
+        var other = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
         try
         {
-            await generating.RunAsync(Prompt);
-            await SetNumberAsync(generating.Page, "max-tokens", "120");
-            await SetNumberAsync(generating.Page, "temperature", "0.8");
-            await SetNumberAsync(generating.Page, "seed", "7");
-
-            // The solo baseline: the same generation with nobody else around.
-            int run = await generating.RunNumberAsync();
-            await generating.Page.ClickAsync("#generate-button");
-            await WaitForRunOrErrorAsync(generating, run + 1);
-            var solo = await generating.ChipTextsAsync();
-            var soloStatus = await generating.TextOfAsync("#status");
-
-            // Again, while the other session loads grok1-mini (context 256, vocabulary 512) as soon as the first token streams.
-            await loading.Page.Locator("[data-view='model-panel'] [role='combobox']").ClickAsync();
-            await loading.Page.Locator(".mud-popover-open .mud-list-item").GetByText(BrowserFixture.MiniModel, new() { Exact = true }).ClickAsync();
-            await generating.Page.ClickAsync("#generate-button");
-            await generating.Page.Locator(".token-chip.generated").First.WaitForAsync();
-            await loading.Page.ClickAsync("#model-load");
-            await WaitForRunOrErrorAsync(generating, run + 2);
-
-            Assert.Equal(solo, await generating.ChipTextsAsync());
-            Assert.Equal(soloStatus, await generating.TextOfAsync("#status"));
-            await loading.Page.Locator(".mud-snackbar").GetByText($"Loaded model {BrowserFixture.MiniModel}.").WaitForAsync();
+            await test(mine, other);
         }
         finally
         {
-            await generating.Page.Context.CloseAsync();
-            await loading.Page.Context.CloseAsync();
+            await mine.Page.Context.CloseAsync();
+            await other.Page.Context.CloseAsync();
         }
     }
 
     [Fact]
-    public async Task ADumpComesFromTheModelOfTheRunAfterAnotherSessionLoadsAModel()
+    public Task AGenerationIsNotLostWhenAnotherSessionLoadsAModel() => WithTwoSessionsAsync(async (generating, loading) =>
     {
-        var running = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
-        var loading = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
-        try
-        {
-            await running.RunAsync(Prompt);
-            var chips = await running.ChipTextsAsync();
-            await loading.LoadModelAsync(BrowserFixture.MiniModel);
+        await generating.RunAsync(Prompt);
+        await generating.SetNumberAsync("max-tokens", "120");
+        await generating.SetNumberAsync("seed", "7");
 
-            await running.Page.ClickAsync("#download-dump-button");
-            await running.Page.Locator("#dump-hooks-status").GetByText("hooks selected").WaitForAsync();
-            var href = await running.Page.Locator("#download-dump-link").GetAttributeAsync("href");
-            var response = await running.Page.Context.APIRequest.GetAsync(fixture.BaseAddress + "/" + href);
-            Assert.True(response.Ok, $"{response.Status}: {await response.TextAsync()}");
+        // The solo baseline: the same generation with nobody else around.
+        int run = await generating.RunNumberAsync();
+        await generating.Page.ClickAsync("#generate-button");
+        await WaitForRunOrErrorAsync(generating, run + 1);
+        var solo = await generating.TokenIdsAsync();
+        var soloStatus = await generating.TextOfAsync("#status");
 
-            using var dump = DumpReader.OpenZip(new MemoryStream(await response.BodyAsync()));
-            var config = TinyConfig;
-            Assert.Equal(TestRepository.ModelName, dump.Manifest.Model.Name);
-            Assert.Equal(config.NumLayers, dump.Config.NumLayers);
-            Assert.Equal(HookPoints.All(config).Count, dump.Runs[0].Hooks.Count);
-            Assert.Equal(chips.Length, dump.Runs[0].TokenIds.Count);
-        }
-        finally
-        {
-            await running.Page.Context.CloseAsync();
-            await loading.Page.Context.CloseAsync();
-        }
-    }
+        // Again, and after its first token the other session loads grok1-mini (context 256, vocabulary 512): held turns
+        // on grok-tiny keep the generation between its first and second token until the load is done.
+        using var tiny = await fixture.Services.GetRequiredService<ModelRegistry>().AcquireAsync(TestRepository.ModelName);
+        await using var turns = new HeldTurns(tiny);
+        var turn = await turns.HoldAsync();
+        await generating.Page.ClickAsync("#generate-button");
+        await generating.Page.Locator("#queue-place").WaitForAsync();
+        var next = turns.Queue();
+        await turn.ReleaseAsync();
+        await next.Started.WaitAsync(HeldTurns.Patience);
+        await generating.Page.WaitUntilAsync("() => document.querySelectorAll('.token-chip.generated').length == 1");
+        await loading.LoadModelAsync(BrowserFixture.MiniModel);
+        await next.ReleaseAsync();
+        await WaitForRunOrErrorAsync(generating, run + 2);
+
+        int[] shown = await generating.TokenIdsAsync();
+        Assert.Equal(solo, shown);
+        Assert.Equal(soloStatus, await generating.TextOfAsync("#status"));
+    });
 
     [Fact]
-    public async Task TheHistogramReadsTheModelOfTheRunAfterAnotherSessionLoadsAModel()
+    public Task ADumpComesFromTheModelOfTheRunAfterAnotherSessionLoadsAModel() => WithTwoSessionsAsync(async (running, loading) =>
     {
-        var running = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
-        var loading = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
-        try
-        {
-            await running.RunAsync(Prompt);
-            int tokens = (await running.ChipTextsAsync()).Length;
-            await loading.LoadModelAsync(BrowserFixture.MiniModel);
+        await running.RunAsync(Prompt);
+        var ids = await running.TokenIdsAsync();
+        await loading.LoadModelAsync(BrowserFixture.MiniModel);
 
-            var hook = $"blocks.{TinyConfig.NumLayers - 1}.hook_resid_post";
-            await running.ShowHistogramAsync(hook);
-            await running.Page.WaitForFunctionAsync(
-                "hook => document.querySelector('.mud-snackbar') !== null || (document.querySelector(\"[data-view='histogram']\")?.dataset.version ?? '').startsWith(hook + '|')", hook);
-            Assert.Equal(0, await running.Page.Locator(".mud-snackbar").CountAsync());
-            Assert.Contains($"{hook}: {tokens * TinyConfig.HiddenSize:N0} values", string.Join(" ", await running.PlotTitleAsync("histogram")));
-        }
-        finally
-        {
-            await running.Page.Context.CloseAsync();
-            await loading.Page.Context.CloseAsync();
-        }
-    }
+        await running.Page.ClickAsync("#download-dump-button");
+        await running.Page.Locator("#dump-hooks-status").GetByText("hooks selected").WaitForAsync();
+        var href = await running.Page.Locator("#download-dump-link").GetAttributeAsync("href");
+        var response = await running.Page.Context.APIRequest.GetAsync(fixture.BaseAddress + "/" + href);
+        Assert.True(response.Ok, $"{response.Status}: {await response.TextAsync()}");
+
+        using var dump = DumpReader.OpenZip(new MemoryStream(await response.BodyAsync()));
+        var config = TinyConfig;
+        Assert.Equal(TestRepository.ModelName, dump.Manifest.Model.Name);
+        Assert.Equal(config.NumLayers, dump.Config.NumLayers);
+        Assert.Equal(HookPoints.All(config).Count, dump.Runs[0].Hooks.Count);
+        Assert.Equal(ids, dump.Runs[0].TokenIds);
+    });
 
     [Fact]
-    public async Task EachSessionsPickerAndPanelNameItsOwnModel()
+    public Task TheHistogramReadsTheModelOfTheRunAfterAnotherSessionLoadsAModel() => WithTwoSessionsAsync(async (running, loading) =>
     {
-        var staying = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
-        var loading = new WorkbenchPage(await fixture.OpenWorkbenchAsync());
-        try
-        {
-            await loading.LoadModelAsync(BrowserFixture.MiniModel);
-            // A run makes the staying session's circuit render again (and proves which model it runs on).
-            await staying.RunAsync(Prompt);
+        await running.RunAsync(Prompt);
+        int tokens = (await running.ChipTextsAsync()).Length;
+        await loading.LoadModelAsync(BrowserFixture.MiniModel);
 
-            foreach (var (session, model) in new[] { (staying, TestRepository.ModelName), (loading, BrowserFixture.MiniModel) })
-            {
-                Assert.Equal(model, await session.TextOfAsync("#model-name"));
-                Assert.Equal(model, await session.PickedModelAsync());
-            }
-        }
-        finally
+        var hook = $"blocks.{TinyConfig.NumLayers - 1}.hook_resid_post";
+        await running.ShowHistogramAsync(hook);
+        await running.Page.WaitUntilAsync(
+            "hook => document.querySelector('.mud-snackbar') !== null || (document.querySelector(\"[data-view='histogram']\")?.dataset.version ?? '').startsWith(hook + '|')", hook);
+        Assert.Equal(0, await running.Page.Locator(".mud-snackbar").CountAsync());
+        Assert.Contains($"{hook}: {tokens * TinyConfig.HiddenSize:N0} values", string.Join(" ", await running.PlotTitleAsync("histogram")));
+    });
+
+    [Fact]
+    public Task EachSessionsPickerAndPanelNameItsOwnModel() => WithTwoSessionsAsync(async (staying, loading) =>
+    {
+        await loading.LoadModelAsync(BrowserFixture.MiniModel);
+        // A run makes the staying session's circuit render again (and proves which model it runs on).
+        await staying.RunAsync(Prompt);
+
+        foreach (var (session, model) in new[] { (staying, TestRepository.ModelName), (loading, BrowserFixture.MiniModel) })
         {
-            await staying.Page.Context.CloseAsync();
-            await loading.Page.Context.CloseAsync();
+            Assert.Equal(model, await session.TextOfAsync("#model-name"));
+            Assert.Equal(model, await session.PickedModelAsync());
         }
-    }
+    });
 }

@@ -87,8 +87,8 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
 
         await page.Locator("[data-token-index='5']").ClickAsync();
 
-        await page.WaitForFunctionAsync("() => document.querySelector(\"[data-token-index='5']\").getAttribute('aria-selected') == 'true'");
-        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-5-')");
+        await page.WaitUntilAsync("() => document.querySelector(\"[data-token-index='5']\").getAttribute('aria-selected') == 'true'");
+        await page.WaitUntilAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-5-')");
         Assert.Contains($"“{labels[5]}”", string.Join(" ", await workbench.PlotTitleAsync("router-distribution")));
         Assert.Contains(labels[5], await workbench.TextOfAsync("[data-view='attention-lines']"));
         Assert.Equal("5", await page.Locator("[data-view='logit-lens'] td.selected").First.GetAttributeAsync("data-token"));
@@ -98,9 +98,9 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
 
         // A router grid cell selects its layer and token together.
         await page.Locator("[data-view='router-grid'] td[data-layer='2'][data-token='3']").ClickAsync();
-        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-3-2-')");
+        await page.WaitUntilAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-3-2-')");
         Assert.Contains("layer 2", string.Join(" ", await workbench.PlotTitleAsync("router-distribution")));
-        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-')");
+        await page.WaitUntilAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-')");
         Assert.Contains("Layer 2", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
 
         // A click on the all-heads grid opens that head (query row → selected token) in the large heatmap.
@@ -121,13 +121,13 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         Assert.True(shown.Success, hover);
         Assert.Equal(expected, double.Parse(shown.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), tolerance: 1e-4);
         await page.Mouse.ClickAsync(x, y);
-        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-5-')");
+        await page.WaitUntilAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-5-')");
         Assert.Equal("true", await page.Locator("[data-token-index='7']").GetAttributeAsync("aria-selected"));
         Assert.Contains("head 5", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
 
         // Probabilities → raw scores before the 30·tanh cap: title and colour bar follow.
         await page.GetByText("Raw scores (before cap)").ClickAsync();
-        await page.WaitForFunctionAsync("() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.includes('RawScores')");
+        await page.WaitUntilAsync("() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.includes('RawScores')");
         Assert.Contains("raw score", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
         Assert.Contains("raw score", string.Join(" ", await workbench.TextsAsync("[data-view='attention-heatmap'] .cbtitle")));
         await workbench.ScreenshotCardAsync("attention-heatmap", Path.Combine(fixture.ScreenshotFolder, "attention-raw-scores.png"));
@@ -153,7 +153,8 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
             expected.Add(token.Id);
 
         // The model is busy with another turn: the generation queues behind it, and the page shows its place.
-        var turn = await ModelTurn.HoldAsync(model);
+        await using var turns = new HeldTurns(model);
+        var turn = await turns.HoldAsync();
         await page.ClickAsync("#generate-button");
         await page.Locator("#queue-place[data-ahead='1']").WaitForAsync();
         Assert.Contains($"waiting for {TestRepository.ModelName}: 1 ahead in the queue", await workbench.TextOfAsync("#queue-place"));
@@ -162,10 +163,10 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         // Token by token: while the next step waits behind another held turn, the strip shows exactly the tokens so far.
         for (int k = 1; k <= Math.Min(3, expected.Count); k++)
         {
-            var next = ModelTurn.Queue(model); // behind the generation's step k
+            var next = turns.Queue();          // behind the generation's step k
             await turn.ReleaseAsync();
-            await next.Started;                // step k is done and step k + 1 waits
-            await page.WaitForFunctionAsync("n => document.querySelectorAll('.token-chip.generated').length == n", k);
+            await next.Started.WaitAsync(HeldTurns.Patience); // step k is done and step k + 1 waits
+            await page.WaitUntilAsync("n => document.querySelectorAll('.token-chip.generated').length == n", k);
             turn = next;
         }
         await turn.ReleaseAsync();
@@ -237,7 +238,7 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         output.WriteLine(report);
         Console.WriteLine(report);
         Assert.Equal(128, (await workbench.ChipTextsAsync()).Length);
-        await workbench.Page.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "workbench-128-tokens.png"), FullPage = true });
+        await workbench.Page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "workbench-128-tokens.png"));
         await CloseAsync(workbench);
     }
 
@@ -263,6 +264,6 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
     {
         foreach (var view in new[] { "attention-heatmap", "router-grid", "logit-lens", "residual-norm", "model-panel" })
             await workbench.ScreenshotCardAsync(view, Path.Combine(fixture.ScreenshotFolder, $"{view}.png"));
-        await workbench.Page.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "workbench.png"), FullPage = true });
+        await workbench.Page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "workbench.png"));
     }
 }

@@ -16,7 +16,7 @@ public sealed class WorkbenchControlsBrowserTests(BrowserFixture fixture)
     }
 
     private static Task WaitForVersionAsync(IPage page, string view, string condition) =>
-        page.WaitForFunctionAsync($"() => (document.querySelector(\"[data-view='{view}']\")?.dataset.version ?? '').{condition}");
+        page.WaitUntilAsync($"() => (document.querySelector(\"[data-view='{view}']\")?.dataset.version ?? '').{condition}");
 
     [Fact]
     public async Task HistogramOfAHookCountsEveryValue()
@@ -25,7 +25,7 @@ public sealed class WorkbenchControlsBrowserTests(BrowserFixture fixture)
         var page = workbench.Page;
         int tokens = (await workbench.ChipTextsAsync()).Length;
         await workbench.ShowHistogramAsync("blocks.2.hook_resid_post");
-        await page.WaitForFunctionAsync("() => (document.querySelector(\"[data-view='histogram']\")?.dataset.version ?? '').startsWith('blocks.2.hook_resid_post|')");
+        await page.WaitUntilAsync("() => (document.querySelector(\"[data-view='histogram']\")?.dataset.version ?? '').startsWith('blocks.2.hook_resid_post|')");
 
         // The residual after layer 2 is tokens × d_model values, all finite, in 80 server-side bins.
         int width = GrokLens.Model.GrokConfig.FromJsonFile(Path.Combine(TestRepository.ModelsFolder, TestRepository.ModelName, "config.json")).HiddenSize;
@@ -51,7 +51,7 @@ public sealed class WorkbenchControlsBrowserTests(BrowserFixture fixture)
         Assert.Equal("rgb(224, 224, 224)", await page.EvaluateAsync<string>(TitleFill));
         var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.mud-main-content')).backgroundColor");
         Assert.NotEqual("rgb(255, 255, 255)", background);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "workbench-dark.png"), FullPage = true });
+        await page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "workbench-dark.png"));
         await page.Context.CloseAsync();
     }
 
@@ -126,7 +126,7 @@ public sealed class WorkbenchControlsBrowserTests(BrowserFixture fixture)
             // Every session's panel lists both models as resident, with their weight memory; the other session keeps
             // its model, its run and its views.
             foreach (var session in new[] { switching, other })
-                await session.Page.WaitForFunctionAsync("names => names.every(n => document.querySelector(`#resident-models tr[data-model='${n}']`))",
+                await session.Page.WaitUntilAsync("names => names.every(n => document.querySelector(`#resident-models tr[data-model='${n}']`))",
                     new[] { TestRepository.ModelName, BrowserFixture.TwinModel });
             var bytes = await other.Page.Locator($"#resident-models tr[data-model='{TestRepository.ModelName}']").GetAttributeAsync("data-bytes");
             Assert.Contains(GrokLens.Formatting.ByteSize.Format(long.Parse(bytes!)),

@@ -33,12 +33,12 @@ public sealed class WorkbenchPage(IPage page)
     }
 
     public async Task WaitForViewsAsync(int run) =>
-        await Page.WaitForFunctionAsync(
+        await Page.WaitUntilAsync(
             @"([run, views]) => document.querySelector('#workbench')?.dataset.run == run &&
                  views.every(v => document.querySelector(`[data-view='${v}']`)?.getAttribute('data-drawn-run') == run)",
             new object[] { run, Views },
             // Polling every 10 ms instead of every animation frame keeps the browser idle while the server works.
-            new PageWaitForFunctionOptions { PollingInterval = 10 });
+            pollingMs: 10);
 
     public async Task<string[]> ChipTextsAsync() =>
         (await Page.Locator("[data-token-index]").AllInnerTextsAsync()).Select(t => t.Trim()).ToArray();
@@ -64,7 +64,7 @@ public sealed class WorkbenchPage(IPage page)
         await Page.Locator(".mud-popover-open .mud-list-item").GetByText(name, new() { Exact = true }).ClickAsync();
         await Page.ClickAsync("#model-load");
         await Page.Locator(".mud-snackbar").GetByText($"Loaded model {name}.").WaitForAsync();
-        await Page.WaitForFunctionAsync("name => document.querySelector('#model-name')?.textContent.trim() == name", name);
+        await Page.WaitUntilAsync("name => document.querySelector('#model-name')?.textContent.trim() == name", name);
     }
 
     /// <summary>The model the panel's picker shows.</summary>
