@@ -64,6 +64,8 @@ public static class CliApp
             TrainCommand.Create(io),
             EvalCommand.Create(io),
             CompareCommand.Create(io),
+            SiloCommand.Create(io),
+            ClusterCommand.Create(io),
         };
         return root;
     }

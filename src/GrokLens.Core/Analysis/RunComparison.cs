@@ -55,20 +55,20 @@ public static class RunComparison
     public const string AttentionPart = "attention";
 
     /// <summary>Same prompt, without and with interventions.</summary>
-    public static RunComparisonResult Compare(LoadedModel model, IReadOnlyList<int> tokenIds, IReadOnlyList<Intervention> interventions,
+    public static RunComparisonResult Compare(IModelEngine model, IReadOnlyList<int> tokenIds, IReadOnlyList<Intervention> interventions,
         ComparisonOptions? options = null, ActivationCache? source = null) =>
         Compare(model, new ComparedRun(tokenIds), new ComparedRun(tokenIds, interventions, source), options);
 
     /// <summary>Runs both sides on the model (capturing what every part needs), compares them and, if asked, generates from both.</summary>
-    public static RunComparisonResult Compare(LoadedModel model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null) =>
+    public static RunComparisonResult Compare(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null) =>
         Compare(model, a, b, options, [], null);
 
     /// <summary>
-    /// As <see cref="Compare(LoadedModel, ComparedRun, ComparedRun, ComparisonOptions?)"/>, each side run once: both runs,
+    /// As <see cref="Compare(IModelEngine, ComparedRun, ComparedRun, ComparisonOptions?)"/>, each side run once: both runs,
     /// capturing every hook the parts need plus <paramref name="alsoCapture"/>, are handed to <paramref name="inspect"/>
     /// (before they are disposed) so a caller can read more from them without running the sides again.
     /// </summary>
-    public static RunComparisonResult Compare(LoadedModel model, ComparedRun a, ComparedRun b, ComparisonOptions? options,
+    public static RunComparisonResult Compare(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions? options,
         IEnumerable<string> alsoCapture, Action<RunResult, RunResult>? inspect)
     {
         options ??= new ComparisonOptions();
@@ -163,7 +163,7 @@ public static class RunComparison
 
     private static CapturedRun Captured(ComparedRun side, RunResult run) => new(side.TokenIds, run.Cache, run.Logits, Descriptions(side));
 
-    private static RunResult RunSide(LoadedModel model, ComparedRun side, IReadOnlyList<string> capture) =>
+    private static RunResult RunSide(IModelEngine model, ComparedRun side, IReadOnlyList<string> capture) =>
         InterventionRunner.Run(model, side.TokenIds, side.Interventions ?? [], new RunOptions { Capture = capture }, side.Source);
 
     private static string[] Descriptions(ComparedRun side) =>
@@ -268,11 +268,11 @@ public static class RunComparison
         return new AttentionChange(max, mean);
     }
 
-    private static GenerationComparison Generate(LoadedModel model, ComparedRun a, ComparedRun b, ComparisonOptions options)
+    private static GenerationComparison Generate(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions options)
     {
         var sampling = options.Sampling with { MaxNewTokens = options.GenerateTokens };
-        GeneratedToken[] Continue(ComparedRun side) => TextGenerator.Generate(model, side.TokenIds, sampling, default,
-            InterventionRunner.CreateHooks(model.Config, side.Interventions ?? [], side.Source)).ToArray();
+        GeneratedToken[] Continue(ComparedRun side) => model.Generate(side.TokenIds, sampling,
+            new GenerationRequest { Interventions = side.Interventions ?? [], Source = side.Source }).ToArray();
         var ga = Continue(a);
         var gb = Continue(b);
         int first = Enumerable.Range(0, Math.Max(ga.Length, gb.Length))

@@ -10,8 +10,8 @@ namespace GrokLens.Web.Models;
 /// A model as the workbench's services use it: what it is (name and file identity, config, tokenizer, hook names, the
 /// panel's facts, weight memory) and its two entry points, a piece of work and a streamed generation, both queued on the
 /// server's <see cref="ComputeQueue"/>. Services reach the entry points through a <see cref="ModelLease"/>, which keeps
-/// the model resident. <see cref="LocalModel"/> wraps a <see cref="LoadedModel"/> in this process; a model served by
-/// other machines implements the same members (its work then receives that engine instead of a local one).
+/// the model resident. <see cref="LocalModel"/> queues work on any <see cref="IModelEngine"/>: a <see cref="LoadedModel"/>
+/// in this process, or a model whose layers run on a cluster.
 /// </summary>
 public interface IWorkbenchModel
 {
@@ -29,7 +29,7 @@ public interface IWorkbenchModel
     long MemoryBytes { get; }
 
     /// <summary>Runs <paramref name="work"/> on the model at its turn in the queue; <paramref name="wait"/> hears the place meanwhile.</summary>
-    Task<T> RunAsync<T>(Func<LoadedModel, T> work, IProgress<ModelWait>? wait, CancellationToken cancellation);
+    Task<T> RunAsync<T>(Func<IModelEngine, T> work, IProgress<ModelWait>? wait, CancellationToken cancellation);
 
     /// <summary>
     /// Continues <paramref name="prompt"/> token by token, each step queued on its own, so generations and runs of other

@@ -9,24 +9,26 @@ using GrokLens.Web.Services;
 namespace GrokLens.Web.Models;
 
 /// <summary>
-/// A model loaded in this process, resident in the <see cref="ModelRegistry"/>: the <see cref="LoadedModel"/>, its
+/// A model resident in the <see cref="ModelRegistry"/>: its engine (<see cref="LoadedModel"/> in this process, or any
+/// other <see cref="IModelEngine"/>), its
 /// lease count (kept by the registry, under the registry's lock) and when it was last used, for least-recently-used
 /// eviction. Work runs only while the model is leased, so an evicted model is never in use when it is disposed.
 /// </summary>
 public sealed class LocalModel : IWorkbenchModel, IDisposable
 {
-    private readonly LoadedModel model;
+    private readonly IModelEngine model;
     private readonly ComputeQueue queue;
     private readonly Lazy<DumpModelInfo> dumpInfo;
     private int disposed;
 
-    public LocalModel(LoadedModel model, ModelIdentity identity, ComputeQueue queue)
+    public LocalModel(IModelEngine model, ModelIdentity identity, ComputeQueue queue)
     {
         this.model = model;
         this.queue = queue;
         Identity = identity;
         Info = ModelInfo.From(model);
-        MemoryBytes = model.WeightBytesByDevice.Values.Sum();
+        // Weights held in this process (a cluster engine holds its layers elsewhere).
+        MemoryBytes = model is LoadedModel loaded ? loaded.WeightBytesByDevice.Values.Sum() : 0;
         dumpInfo = new Lazy<DumpModelInfo>(() => DumpDescriptions.Model(model));
     }
 
@@ -49,7 +51,7 @@ public sealed class LocalModel : IWorkbenchModel, IDisposable
 
     internal bool IsDisposed => Volatile.Read(ref disposed) != 0;
 
-    public async Task<T> RunAsync<T>(Func<LoadedModel, T> work, IProgress<ModelWait>? wait, CancellationToken cancellation)
+    public async Task<T> RunAsync<T>(Func<IModelEngine, T> work, IProgress<ModelWait>? wait, CancellationToken cancellation)
     {
         CheckUsable();
         using var turn = await queue.EnterAsync(this, ahead => wait?.Report(new ModelWait(Name, ModelWaitKind.Queued, ahead)), cancellation);
@@ -69,7 +71,7 @@ public sealed class LocalModel : IWorkbenchModel, IDisposable
                 // One forward pass per turn: the generator's state (its KV cache) lives in the enumerator, not in the model.
                 var (more, token) = await RunAsync(m =>
                 {
-                    tokens ??= TextGenerator.Generate(m, prompt, sampling, cancellation).GetEnumerator();
+                    tokens ??= m.Generate(prompt, sampling, cancellation: cancellation).GetEnumerator();
                     return tokens.MoveNext() ? (true, tokens.Current) : (false, default!);
                 }, wait, cancellation);
                 if (!more) yield break;

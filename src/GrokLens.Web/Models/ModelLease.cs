@@ -23,7 +23,7 @@ public sealed class ModelLease : IDisposable
     public IWorkbenchModel Model { get; }
     public IProgress<ModelWait>? Wait { get; }
 
-    public Task<T> RunAsync<T>(Func<LoadedModel, T> work, CancellationToken cancellation = default)
+    public Task<T> RunAsync<T>(Func<IModelEngine, T> work, CancellationToken cancellation = default)
     {
         ObjectDisposedException.ThrowIf(released != 0, this);
         return Model.RunAsync(work, Wait, cancellation);

@@ -19,14 +19,17 @@ public sealed class ModelRegistry : IDisposable
     private readonly Dictionary<string, PendingLoad> loading = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> loadErrors = new(StringComparer.Ordinal);
     private readonly ComputeQueue queue;
-    private readonly Func<string, string, IProgress<LoadProgress>, LoadedModel> load;
+    private readonly Func<string, string, IProgress<LoadProgress>, IModelEngine> load;
     private readonly ILogger<ModelRegistry> logger;
     private TaskCompletionSource memoryFreed = NewSignal();
     private long clock;
 
-    /// <param name="load">Loads (name, folder) reporting progress; <see cref="ModelLoader.Load"/> unless a test needs another.</param>
+    /// <param name="load">
+    /// Loads (name, folder) reporting progress: <see cref="ModelLoader.Load"/> (in this process) unless given another, e.g.
+    /// one that opens a model served by a cluster.
+    /// </param>
     public ModelRegistry(ModelCatalog catalog, ComputeQueue queue, long budgetBytes, ILogger<ModelRegistry> logger,
-        Func<string, string, IProgress<LoadProgress>, LoadedModel>? load = null)
+        Func<string, string, IProgress<LoadProgress>, IModelEngine>? load = null)
     {
         if (budgetBytes <= 0) throw new ArgumentOutOfRangeException(nameof(budgetBytes), "the model memory budget must be positive.");
         Catalog = catalog;
@@ -183,7 +186,7 @@ public sealed class ModelRegistry : IDisposable
 
     private async Task<LocalModel> LoadAsync(PendingLoad pending, string folder)
     {
-        LoadedModel? loaded = null;
+        IModelEngine? loaded = null;
         try
         {
             long need = ModelMemoryEstimate.Of(folder);

@@ -161,7 +161,7 @@ public sealed class CompareService(DumpService dumps)
     /// The enabled interventions, steering vectors computed from their prompts on this model (again when they were computed
     /// on another). Refuses a half-valid experiment, naming every switched-on draft that cannot run.
     /// </summary>
-    private static IReadOnlyList<Intervention> Resolve(IWorkbenchModel bound, LoadedModel model, IReadOnlyList<InterventionDraft> drafts)
+    private static IReadOnlyList<Intervention> Resolve(IWorkbenchModel bound, IModelEngine model, IReadOnlyList<InterventionDraft> drafts)
     {
         var errors = drafts.Select((d, i) => (d, i)).Where(x => x.d.Enabled)
             .Select(x => (x.i, Error: ValidateOne(model, x.d))).Where(x => x.Error is not null).ToList();
@@ -180,7 +180,7 @@ public sealed class CompareService(DumpService dumps)
         }).ToList();
     }
 
-    private static string? ValidateOne(LoadedModel model, InterventionDraft draft)
+    private static string? ValidateOne(IModelEngine model, InterventionDraft draft)
     {
         try
         {
@@ -193,7 +193,7 @@ public sealed class CompareService(DumpService dumps)
         }
     }
 
-    private static RunResult? SourceRun(IWorkbenchModel bound, LoadedModel model, IReadOnlyList<int> tokens, CompareRequest request,
+    private static RunResult? SourceRun(IWorkbenchModel bound, IModelEngine model, IReadOnlyList<int> tokens, CompareRequest request,
         IReadOnlyList<Intervention> interventions)
     {
         var hooks = InterventionRunner.SourceHooks(model.Config, interventions);
@@ -211,7 +211,7 @@ public sealed class CompareService(DumpService dumps)
     private static string[] Labels(IWorkbenchModel model, IReadOnlyList<int> ids) => TokenLabels.Disambiguate(ids.Select(id => Label(model, id)).ToArray());
 
     /// <summary>The target's logit (or logit difference) at the last position read through the final norm and unembedding at every stage.</summary>
-    private static double[] TargetLens(LoadedModel model, ActivationCache cache, int target, int? other)
+    private static double[] TargetLens(IModelEngine model, ActivationCache cache, int target, int? other)
     {
         using var scope = NewDisposeScope();
         return LogitLens.RequiredHooks(model.Config.NumLayers).Select(hook =>

@@ -159,7 +159,7 @@ public sealed class DumpService(ModelRegistry models, DumpCatalog catalog, IOpti
     /// Runs <paramref name="work"/> (queued) on a resident model that is the dump's model, i.e. has the same weights hash,
     /// whichever session loaded it; otherwise returns <paramref name="otherwise"/>'s value. Nothing is loaded for a dump.
     /// </summary>
-    private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<LoadedModel, T> work, Func<T> otherwise, CancellationToken cancellation)
+    private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<IModelEngine, T> work, Func<T> otherwise, CancellationToken cancellation)
     {
         if (manifest.Model.WeightsSha256 is not { } hash) return otherwise();
         using var lease = await Task.Run(() => models.LeaseResident(model => model.DumpInfo.WeightsSha256 == hash), cancellation);

@@ -11,7 +11,7 @@ public static class ExploreResultBuilder
     public const int NextTokenCount = 10;
     public const int LensTopK = 3;
 
-    /// <summary>The hooks a live run must capture for <see cref="Build(LoadedModel, RunResult, int)"/>.</summary>
+    /// <summary>The hooks a live run must capture for <see cref="Build(IModelEngine, RunResult, int)"/>.</summary>
     public static IReadOnlyList<string> RequiredHooks(int layers) =>
     [
         .. LogitLens.RequiredHooks(layers),
@@ -42,7 +42,7 @@ public static class ExploreResultBuilder
     public const string ActivationsView = "Activations";
 
     /// <summary>A live run of the loaded model.</summary>
-    public static ExploreResult Build(LoadedModel model, RunResult run, int generatedFrom) =>
+    public static ExploreResult Build(IModelEngine model, RunResult run, int generatedFrom) =>
         Build(new ExploreSource(model.Config, model.Name, run.TokenIds, Text(model.Tokenizer), run.Cache, run.Logits,
             cache => LogitLens.Compute(model, cache, LensTopK)), generatedFrom);
 

@@ -93,7 +93,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             "() => document.querySelector(\"[data-interactive='true']\") && document.querySelector('#workbench') && document.querySelector('#model-name')");
 
     /// <summary>Runs work on a model of the app's registry (leased meanwhile), e.g. to compute what a page must show.</summary>
-    public async Task<T> WithModelAsync<T>(Func<GrokLens.Engine.LoadedModel, T> work, string model = TestRepository.ModelName)
+    public async Task<T> WithModelAsync<T>(Func<GrokLens.Engine.IModelEngine, T> work, string model = TestRepository.ModelName)
     {
         var registry = Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>();
         using var lease = await registry.AcquireAsync(model).WaitAsync(HeldTurns.Patience);

@@ -35,7 +35,7 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
             // Upload it back: the views are drawn from the dump (run number + 1) with the same token labels.
             int run = await workbench.RunNumberAsync();
             await page.ClickAsync("#open-dump-button");
-            await page.Locator("#dump-upload").SetInputFilesAsync(zip);
+            await page.UploadAsync("#dump-upload", zip);
             await workbench.WaitForViewsAsync(run + 1);
             await page.Locator("#dump-chip").WaitForAsync();
             Assert.Equal(chips, await workbench.ChipTextsAsync());
@@ -48,7 +48,7 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
             var junk = zip + ".junk.zip";
             await File.WriteAllTextAsync(junk, "this is not a zip");
             await page.ClickAsync("#open-dump-button");
-            await page.Locator("#dump-upload").SetInputFilesAsync(junk);
+            await page.UploadAsync("#dump-upload", junk);
             await page.Locator(".mud-snackbar").GetByText("not a zip file").WaitForAsync();
             File.Delete(junk);
             await page.ClickAsync("#open-dump-close");
@@ -64,7 +64,7 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
             await partial.SaveAsAsync(zip);
             await page.ClickAsync("#download-dump-close");
             await page.ClickAsync("#open-dump-button");
-            await page.Locator("#dump-upload").SetInputFilesAsync(zip);
+            await page.UploadAsync("#dump-upload", zip);
             var router = page.Locator("[data-view-unavailable='Router and experts']");
             await router.WaitForAsync();
             Assert.Contains("blocks.0.moe.hook_router_probs", await router.InnerTextAsync());

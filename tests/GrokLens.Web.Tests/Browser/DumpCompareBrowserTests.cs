@@ -50,8 +50,9 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
     private static async Task UploadDumpAsync(IPage page, string side, string zip)
     {
         await page.ClickAsync($"#dump-open-{side}");
-        await page.Locator("#dump-upload").SetInputFilesAsync(zip);
-        await page.Locator($"#dump-name-{side}").WaitForAsync();
+        await page.UploadAsync("#dump-upload", zip);
+        // This file's name (the side may already show an earlier dump).
+        await page.Locator($"#dump-name-{side}").GetByText(Path.GetFileName(zip)).WaitForAsync();
         await page.Locator(".mud-dialog").WaitForAsync(new() { State = WaitForSelectorState.Detached });
     }
 
@@ -127,7 +128,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             zips.Add(junk);
             await File.WriteAllTextAsync(junk, "this is not a zip");
             await page.ClickAsync("#dump-open-a");
-            await page.Locator("#dump-upload").SetInputFilesAsync(junk);
+            await page.UploadAsync("#dump-upload", junk);
             await page.Locator(".mud-snackbar").GetByText("not a zip file").WaitForAsync();
             await page.ClickAsync("#open-dump-close");
             await compare.ClickAndWaitAsync("#compare-dumps", "routing-diff");
@@ -137,7 +138,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             await BrowserFixture.WaitForCircuitAsync(page);
             var workbench = new WorkbenchPage(page);
             await page.ClickAsync("#open-dump-button");
-            await page.Locator("#dump-upload").SetInputFilesAsync(twoRuns);
+            await page.UploadAsync("#dump-upload", twoRuns);
             await workbench.WaitForViewsAsync(1);
             string Experts(int[] experts) => string.Join(",", experts);
             async Task<string?> CellAsync(RoutingChange c) =>

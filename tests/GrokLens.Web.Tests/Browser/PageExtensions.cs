@@ -21,4 +21,14 @@ public static class PageExtensions
         await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
     }
+
+    /// <summary>
+    /// Chooses <paramref name="file"/> in a Blazor <c>InputFile</c> once its script has wired the change handler (it sets
+    /// <c>_blazorInputFileNextFileId</c> then); a file set before that, on a just-opened dialog of a busy page, is never seen.
+    /// </summary>
+    public static async Task UploadAsync(this IPage page, string selector, string file)
+    {
+        await page.WaitUntilAsync("s => document.querySelector(s)?._blazorInputFileNextFileId !== undefined", selector);
+        await page.Locator(selector).SetInputFilesAsync(file);
+    }
 }

@@ -36,7 +36,7 @@ public sealed class ModelRegistryTests : IDisposable
             return ModelLoader.Load(path, new LoadOptions { Name = name, Progress = progress });
         });
 
-    private static int Length(LoadedModel model)
+    private static int Length(IModelEngine model)
     {
         using var run = model.Run([4, 5, 6]);
         return run.Logits.shape[0] == 3 ? run.TokenIds.Count : -1;

@@ -11,7 +11,7 @@ public sealed class ExploreServiceTests(ModelFixture fixture)
 {
     private ExploreResult Result => fixture.Result;
 
-    private Task<T> WithRun<T>(Func<RunResult, LoadedModel, T> check, params string[] hooks) =>
+    private Task<T> WithRun<T>(Func<RunResult, IModelEngine, T> check, params string[] hooks) =>
         fixture.Model.RunAsync(model =>
         {
             using var run = model.Run(fixture.TokenIds, RunOptions.CaptureOnly(hooks));

@@ -1,6 +1,6 @@
 using System.Text;
 using GrokLens.Checkpoints.Gguf;
-using GrokLens.Loading.Gguf;
+using GrokLens.Loading.Naming;
 using GrokLens.Model;
 
 namespace GrokLens.Tests.Checkpoints.Gguf;
@@ -18,7 +18,8 @@ internal static class GgufTestWriter
             ("grok.context_length", (uint)c.MaxPositions),
             ("grok.embedding_length", (uint)c.HiddenSize),
             ("grok.block_count", (uint)c.NumLayers),
-            ("grok.feed_forward_length", (uint)c.ExpertSize),
+            ("grok.feed_forward_length", (uint)(c.ResidualMoe ? c.DenseSize : c.ExpertSize)),
+            ("grok.expert_feed_forward_length", (uint)c.ExpertSize),
             ("grok.attention.head_count", (uint)c.NumHeads),
             ("grok.attention.head_count_kv", (uint)c.NumKvHeads),
             ("grok.attention.key_length", (uint)c.HeadDim),
@@ -30,12 +31,15 @@ internal static class GgufTestWriter
             ("grok.logit_scale", (float)c.OutputMultiplier),
             ("grok.attention.output_scale", (float)c.AttnOutputMultiplier),
             ("grok.attn_logit_softcapping", (float)c.AttnLogitSoftcap),
+            ("grok.router_logit_softcapping", (float)(c.ResidualMoe ? c.RouterLogitSoftcap : 30)), // as llama.cpp writes Grok-1
+            ("grok.final_logit_softcapping", (float)c.FinalLogitSoftcap),
+            ("grok.attention.temperature_length", (uint)c.AttnTemperatureLen),
         };
-        var tensors = model.NamedWeights.Select(w =>
+        var tensors = model.Weights.Select(w =>
         {
             var values = w.Parameter.detach().contiguous().cpu().data<float>().ToArray();
-            var type = w.Parameter.dim() >= 2 && !w.Name.EndsWith(".router.weight", StringComparison.Ordinal) ? matrixType : GgmlType.F32;
-            return (Name: GgufTensorNames.For(w.Name)[0], Dims: w.Parameter.shape.Reverse().ToArray(), Type: type, Data: Encode(values, type));
+            var type = w.Id.IsMatrix ? matrixType : GgmlType.F32;
+            return (Name: TensorNameTables.Gguf.PreferredName(w.Id), Dims: w.Parameter.shape.Reverse().ToArray(), Type: type, Data: Encode(values, type));
         }).ToList();
 
         using var stream = File.Create(path);
