@@ -78,7 +78,7 @@ public sealed class CompareService(DumpService dumps)
             var stages = new[] { "embed" }.Concat(Enumerable.Range(0, layers).Select(l => $"layer {l}")).ToArray();
             string Text(GeneratedToken[]? generated) => generated is null ? "" : model.Tokenizer?.Decode(generated.Select(g => g.Id)) ?? "";
             return new CompareView(result, Labels(bound, tokens),
-                target is int ta ? (other is int o ? $"logit({Label(bound, ta)}) − logit({Label(bound, o)})" : $"logit({Label(bound, ta)})") : null,
+                target is int ta ? (other is int o ? LogitDifference(bound, ta, o) : $"logit({Label(bound, ta)})") : null,
                 stages, lensA, lensB, attention, firstExperts,
                 Text(result.Generation?.A), Text(result.Generation?.B),
                 [.. interventions.Select(i => i.Describe())])
@@ -153,7 +153,8 @@ public sealed class CompareService(DumpService dumps)
             var columns = kind == SweepKind.Positions
                 ? cleanLabels.Select((l, i) => $"{i}:{l}").ToArray()
                 : Enumerable.Range(0, model.Config.NumHeads).Select(h => $"head {h}").ToArray();
-            return new SweepView(heatmap, columns, cleanLabels, Labels(bound, corruptedIds));
+            var metricText = metric.OtherToken is int o ? LogitDifference(bound, token, o) : $"p({Label(bound, token)})";
+            return new SweepView(heatmap, columns, cleanLabels, Labels(bound, corruptedIds), $"{metricText} at the last position");
         }, cancellation);
     }
 
@@ -205,6 +206,9 @@ public sealed class CompareService(DumpService dumps)
             throw new PromptException($"The source prompt has {source.Count} tokens and the prompt {tokens.Count}: patching needs the same number.");
         return model.Run(source, new RunOptions { Capture = hooks });
     }
+
+    /// <summary>"logit(▁mat) − logit(▁log)": token text, not ids.</summary>
+    private static string LogitDifference(IWorkbenchModel model, int target, int other) => $"logit({Label(model, target)}) − logit({Label(model, other)})";
 
     private static string Label(IWorkbenchModel model, int id) => model.Tokenizer?.DisplayPiece(id) ?? $"#{id}";
 

@@ -14,7 +14,9 @@ public static class DumpViewCheck
 {
     public static void Check(ActivationCache cache, GrokConfig config, int tokens, string location)
     {
-        var used = ExploreResultBuilder.ViewHooks(config.NumLayers).Values.SelectMany(h => h).ToHashSet();
+        // Every hook a view reads: those it needs and those it draws when present (the attention scores).
+        var used = ExploreResultBuilder.ViewHooks(config.NumLayers).Values.SelectMany(h => h)
+            .Concat(ExploreResultBuilder.RequiredHooks(config.NumLayers)).ToHashSet();
         foreach (var hook in cache.Names.Where(used.Contains))
         {
             long[] expected = Expected(hook, config, tokens);

@@ -16,6 +16,13 @@ public sealed class ExploreService
     /// <summary>The prompt's tokens (text, or token ids for a model without a tokenizer); refuses an empty or too long one.</summary>
     public IReadOnlyList<int> Tokenize(IWorkbenchModel model, string prompt) => PromptInput.Encode(model, prompt);
 
+    /// <summary>The sequence's tokens as the strip shows them (the model's token text, or "#id" without a tokenizer).</summary>
+    public IReadOnlyList<TokenView> Labels(IWorkbenchModel model, IReadOnlyList<int> tokenIds)
+    {
+        var text = ExploreResultBuilder.Text(model.Tokenizer);
+        return TokenLabels.Build(tokenIds, tokenIds.Select(text).ToArray(), tokenIds.Count);
+    }
+
     /// <summary>Runs the sequence once, capturing what the views need, and builds their arrays.</summary>
     public Task<ExploreResult> AnalyseAsync(ModelLease model, IReadOnlyList<int> tokenIds, int generatedFrom,
         IReadOnlyList<Intervention>? interventions = null, CancellationToken cancellation = default) =>

@@ -12,6 +12,9 @@ public sealed class ExploreSession : IDisposable
     public string Prompt { get; set; } = "The quick brown fox jumps over the lazy dog because the dog was asleep.";
     public IReadOnlyList<int> TokenIds { get; private set; } = [];
 
+    /// <summary>The prompt text that made <see cref="TokenIds"/> (the box may have been edited since); null for a dump.</summary>
+    public string? RanPrompt { get; private set; }
+
     /// <summary>Position of the first generated token (= prompt length when nothing was generated).</summary>
     public int GeneratedFrom { get; private set; }
 
@@ -39,7 +42,7 @@ public sealed class ExploreSession : IDisposable
 
     /// <summary>The session's sequence as the run of a dump download (with its prompt only when nothing was generated).</summary>
     public IReadOnlyList<DumpDownloadRun> DumpRuns =>
-        Result is null ? [] : [new DumpDownloadRun("run0", TokenIds, GeneratedFrom == TokenIds.Count ? Prompt : null, [])];
+        Result is null ? [] : [new DumpDownloadRun("run0", TokenIds, GeneratedFrom == TokenIds.Count ? RanPrompt : null, [])];
 
     /// <summary>Shows an opened dump in the views (no model run); the session owns it from now on.</summary>
     public void SetDump(OpenedDump dump)
@@ -55,10 +58,11 @@ public sealed class ExploreSession : IDisposable
         Dump = null;
     }
 
-    public void SetResult(IWorkbenchModel? model, IReadOnlyList<int> tokenIds, int generatedFrom, ExploreResult result)
+    public void SetResult(IWorkbenchModel? model, IReadOnlyList<int> tokenIds, int generatedFrom, ExploreResult result, string? prompt = null)
     {
         Dispose(); // a live run replaces an opened dump
         Model = model;
+        RanPrompt = prompt;
         TokenIds = tokenIds;
         GeneratedFrom = generatedFrom;
         Result = result;
@@ -74,6 +78,7 @@ public sealed class ExploreSession : IDisposable
         Dispose();
         Result = null;
         Model = null;
+        RanPrompt = null;
         TokenIds = [];
         Changed?.Invoke();
     }

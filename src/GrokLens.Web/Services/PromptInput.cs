@@ -42,7 +42,7 @@ public static class PromptInput
             throw new PromptException($"Model '{model.Name}' has no tokenizer: type the {what} as #id (0…{model.Config.VocabSize - 1}).");
         var ids = model.Tokenizer.Encode(text);
         return ids.Count == 1 ? ids[0]
-            : throw new PromptException($"The {what} “{text}” is {ids.Count} tokens; type text that is one token (e.g. \" mat\") or #id.");
+            : throw new PromptException($"The {what} “{text}” is {ids.Count} tokens; type text that is one token (e.g. mat: a word start gets its ▁ without a typed space) or #id.");
     }
 
     private static IReadOnlyList<int> Ids(IWorkbenchModel model, string text, string what)

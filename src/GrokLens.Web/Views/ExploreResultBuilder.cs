@@ -29,12 +29,21 @@ public static class ExploreResultBuilder
             Enumerable.Range(0, layers).SelectMany(l => suffixes.Select(s => HookPoints.Layer(l, s))).ToArray();
         return new Dictionary<string, string[]>
         {
-            [AttentionView] = Layer(HookPoints.AttnScoresRaw, HookPoints.AttnScores, HookPoints.Pattern),
+            // The probabilities alone draw the view; the score modes appear when the scores are there too.
+            [AttentionView] = Layer(HookPoints.Pattern),
             [RouterView] = Layer(HookPoints.RouterProbs, HookPoints.TopKIndices, HookPoints.TopKWeights),
             [LensView] = [.. LogitLens.RequiredHooks(layers), HookPoints.Logits],
             [ActivationsView] = [HookPoints.Embed, .. Layer(HookPoints.ResidPost, HookPoints.ExpertPost)],
         };
     }
+
+    /// <summary>For each view, the hooks it needs that <paramref name="has"/> lacks (empty: the view can be drawn).</summary>
+    public static IReadOnlyDictionary<string, string[]> MissingHooks(int layers, Func<string, bool> has) =>
+        ViewHooks(layers).ToDictionary(view => view.Key, view => view.Value.Where(h => !has(h)).ToArray());
+
+    /// <summary>"needs hooks a, b (and 3 more)": the missing hooks of a view, at most six named.</summary>
+    public static string Needs(IReadOnlyList<string> missing) =>
+        $"needs hook{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Take(6))}{(missing.Count > 6 ? $" (and {missing.Count - 6} more)" : "")}";
 
     public const string AttentionView = "Attention";
     public const string RouterView = "Router and experts";
@@ -62,17 +71,12 @@ public static class ExploreResultBuilder
         string[] Layer(string suffix) => Enumerable.Range(0, layers).Select(l => HookPoints.Layer(l, suffix)).ToArray();
 
         var unavailable = new Dictionary<string, string>();
-        foreach (var (view, hooks) in ViewHooks(layers))
-        {
-            var missing = hooks.Where(h => !(h == HookPoints.Logits ? source.Logits is not null : cache.Contains(h))).ToList();
-            if (missing.Count > 0)
-                unavailable[view] = $"The {view} view needs hook{(missing.Count > 1 ? "s" : "")} " +
-                                    $"{string.Join(", ", missing.Take(6))}{(missing.Count > 6 ? $" (and {missing.Count - 6} more)" : "")}, " +
-                                    "which this dump does not hold.";
-        }
+        foreach (var (view, missing) in MissingHooks(layers, h => h == HookPoints.Logits ? source.Logits is not null : cache.Contains(h)))
+            if (missing.Length > 0) unavailable[view] = $"The {view} view {Needs(missing)}, which this dump does not hold.";
         if (!unavailable.ContainsKey(LensView) && source.Lens is null)
             unavailable[LensView] = source.LensUnavailable ?? "The logit lens needs the model's weights.";
         bool Has(string view) => !unavailable.ContainsKey(view);
+        bool HasScores() => Layer(HookPoints.AttnScoresRaw).Concat(Layer(HookPoints.AttnScores)).All(cache.Contains);
 
         var lens = Has(LensView) ? source.Lens!(cache) : null;
         var residuals = new[] { HookPoints.Embed }.Concat(Layer(HookPoints.ResidPost)).ToArray();
@@ -88,8 +92,8 @@ public static class ExploreResultBuilder
             SoftCap = config.AttnLogitSoftcap,
             Unavailable = unavailable,
             Pattern = Has(AttentionView) ? Layer(HookPoints.Pattern).Select(h => TensorArrays.To3(cache[h])).ToArray() : [],
-            ScoresRaw = Has(AttentionView) ? Layer(HookPoints.AttnScoresRaw).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
-            ScoresCapped = Has(AttentionView) ? Layer(HookPoints.AttnScores).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
+            ScoresRaw = Has(AttentionView) && HasScores() ? Layer(HookPoints.AttnScoresRaw).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
+            ScoresCapped = Has(AttentionView) && HasScores() ? Layer(HookPoints.AttnScores).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
             RouterProbs = Has(RouterView) ? Layer(HookPoints.RouterProbs).Select(h => TensorArrays.ToRows(cache[h])).ToArray() : [],
             ChosenExperts = Has(RouterView) ? Layer(HookPoints.TopKIndices).Select(h => TensorArrays.ToIntRows(cache[h])).ToArray() : [],
             GateWeights = Has(RouterView) ? Layer(HookPoints.TopKWeights).Select(h => TensorArrays.ToRows(cache[h])).ToArray() : [],
