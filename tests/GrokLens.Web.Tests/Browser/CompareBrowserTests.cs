@@ -113,6 +113,9 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         // Patching the clean embedding at the only differing position makes the input the clean one: full recovery.
         var cell = page.Locator($"[data-view='sweep-positions'] td[data-layer='0'][data-column='{differing}']");
         Assert.Equal(1.0, double.Parse(await cell.GetAttributeAsync("data-recovery") ?? "", CultureInfo.InvariantCulture), 3);
+        // The metric names the token by its text, not its id.
+        var targetText = await fixture.WithModelAsync(model => model.Tokenizer!.DisplayPiece(target));
+        Assert.Equal($"p({targetText}) at the last position", (await page.Locator("#sweep-metric").InnerTextAsync()).Trim());
         await page.Locator("#sweep-panel").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-sweep.png") });
 
         await cell.ClickAsync();
