@@ -103,8 +103,8 @@ public sealed partial class ClusterModel : IModelEngine
                 throw new ArgumentException($"Token id {id} is outside the vocabulary 0…{Config.VocabSize - 1}.");
     }
 
-    public (string? Sha256, IReadOnlyList<DumpFile> Files) WeightFiles() => (Files.WeightsSha256,
-        Files.WeightFileNames.Select((name, i) => new DumpFile { Name = name, Bytes = Files.WeightFileBytes[i], Sha256 = Files.WeightFileSha256[i] }).ToList());
+    public (string? Fingerprint, IReadOnlyList<DumpWeightFile> Files) WeightFiles() => (Files.WeightsFingerprint,
+        Files.WeightFileNames.Select((name, i) => new DumpWeightFile { Name = name, Bytes = Files.WeightFileBytes[i], Fingerprint = Files.WeightFileFingerprints[i] }).ToList());
 
     public RunResult Run(IReadOnlyList<int> tokenIds, RunOptions? options = null) =>
         RunAsync(tokenIds, options ?? new RunOptions()).GetAwaiter().GetResult();

@@ -96,10 +96,11 @@ public sealed class ModelFiles
     /// <summary>Tokenizer files of the model folder by name (tokenizer.model, vocab.json), when present.</summary>
     [Id(1)] public Dictionary<string, byte[]> TokenizerFiles { get; init; } = new();
 
-    [Id(2)] public string? WeightsSha256 { get; init; }
+    /// <summary>The weights fingerprint of the shard's model and each weight file's (docs/dump-format.md).</summary>
+    [Id(2)] public string? WeightsFingerprint { get; init; }
     [Id(3)] public string[] WeightFileNames { get; init; } = [];
     [Id(4)] public long[] WeightFileBytes { get; init; } = [];
-    [Id(5)] public string[] WeightFileSha256 { get; init; } = [];
+    [Id(5)] public string[] WeightFileFingerprints { get; init; } = [];
 }
 
 /// <summary>An active silo and what it declared.</summary>

@@ -50,7 +50,7 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
 
     public Task<ModelFiles> Files()
     {
-        var (sha256, files) = hosted.Loaded.WeightFiles();
+        var (fingerprint, files) = hosted.Loaded.WeightFiles();
         var tokenizerFiles = new Dictionary<string, byte[]>();
         foreach (var name in new[] { Loading.ModelLoader.TokenizerFileName, Training.CompactVocabulary.FileName })
         {
@@ -61,10 +61,10 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
         {
             ConfigJson = hosted.Config.ToJson(),
             TokenizerFiles = tokenizerFiles,
-            WeightsSha256 = sha256,
+            WeightsFingerprint = fingerprint,
             WeightFileNames = files.Select(f => f.Name).ToArray(),
             WeightFileBytes = files.Select(f => f.Bytes).ToArray(),
-            WeightFileSha256 = files.Select(f => f.Sha256).ToArray(),
+            WeightFileFingerprints = files.Select(f => f.Fingerprint!).ToArray(),
         });
     }
 

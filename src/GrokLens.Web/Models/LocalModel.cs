@@ -43,6 +43,14 @@ public sealed class LocalModel : IWorkbenchModel, IDisposable
     /// <summary>The manifest's description of the model, weights fingerprint included (computed once, on first use).</summary>
     public DumpModelInfo DumpInfo => dumpInfo.Value;
 
+    /// <summary>
+    /// Whether a dump was made with this model's weights: by the fingerprint (computed once here), or for an older dump by
+    /// the whole-file SHA-256 it recorded (<see cref="DumpDescriptions.IsModelOf"/>).
+    /// </summary>
+    public bool HasWeightsOf(DumpModelInfo dump) => dump.WeightsFingerprint is { } fingerprint
+        ? DumpInfo.WeightsFingerprint == fingerprint
+        : DumpDescriptions.IsModelOf(model, dump);
+
     /// <summary>Leases held now; the registry changes it under its lock.</summary>
     internal int Leases { get; set; }
 

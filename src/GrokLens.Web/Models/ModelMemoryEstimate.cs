@@ -29,6 +29,6 @@ public static class ModelMemoryEstimate
         }
         if (File.Exists(config)) return GrokConfig.FromJsonFile(config);
         if (XaiCheckpoint.IsRawCheckpoint(folder)) return GrokConfig.Grok1;
-        throw new FileNotFoundException($"'{folder}' holds no {ModelLoader.ConfigFileName}, .gguf or ckpt-0 to read the model's size from.");
+        throw new FileNotFoundException($"Model folder '{Path.GetFileName(folder)}' holds no {ModelLoader.ConfigFileName}, .gguf or ckpt-0 to read the model's size from.");
     }
 }

@@ -1,6 +1,7 @@
 using GrokLens.Analysis;
 using GrokLens.Dumps;
 using GrokLens.Engine;
+using GrokLens.Files;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
 using GrokLens.Model;
@@ -20,11 +21,15 @@ public sealed class DumpService(ModelRegistry models, DumpCatalog catalog, IOpti
     public DumpCatalog Catalog { get; } = catalog;
     public long MaxUploadBytes => options.Value.MaxDumpUploadBytes;
 
-    /// <summary>Splits the dialog's text ("all", empty, or patterns separated by commas/whitespace) into hook patterns.</summary>
+    /// <summary>
+    /// Splits the dialog's text ("all", empty, or patterns separated by commas or white space outside <c>{a,b}</c>
+    /// braces) into hook patterns; a malformed list is an <see cref="ArgumentException"/> saying what is wrong.
+    /// </summary>
     public static IReadOnlyList<string> ParsePatterns(string? text)
     {
-        var patterns = (text ?? "").Split([',', ' ', '\n', '\t', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return patterns.Length == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
+        var patterns = HookPatterns.Split(text);
+        foreach (var pattern in patterns) HookPatterns.ToRegex(pattern);
+        return patterns.Count == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
     }
 
     /// <summary>The hooks the patterns select on a model; an <see cref="UnknownHookException"/> names a pattern matching nothing.</summary>
@@ -43,7 +48,7 @@ public sealed class DumpService(ModelRegistry models, DumpCatalog catalog, IOpti
         return await lease.RunAsync<Stream>(model =>
         {
             var runs = new List<RunResult>();
-            var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            var file = StaleTemporaries.CreateFile(Path.GetTempPath(), $"{DownloadPrefix}{Guid.NewGuid():N}.zip");
             try
             {
                 var contents = request.Runs.Select(r =>
@@ -75,38 +80,37 @@ public sealed class DumpService(ModelRegistry models, DumpCatalog catalog, IOpti
     public async Task<OpenedDump> OpenUploadAsync(Stream upload, long size, string fileName, CancellationToken cancellation = default)
     {
         if (size > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(size));
-        var temporary = Path.GetTempFileName();
-        try
+        // Spooled to disk first (an upload stream cannot seek); deleted when closed, swept if the server is killed meanwhile.
+        await using var spool = StaleTemporaries.CreateFile(Path.GetTempPath(), $"{UploadPrefix}{Guid.NewGuid():N}.zip");
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await upload.ReadAsync(buffer, cancellation)) > 0)
         {
-            await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            {
-                var buffer = new byte[1 << 16];
-                long total = 0;
-                int read;
-                while ((read = await upload.ReadAsync(buffer, cancellation)) > 0)
-                {
-                    total += read;
-                    if (total > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(total));
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellation);
-                }
-            }
-            return await OpenAsync(() =>
-            {
-                using var zip = new FileStream(temporary, FileMode.Open, FileAccess.Read, FileShare.Read);
-                return DumpReader.OpenZip(zip, ReadOptions, location: fileName); // messages name the user's file, not the temporary one
-            }, fileName, cancellation);
+            total += read;
+            if (total > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(total));
+            await spool.WriteAsync(buffer.AsMemory(0, read), cancellation);
         }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        spool.Position = 0;
+        // Messages name the user's file, not the temporary one.
+        return await OpenAsync(() => DumpReader.OpenZip(spool, UploadReadOptions, location: fileName), fileName, cancellation);
     }
 
     /// <summary>Opens a dump of the configured dumps folder by its name there (no paths).</summary>
     public Task<OpenedDump> OpenFromFolderAsync(string name, CancellationToken cancellation = default) =>
-        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions), name, cancellation);
+        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions, location: name), name, cancellation); // messages name the dump, not the server's path
 
     private DumpReadOptions ReadOptions => new() { MaxZipBytes = MaxUploadBytes };
+
+    /// <summary>An upload's manifest is parsed in memory at a few times its size: far below what a local dump may have.</summary>
+    public const long MaxUploadManifestBytes = 8L << 20;
+
+    private DumpReadOptions UploadReadOptions => ReadOptions with { MaxManifestBytes = MaxUploadManifestBytes };
+
+    /// <summary>Prefixes of the temporary files in the system's temporary folder (swept at start: <see cref="TemporarySweeper"/>).</summary>
+    public const string DownloadPrefix = "groklens-download-";
+
+    public const string UploadPrefix = "groklens-upload-";
 
     private string TooLarge(long size) =>
         $"the file is {size / 1048576.0:0.#} MB, over the upload limit of {MaxUploadBytes / 1048576.0:0.#} MB " +
@@ -139,7 +143,7 @@ public sealed class DumpService(ModelRegistry models, DumpCatalog catalog, IOpti
     }
 
     /// <summary>
-    /// Token texts for a dump's run: the tokenizer of a resident model that is the dump's model (same weights hash), else
+    /// Token texts for a dump's run: the tokenizer of a resident model that is the dump's model (same weights), else
     /// the run's own pieces ("#id" for ids the run does not contain).
     /// </summary>
     public Task<Func<int, string>> TokenTextAsync(DumpManifest manifest, DumpRun run, CancellationToken cancellation = default) =>
@@ -156,18 +160,18 @@ public sealed class DumpService(ModelRegistry models, DumpCatalog catalog, IOpti
             : Task.FromResult<TorchSharp.torch.Tensor?>(null);
 
     /// <summary>
-    /// Runs <paramref name="work"/> (queued) on a resident model that is the dump's model, i.e. has the same weights hash,
+    /// Runs <paramref name="work"/> (queued) on a resident model that is the dump's model, i.e. has the same weights,
     /// whichever session loaded it; otherwise returns <paramref name="otherwise"/>'s value. Nothing is loaded for a dump.
     /// </summary>
     private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<IModelEngine, T> work, Func<T> otherwise, CancellationToken cancellation)
     {
-        if (manifest.Model.WeightsSha256 is not { } hash) return otherwise();
-        using var lease = await Task.Run(() => models.LeaseResident(model => model.DumpInfo.WeightsSha256 == hash), cancellation);
+        if (!manifest.Model.HasWeights) return otherwise();
+        using var lease = await Task.Run(() => models.LeaseResident(model => model.HasWeightsOf(manifest.Model)), cancellation);
         return lease is null ? otherwise() : await lease.RunAsync(work, cancellation);
     }
 
     /// <summary>
-    /// Builds the views' arrays from a dump's run. When the dump's model is resident (same weights hash), its final
+    /// Builds the views' arrays from a dump's run. When the dump's model is resident (same weights), its final
     /// norm and unembedding give the logit lens and its tokenizer the token texts; no forward pass runs either way.
     /// </summary>
     private async Task<ExploreResult> BuildAsync(Func<ActivationCache> load, DumpManifest manifest, GrokConfig config, DumpRun run,

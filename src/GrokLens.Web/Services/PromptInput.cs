@@ -19,6 +19,7 @@ public static class PromptInput
     {
         if (string.IsNullOrWhiteSpace(text))
             throw new PromptException($"The {what} is empty: type some {(model is { Tokenizer: null } ? "token ids" : "text")} first.");
+        PromptLimits.Check(text, $"The {what}");
     }
 
     public static IReadOnlyList<int> Encode(IWorkbenchModel model, string? text, string what = "prompt")
