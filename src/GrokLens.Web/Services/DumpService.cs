@@ -113,7 +113,7 @@ public sealed class DumpService(ModelRegistry models, DumpCatalog catalog, IOpti
     public const string UploadPrefix = "groklens-upload-";
 
     private string TooLarge(long size) =>
-        $"the file is {size / 1048576.0:0.#} MB, over the upload limit of {MaxUploadBytes / 1048576.0:0.#} MB " +
+        $"the file is {Formatting.ByteSize.Format(size)}, over the upload limit of {Formatting.ByteSize.Format(MaxUploadBytes)} " +
         $"(setting {WorkbenchOptions.Section}:{nameof(WorkbenchOptions.MaxDumpUploadBytes)})";
 
     private async Task<OpenedDump> OpenAsync(Func<DumpReader> open, string name, CancellationToken cancellation)
