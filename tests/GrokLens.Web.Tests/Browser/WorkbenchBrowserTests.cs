@@ -119,6 +119,7 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         var hover = string.Join(" ", await workbench.TextsAsync("[data-view='attention-grid'] .hoverlayer .hovertext"));
         var shown = System.Text.RegularExpressions.Regex.Match(hover, @"probability: (-?\d+\.\d+)");
         Assert.True(shown.Success, hover);
+        Assert.Contains($"query {labels[7]} → key {labels[2]}", hover.Replace("\u200B", "")); // the tile's tokens, not just a value
         Assert.Equal(expected, double.Parse(shown.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), tolerance: 1e-4);
         await page.Mouse.ClickAsync(x, y);
         await page.WaitUntilAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-5-')");
@@ -238,6 +239,33 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         output.WriteLine(report);
         Console.WriteLine(report);
         Assert.Equal(128, (await workbench.ChipTextsAsync()).Length);
+        var page = workbench.Page;
+
+        // Sized to the sequence: every token's label on the attention heatmap's axes, 9 px text on rows of at least 11 px.
+        var heatmap = page.Locator("[data-view='attention-heatmap']");
+        Assert.Equal(128, await heatmap.Locator(".ytick text").CountAsync());
+        Assert.Equal(128, await heatmap.Locator(".xtick text").CountAsync());
+        var rows = (await heatmap.Locator(".nsewdrag").First.BoundingBoxAsync())!;
+        Assert.True(rows.Height >= 128 * 11 - 1 && rows.Width >= 128 * 11 - 1, $"plot area {rows.Width}×{rows.Height}");
+        Assert.Equal("9px", await heatmap.Locator(".ytick text").First.EvaluateAsync<string>("t => t.style.fontSize"));
+
+        // The selected token is marked on every plot with a token axis.
+        await page.Locator("[data-token-index='40']").ClickAsync();
+        foreach (var view in new[] { "attention-heatmap", "attention-grid", "residual-norm" })
+        {
+            await page.WaitUntilAsync("v => document.querySelector(`[data-view='${v}']`).dataset.version.endsWith('-40')", view);
+            Assert.True(await page.Locator($"[data-view='{view}'] .shapelayer path").CountAsync() >= 1, view);
+        }
+        await workbench.ScreenshotCardAsync("attention-heatmap", Path.Combine(fixture.ScreenshotFolder, "attention-128-tokens.png"));
+
+        // Row labels stay in view while the router grid scrolls sideways.
+        var grid = page.Locator("[data-view='router-grid']");
+        await grid.EvaluateAsync("g => { const s = g.closest('.scroll-x') ?? g; s.scrollLeft = 900; }");
+        await page.WaitUntilAsync("() => (document.querySelector(\"[data-view='router-grid']\").closest('.scroll-x') ?? document.querySelector(\"[data-view='router-grid']\")).scrollLeft > 0");
+        var scroller = (await grid.EvaluateAsync<double>("g => (g.closest('.scroll-x') ?? g).getBoundingClientRect().left"));
+        var label = (await grid.Locator("th[scope=row]").First.BoundingBoxAsync())!;
+        Assert.InRange(label.X, scroller - 1, scroller + 2);
+        await grid.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "router-grid-scrolled.png") });
         await workbench.Page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "workbench-128-tokens.png"));
         await CloseAsync(workbench);
     }
