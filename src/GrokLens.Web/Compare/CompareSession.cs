@@ -22,7 +22,7 @@ public sealed class CompareSession(CompareService comparer, ExperimentStore stor
     public string? OtherTarget { get; set; }
     public int GenerateTokens { get; set; } = 8;
     public int Seed { get; set; } = 1;
-    public double NearTieThreshold { get; set; } = 0.05;
+    public double NearTieThreshold { get; set; } = WorkbenchOptions.DefaultNearTieThreshold;
     public List<InterventionDraft> Drafts { get; } = [];
 
     /// <summary>Per draft, why it cannot run on the session's model (null when it can).</summary>

@@ -33,7 +33,7 @@ public sealed class ExploreSession : IDisposable
     public int SelectedLayer { get; private set; }
     public int SelectedHead { get; private set; }
     public AttentionMode AttentionMode { get; set; } = AttentionMode.Probabilities;
-    public double NearTieThreshold { get; set; } = 0.05;
+    public double NearTieThreshold { get; set; } = WorkbenchOptions.DefaultNearTieThreshold;
 
     /// <summary>The dump the views show, when one was opened (null for a live run).</summary>
     public OpenedDump? Dump { get; private set; }

@@ -20,8 +20,14 @@ public sealed class WorkbenchOptions
     /// <summary>How many models may compute at the same time (0: cores ÷ libtorch threads, at least 1). One model always runs one pass at a time.</summary>
     public int ComputeSlots { get; set; }
 
+    /// <summary>
+    /// The default near-tie margin, measured (NearTieThresholdTests, docs/workbench.md): on grok-tiny it marks 8 % of
+    /// router cells, among them every choice that noise of bf16's precision on the router logits flips (0.05 marked 55 %).
+    /// </summary>
+    public const double DefaultNearTieThreshold = 0.005;
+
     /// <summary>Router margin (k-th minus next expert probability) under which a choice counts as a near-tie.</summary>
-    public double NearTieThreshold { get; set; } = 0.05;
+    public double NearTieThreshold { get; set; } = DefaultNearTieThreshold;
 
     /// <summary>The only folder dumps may be opened from (besides uploads); defaults to dumps/ at the repository root.</summary>
     public string DumpsFolder { get; set; } = "";

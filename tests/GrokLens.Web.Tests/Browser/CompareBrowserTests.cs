@@ -63,7 +63,7 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
 
         await compare.ClickAndWaitAsync("#compare-run");
         var expected = await fixture.WithModelAsync(model => RunComparison.Compare(model, ids, [new AblateHeads([1], [2]), new BanExpert(0, banned)],
-            new ComparisonOptions { NearTieThreshold = 0.05, Attention = false }));
+            new ComparisonOptions { NearTieThreshold = WorkbenchOptions.DefaultNearTieThreshold, Attention = false }));
         var changed = await compare.ChangedCellsAsync();
         Assert.Contains((0, ids.Count - 1), changed);
         Assert.Equal(expected.Routing!.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet(), changed);

@@ -73,7 +73,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             return (int)run.Cache[HookPoints.Layer(0, HookPoints.TopKIndices)][-1, 0].item<long>();
         });
         var expected = await fixture.WithModelAsync(model => RunComparison.Compare(model, ids, [new BanExpert(0, banned)],
-            new ComparisonOptions { NearTieThreshold = 0.05, Attention = false }));
+            new ComparisonOptions { NearTieThreshold = WorkbenchOptions.DefaultNearTieThreshold, Attention = false }));
         var expectedChanged = expected.Routing!.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet();
 
         // Live: ban the expert layer 0 gives the last token first, run both.
@@ -175,7 +175,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             await workbench.Page.Context.CloseAsync();
 
             var expected = await fixture.WithModelAsync(model => RunComparison.Compare(model, new ComparedRun(model.Encode(first)), new ComparedRun(model.Encode(second)),
-                new ComparisonOptions { NearTieThreshold = 0.05 }));
+                new ComparisonOptions { NearTieThreshold = WorkbenchOptions.DefaultNearTieThreshold }));
             var compare = await ComparePage.OpenAsync(fixture);
             var page = compare.Page;
             await UploadDumpAsync(page, "a", zips[0]);

@@ -23,7 +23,7 @@ public sealed class CompareServiceTests(ModelFixture fixture)
         var view = await Service.CompareAsync(fixture.Model, new CompareRequest(ModelFixture.Prompt, drafts, Target: "#5", GenerateTokens: 4, Seed: 7));
         var expected = await fixture.Model.RunAsync(model => RunComparison.Compare(model, fixture.TokenIds,
             [new BanExpert(1, 3), new AblateHeads([0], [1])],
-            new ComparisonOptions { Target = 5, NearTieThreshold = 0.05, GenerateTokens = 4, Sampling = new() { Seed = 7 } }));
+            new ComparisonOptions { Target = 5, NearTieThreshold = WorkbenchOptions.DefaultNearTieThreshold, GenerateTokens = 4, Sampling = new() { Seed = 7 } }));
 
         Assert.Equal(expected.Routing!.Changes.Select(c => (c.Layer, c.PositionA)), view.Result.Routing!.Changes.Select(c => (c.Layer, c.PositionA)));
         Assert.Equal(expected.NextToken!.KlAToB, view.Result.NextToken!.KlAToB, 9);
