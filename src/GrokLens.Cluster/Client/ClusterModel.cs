@@ -182,14 +182,17 @@ public sealed partial class ClusterModel : IModelEngine
         var session = Guid.NewGuid();
         try
         {
-            await Watch(shards, Task.WhenAll(grains.Select((g, i) => g.Open(OpenFor(i, shards, session, plan, 0)))), cancellation).ConfigureAwait(false);
+            // One trip: each shard opens its session with the call, runs, closes, and its captures come back with the logits.
             var reply = await Watch(shards, grains[0].Step(new StepRequest
             {
                 SessionId = session,
                 Tokens = tokenIds.Select(id => (long)id).ToArray(),
                 Downstream = shards.Skip(1).Select(k => k.ToString()).ToArray(),
+                OpenAndClose = shards.Select((_, i) => OpenFor(i, shards, session, plan, 0)).ToArray(),
             }), cancellation).ConfigureAwait(false);
-            var closed = await Watch(shards, Task.WhenAll(grains.Select(g => g.Close(session))), cancellation).ConfigureAwait(false);
+            var closed = reply.Closed;
+            if (closed.Length != shards.Length)
+                throw new InvalidOperationException($"The pipeline returned {closed.Length} closed sessions for {shards.Length} shards.");
             return Assemble(tokenIds, reply, closed, plan);
         }
         catch

@@ -42,6 +42,12 @@ public sealed class StepRequest
 
     /// <summary>Unembed only the last position (generation).</summary>
     [Id(4)] public bool LastPositionOnly { get; init; }
+
+    /// <summary>
+    /// A single forward pass in one trip: the sessions of this shard and the downstream ones (in order) open with the
+    /// call and close after it, their captures coming back in <see cref="StepReply.Closed"/>. Null: the session is open.
+    /// </summary>
+    [Id(5)] public OpenRequest[]? OpenAndClose { get; init; }
 }
 
 /// <summary>The logits of a forward call, [1, T, V] (or [1, 1, V] for the last position only).</summary>
@@ -49,6 +55,9 @@ public sealed class StepRequest
 public sealed class StepReply
 {
     [Id(0)] public TensorData Logits { get; init; } = new();
+
+    /// <summary>For <see cref="StepRequest.OpenAndClose"/>: each shard's closed session, in pipeline order.</summary>
+    [Id(1)] public CloseReply[] Closed { get; init; } = [];
 }
 
 /// <summary>What a session leaves when it closes: its captures (forward order) and reductions.</summary>
