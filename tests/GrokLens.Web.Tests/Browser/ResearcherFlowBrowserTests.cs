@@ -51,6 +51,12 @@ public sealed class ResearcherFlowBrowserTests(BrowserFixture fixture)
             await prompt.PressAsync("Control+Enter");
             await compare.WaitForRunAsync(1);
             await compare.Page.WaitUntilAsync("() => document.activeElement?.matches('#compare-prompt textarea, textarea#compare-prompt')");
+
+            // Escape closes the Add intervention menu too.
+            await compare.Page.Locator("#add-intervention").ClickAsync();
+            await compare.Page.Locator(".mud-popover-open [data-kind]").First.WaitForAsync();
+            await compare.Page.Keyboard.PressAsync("Escape");
+            await compare.Page.WaitUntilAsync("() => document.querySelectorAll('.mud-popover-open [data-kind]').length === 0");
         }
         finally
         {
