@@ -46,8 +46,8 @@ public sealed class WorkbenchControlsBrowserTests(BrowserFixture fixture)
         Assert.Equal("rgb(34, 34, 34)", await page.EvaluateAsync<string>(TitleFill));
 
         await page.ClickAsync("#theme-toggle");
-        await WaitForVersionAsync(page, "attention-heatmap", "endsWith('-True')");
-        await WaitForVersionAsync(page, "residual-norm", "endsWith('-True')");
+        await WaitForVersionAsync(page, "attention-heatmap", "includes('-True-')");
+        await WaitForVersionAsync(page, "residual-norm", "includes('-True-')");
         Assert.Equal("rgb(224, 224, 224)", await page.EvaluateAsync<string>(TitleFill));
         var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.mud-main-content')).backgroundColor");
         Assert.NotEqual("rgb(255, 255, 255)", background);
