@@ -15,6 +15,10 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     private WebApplicationFactory<Program> factory = null!;
     private IPlaywright playwright = null!;
+    private TestSilo? silo;
+
+    /// <summary>grok-tiny served by a cluster (one silo on 127.0.0.1, two shards), offered in the picker under this name.</summary>
+    public const string ClusterModel = TestRepository.ModelName + GrokLens.Web.Services.ClusterModels.Suffix;
 
     public IBrowser Browser { get; private set; } = null!;
     public string BaseAddress { get; private set; } = "";
@@ -51,11 +55,14 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"The browser tests need Debian's Chromium at {ChromiumPath}: apt-get install -y chromium (.ci/run does).");
         Directory.CreateDirectory(ScreenshotFolder);
 
+        silo = TestSilo.Start(Path.Combine(ModelsFolder, TestRepository.ModelName), TestRepository.ModelName);
+
         // A configured address keeps Program from binding its default 127.0.0.1:5000 (which may be taken on a shared machine).
         Environment.SetEnvironmentVariable("ASPNETCORE_URLS", "http://127.0.0.1:0");
         factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
             .UseEnvironment("Development")
             .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.ModelsFolder)}", ModelsFolder)
+            .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.Cluster)}", silo.Address)
             // One model computes at a time whatever the machine, so tests that hold a model's turn hold the whole queue.
             .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.ComputeSlots)}", "1"));
         factory.UseKestrel(0);
@@ -105,6 +112,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         await Browser.DisposeAsync();
         playwright.Dispose();
         await factory.DisposeAsync();
+        silo?.Dispose();
         Directory.Delete(ModelsFolder, recursive: true);
     }
 }
