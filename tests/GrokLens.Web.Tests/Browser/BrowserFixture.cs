@@ -38,6 +38,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>The reference checkpoint tests/fixtures/grok1-mini (2 layers, vocabulary 512, context 256, no tokenizer).</summary>
     public const string MiniModel = "grok1-mini";
 
+    /// <summary>The reference checkpoint tests/fixtures/grok2-mini (Grok-2: dense MLP beside the experts, router and final caps).</summary>
+    public const string Grok2Model = "grok2-mini";
+
     public async Task InitializeAsync()
     {
         TestRepository.RequireModel();
@@ -48,9 +51,12 @@ public sealed class BrowserFixture : IAsyncLifetime
             var copy = Directory.CreateDirectory(Path.Combine(ModelsFolder, name)).FullName;
             foreach (var file in Directory.EnumerateFiles(model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
         }
-        var mini = Directory.CreateDirectory(Path.Combine(ModelsFolder, MiniModel)).FullName;
-        foreach (var file in new[] { "config.json", "model.safetensors" })
-            File.Copy(Path.Combine(TestRepository.Root, "tests", "fixtures", MiniModel, file), Path.Combine(mini, file));
+        foreach (var fixture in new[] { MiniModel, Grok2Model })
+        {
+            var mini = Directory.CreateDirectory(Path.Combine(ModelsFolder, fixture)).FullName;
+            foreach (var file in new[] { "config.json", "model.safetensors" })
+                File.Copy(Path.Combine(TestRepository.Root, "tests", "fixtures", fixture, file), Path.Combine(mini, file));
+        }
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"The browser tests need Debian's Chromium at {ChromiumPath}: apt-get install -y chromium (.ci/run does).");
         Directory.CreateDirectory(ScreenshotFolder);
