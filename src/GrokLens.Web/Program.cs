@@ -30,7 +30,9 @@ builder.Services.PostConfigure<WorkbenchOptions>(o =>
     if (string.IsNullOrEmpty(o.ModelsFolder)) o.ModelsFolder = Path.Combine(repositoryRoot, "models");
     if (string.IsNullOrEmpty(o.ExperimentsFolder)) o.ExperimentsFolder = Path.Combine(repositoryRoot, "experiments");
 });
-builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelsFolder));
+builder.Services.AddSingleton(sp => new ClusterModels(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.Cluster));
+builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelsFolder,
+    sp.GetRequiredService<ClusterModels>()));
 builder.Services.AddSingleton(sp => new ComputeQueue(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ComputeSlots is > 0 and var slots
     ? slots : ComputeQueue.DefaultSlots()));
 builder.Services.AddSingleton(sp =>

@@ -26,13 +26,13 @@ public sealed class LocalModel : IWorkbenchModel, IDisposable
         this.model = model;
         this.queue = queue;
         Identity = identity;
-        Info = ModelInfo.From(model);
+        Info = ModelInfo.From(model) with { Name = identity.Name }; // The catalogue's name (a cluster model's ends in @cluster).
         // Weights held in this process (a cluster engine holds its layers elsewhere).
         MemoryBytes = model is LoadedModel loaded ? loaded.WeightBytesByDevice.Values.Sum() : 0;
         dumpInfo = new Lazy<DumpModelInfo>(() => DumpDescriptions.Model(model));
     }
 
-    public string Name => model.Name;
+    public string Name => Identity.Name;
     public ModelIdentity Identity { get; }
     public GrokConfig Config => model.Config;
     public ITokenizer? Tokenizer => model.Tokenizer;

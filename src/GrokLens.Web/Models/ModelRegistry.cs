@@ -36,7 +36,9 @@ public sealed class ModelRegistry : IDisposable
         this.queue = queue;
         BudgetBytes = budgetBytes;
         this.logger = logger;
-        this.load = load ?? ((name, folder, progress) => ModelLoader.Load(folder, new LoadOptions { Name = name, Progress = progress }));
+        this.load = load ?? ((name, folder, progress) => catalog.Cluster is { } cluster && ClusterModels.IsClusterName(name)
+            ? cluster.Open(name) // Its layers stay on the silos: nothing to read here.
+            : ModelLoader.Load(folder, new LoadOptions { Name = name, Progress = progress }));
     }
 
     public ModelCatalog Catalog { get; }
@@ -189,12 +191,14 @@ public sealed class ModelRegistry : IDisposable
         IModelEngine? loaded = null;
         try
         {
-            long need = ModelMemoryEstimate.Of(folder);
+            // A cluster model's weights stay on its silos: nothing counts against this server's budget.
+            bool remote = Catalog.Cluster is not null && ClusterModels.IsClusterName(pending.Name);
+            long need = remote ? 0 : ModelMemoryEstimate.Of(folder);
             if (need > BudgetBytes)
                 throw new ModelTooLargeException($"Model '{pending.Name}' needs ≈ {ByteSize.Format(need)} for its weights; the server's model memory " +
                                                  $"budget is {ByteSize.Format(BudgetBytes)} (setting {WorkbenchOptions.Section}:{nameof(WorkbenchOptions.ModelMemoryBudget)}).");
             await MakeRoomAsync(pending, need);
-            var identity = ModelIdentity.Of(pending.Name, folder);
+            var identity = remote ? null : ModelIdentity.Of(pending.Name, folder);
             var progress = new ActionProgress<LoadProgress>(p =>
             {
                 pending.Fraction = p.Fraction;
@@ -202,6 +206,7 @@ public sealed class ModelRegistry : IDisposable
             });
             Report(pending, new ModelWait(pending.Name, ModelWaitKind.Loading));
             loaded = load(pending.Name, folder, progress);
+            identity ??= new ModelIdentity(pending.Name, loaded.WeightFiles().Fingerprint ?? "cluster"); // The silos' weights.
             var model = new LocalModel(loaded, identity, queue);
             Complete(pending, model, null);
             if (UsedBytes > BudgetBytes)

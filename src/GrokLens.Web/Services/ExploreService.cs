@@ -29,7 +29,7 @@ public sealed class ExploreService
         model.RunAsync(loaded =>
         {
             cancellation.ThrowIfCancellationRequested();
-            var options = new RunOptions { Capture = ExploreResultBuilder.RequiredHooks(loaded.Config.NumLayers) };
+            var options = new RunOptions { Capture = ExploreResultBuilder.RequiredHooks(loaded.Config) };
             using var run = interventions is { Count: > 0 }
                 ? InterventionRunner.Run(loaded, tokenIds, interventions, options)
                 : loaded.Run(tokenIds, options);

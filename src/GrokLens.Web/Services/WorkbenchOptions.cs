@@ -8,7 +8,13 @@ public sealed class WorkbenchOptions
     /// <summary>The only folder models may be loaded from; defaults to models/ at the repository root.</summary>
     public string ModelsFolder { get; set; } = "";
 
-    /// <summary>Folder name (inside <see cref="ModelsFolder"/>) loaded at start.</summary>
+    /// <summary>
+    /// Address of a GrokLens cluster whose models the picker offers as "name@cluster" ("host:port" of a silo's gateway, or
+    /// "redis://host:port"; docs/cluster.md); empty: models of the models folder only.
+    /// </summary>
+    public string Cluster { get; set; } = "";
+
+    /// <summary>Folder name (inside <see cref="ModelsFolder"/>), or a cluster model ("name@cluster"), loaded at start.</summary>
     public string DefaultModel { get; set; } = "grok-tiny";
 
     /// <summary>

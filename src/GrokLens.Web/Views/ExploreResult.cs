@@ -35,6 +35,18 @@ public sealed class ExploreResult
     /// <summary>Router probabilities [layer][token][expert].</summary>
     public required float[][][] RouterProbs { get; init; }
 
+    /// <summary>
+    /// [layer][token][expert] softmax of the router logits before the router softcap (Grok-2): what the router would give
+    /// without the cap. Empty for a model without a router cap or a dump without moe.hook_router_logits.
+    /// </summary>
+    public float[][][] RouterProbsUncapped { get; init; } = [];
+
+    /// <summary>
+    /// [layer][token] the dense MLP's share of the feed-forward output, ‖mlp‖ / (‖mlp‖ + ‖moe‖) (Grok-2, whose dense MLP
+    /// runs beside the experts). Empty without a dense branch or without hook_mlp_out and hook_moe_out.
+    /// </summary>
+    public float[][] DenseShare { get; init; } = [];
+
     /// <summary>Chosen experts, highest probability first [layer][token][slot].</summary>
     public required int[][][] ChosenExperts { get; init; }
 

@@ -12,6 +12,23 @@ public static class ExploreResultBuilder
     public const int LensTopK = 3;
 
     /// <summary>The hooks a live run must capture for <see cref="Build(IModelEngine, RunResult, int)"/>.</summary>
+    /// <summary>The hooks of <see cref="RequiredHooks(int)"/> plus Grok-2's: raw router logits (router cap), dense and expert outputs.</summary>
+    public static IReadOnlyList<string> RequiredHooks(GrokLens.Model.GrokConfig config) =>
+    [
+        .. RequiredHooks(config.NumLayers),
+        .. Enumerable.Range(0, config.NumLayers).SelectMany(l => Grok2Suffixes(config).Select(suffix => HookPoints.Layer(l, suffix))),
+    ];
+
+    private static IEnumerable<string> Grok2Suffixes(GrokLens.Model.GrokConfig config)
+    {
+        if (config.RouterLogitSoftcap > 0) yield return HookPoints.RouterLogits;
+        if (config.ResidualMoe)
+        {
+            yield return HookPoints.MlpOut;
+            yield return HookPoints.MoeOut;
+        }
+    }
+
     public static IReadOnlyList<string> RequiredHooks(int layers) =>
     [
         .. LogitLens.RequiredHooks(layers),
@@ -112,6 +129,11 @@ public static class ExploreResultBuilder
             ScoresRaw = Has(AttentionView) && HasScores() ? Layer(HookPoints.AttnScoresRaw).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
             ScoresCapped = Has(AttentionView) && HasScores() ? Layer(HookPoints.AttnScores).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
             RouterProbs = Has(RouterView) ? Layer(HookPoints.RouterProbs).Select(h => TensorArrays.ToRows(cache[h])).ToArray() : [],
+            RouterProbsUncapped = Has(RouterView) && config.RouterLogitSoftcap > 0 && Layer(HookPoints.RouterLogits).All(cache.Contains)
+                ? Layer(HookPoints.RouterLogits).Select(h => Softmax(cache[h])).ToArray() : [],
+            DenseShare = config.ResidualMoe && Layer(HookPoints.MlpOut).Concat(Layer(HookPoints.MoeOut)).All(cache.Contains)
+                ? Enumerable.Range(0, layers).Select(l => DenseShareOf(cache[HookPoints.Layer(l, HookPoints.MlpOut)], cache[HookPoints.Layer(l, HookPoints.MoeOut)])).ToArray()
+                : [],
             ChosenExperts = Has(RouterView) ? Layer(HookPoints.TopKIndices).Select(h => TensorArrays.ToIntRows(cache[h])).ToArray() : [],
             GateWeights = Has(RouterView) ? Layer(HookPoints.TopKWeights).Select(h => TensorArrays.ToRows(cache[h])).ToArray() : [],
             ExpertNeurons = Has(ActivationsView) ? Layer(HookPoints.ExpertPost).Select(h => TensorArrays.To3(cache[h])).ToArray() : [],
@@ -123,6 +145,22 @@ public static class ExploreResultBuilder
                 position.Select(p => new Prediction(p.TokenId, text(p.TokenId), p.Probability)).ToArray()).ToArray()).ToArray(),
             NextTokens = Has(LensView) ? TopTokens(source.Logits!, NextTokenCount, text) : [],
         };
+    }
+
+    /// <summary>Rows of softmax over the last dimension (float32, as the router computes its probabilities).</summary>
+    private static float[][] Softmax(Tensor logits)
+    {
+        using var probabilities = logits.to_type(ScalarType.Float32).softmax(-1);
+        return TensorArrays.ToRows(probabilities);
+    }
+
+    /// <summary>Per token ‖dense‖ / (‖dense‖ + ‖experts‖) of the two feed-forward branches [T, D].</summary>
+    private static float[] DenseShareOf(Tensor dense, Tensor experts)
+    {
+        using var scope = NewDisposeScope();
+        var denseNorm = dense.to_type(ScalarType.Float32).norm(-1);
+        var share = denseNorm / (denseNorm + experts.to_type(ScalarType.Float32).norm(-1));
+        return share.data<float>().ToArray();
     }
 
     /// <summary>How many NaN or ±∞ values a tensor holds (an overflowing model, or a dump that stored them).</summary>

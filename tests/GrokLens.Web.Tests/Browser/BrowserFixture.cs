@@ -15,6 +15,10 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     private WebApplicationFactory<Program> factory = null!;
     private IPlaywright playwright = null!;
+    private TestSilo? silo;
+
+    /// <summary>grok-tiny served by a cluster (one silo on 127.0.0.1, two shards), offered in the picker under this name.</summary>
+    public const string ClusterModel = TestRepository.ModelName + GrokLens.Web.Services.ClusterModels.Suffix;
 
     public IBrowser Browser { get; private set; } = null!;
     public string BaseAddress { get; private set; } = "";
@@ -34,6 +38,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>The reference checkpoint tests/fixtures/grok1-mini (2 layers, vocabulary 512, context 256, no tokenizer).</summary>
     public const string MiniModel = "grok1-mini";
 
+    /// <summary>The reference checkpoint tests/fixtures/grok2-mini (Grok-2: dense MLP beside the experts, router and final caps).</summary>
+    public const string Grok2Model = "grok2-mini";
+
     public async Task InitializeAsync()
     {
         TestRepository.RequireModel();
@@ -44,18 +51,24 @@ public sealed class BrowserFixture : IAsyncLifetime
             var copy = Directory.CreateDirectory(Path.Combine(ModelsFolder, name)).FullName;
             foreach (var file in Directory.EnumerateFiles(model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
         }
-        var mini = Directory.CreateDirectory(Path.Combine(ModelsFolder, MiniModel)).FullName;
-        foreach (var file in new[] { "config.json", "model.safetensors" })
-            File.Copy(Path.Combine(TestRepository.Root, "tests", "fixtures", MiniModel, file), Path.Combine(mini, file));
+        foreach (var fixture in new[] { MiniModel, Grok2Model })
+        {
+            var mini = Directory.CreateDirectory(Path.Combine(ModelsFolder, fixture)).FullName;
+            foreach (var file in new[] { "config.json", "model.safetensors" })
+                File.Copy(Path.Combine(TestRepository.Root, "tests", "fixtures", fixture, file), Path.Combine(mini, file));
+        }
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"The browser tests need Debian's Chromium at {ChromiumPath}: apt-get install -y chromium (.ci/run does).");
         Directory.CreateDirectory(ScreenshotFolder);
+
+        silo = TestSilo.Start(Path.Combine(ModelsFolder, TestRepository.ModelName), TestRepository.ModelName);
 
         // A configured address keeps Program from binding its default 127.0.0.1:5000 (which may be taken on a shared machine).
         Environment.SetEnvironmentVariable("ASPNETCORE_URLS", "http://127.0.0.1:0");
         factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
             .UseEnvironment("Development")
             .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.ModelsFolder)}", ModelsFolder)
+            .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.Cluster)}", silo.Address)
             // One model computes at a time whatever the machine, so tests that hold a model's turn hold the whole queue.
             .UseSetting($"{GrokLens.Web.Services.WorkbenchOptions.Section}:{nameof(GrokLens.Web.Services.WorkbenchOptions.ComputeSlots)}", "1"));
         factory.UseKestrel(0);
@@ -105,6 +118,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         await Browser.DisposeAsync();
         playwright.Dispose();
         await factory.DisposeAsync();
+        silo?.Dispose();
         Directory.Delete(ModelsFolder, recursive: true);
     }
 }

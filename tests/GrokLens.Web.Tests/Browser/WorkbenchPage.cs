@@ -63,7 +63,10 @@ public sealed class WorkbenchPage(IPage page)
         await Page.Locator("[data-view='model-panel'] [role='combobox']").ClickAsync();   // #model-picker is MudSelect's hidden input
         await Page.Locator(".mud-popover-open .mud-list-item").GetByText(name, new() { Exact = true }).ClickAsync();
         await Page.ClickAsync("#model-load");
-        await Page.Locator(".mud-snackbar").GetByText($"Loaded model {name}.").WaitForAsync();
+        var outcome = Page.Locator(".mud-snackbar").GetByText($"Loaded model {name}.").Or(Page.Locator(".mud-snackbar").GetByText($"Could not load '{name}'"));
+        await outcome.First.WaitForAsync();
+        var message = await outcome.First.InnerTextAsync();
+        if (message.StartsWith("Could not load", StringComparison.Ordinal)) throw new InvalidOperationException(message);
         await Page.WaitUntilAsync("name => document.querySelector('#model-name')?.textContent.trim() == name", name);
     }
 
