@@ -13,7 +13,7 @@ namespace GrokLens.Cli.Commands;
 /// <summary>
 /// <c>groklens bench</c>: the cost of hooks, measured in one process on a small random Grok-architecture model:
 /// a plain forward pass, one capture, every capture, one replacing hook function, two interventions, and KV-cached
-/// greedy generation. <c>--streaming</c>, <c>--grok1-layers</c> and <c>--dumps</c> run other benches instead.
+/// greedy generation. <c>--streaming</c>, <c>--grok1-layers</c>, <c>--dumps</c> and <c>--kernels</c> run other benches instead.
 /// Each case runs once to warm up, then <c>--repeats</c> interleaved rounds; the table shows medians.
 /// </summary>
 public static class BenchCommand
@@ -55,6 +55,12 @@ public static class BenchCommand
             Description = "Instead: dump write and read (validated) speed in MB/s against a plain file copy of the same bytes, " +
                           "for every hook of one --tokens run of --model.",
         };
+        var kernels = new Option<bool>("--kernels")
+        {
+            Description = "Instead: the int8 matrix kernels (Q8_0 and xAI int8, each path, T = 1, 8, 128) against reading the same bytes " +
+                          "and against dequantise + torch matmul, on Grok-1's and this bench's matrix shapes.",
+        };
+        var threads = new Option<int>("--threads") { Description = "With --kernels: torch threads (0: torch's default)." };
         var model = CommonOptions.Model(required: false);
         model.Description = "With --dumps: the model whose run is dumped.";
         model.DefaultValueFactory = _ => "models/grok-tiny";
@@ -62,9 +68,11 @@ public static class BenchCommand
         shardSize.DefaultValueFactory = _ => "4MB";
         var command = new Command("bench", "Measure the overhead of captures and hook functions on a small random model.")
         {
-            tokens, repeats, generate, streaming, grok1Layers, keep, dumps, model, shardSize,
+            tokens, repeats, generate, streaming, grok1Layers, keep, dumps, kernels, threads, model, shardSize,
         };
-        command.SetAction(parse => parse.GetValue(grok1Layers) is { } folder
+        command.SetAction(parse => parse.GetValue(kernels)
+            ? KernelBench.Run(io, parse.GetValue(repeats), parse.GetValue(threads))
+            : parse.GetValue(grok1Layers) is { } folder
             ? Grok1LayersBench.Run(io, folder, parse.GetResult(tokens) is { Implicit: false } ? parse.GetValue(tokens) : 8, parse.GetValue(keep))
             : parse.GetValue(dumps)
                 ? DumpBench.Run(io, parse.GetValue(model)!, parse.GetValue(tokens), parse.GetValue(repeats),

@@ -22,24 +22,32 @@ public static unsafe class MemoryBandwidth
     /// <summary>Median seconds to read every byte of <paramref name="regions"/> once (after one untimed pass that maps pages in).</summary>
     public static double ReadSeconds(IReadOnlyList<MemoryRegion> regions, int threads = 0, int repeats = 5)
     {
+        Read(regions, threads);
+        var times = new List<double>();
+        for (int i = 0; i < Math.Max(1, repeats); i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            Read(regions, threads);
+            times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    /// <summary>Reads every byte of <paramref name="regions"/> once, split over <paramref name="threads"/> (torch's count by default).</summary>
+    public static void Read(IReadOnlyList<MemoryRegion> regions, int threads = 0)
+    {
         if (regions.Count == 0 || regions.Any(r => r.Length <= 0 || r.Start == 0)) throw new ArgumentException("Regions must be non-empty.", nameof(regions));
         if (threads <= 0) threads = TorchSharp.torch.get_num_threads();
-        var starts = regions.Select(r => r.Start).ToArray();
-        var lengths = regions.Select(r => r.Length).ToArray();
-        var times = new List<double>();
+        var starts = new nint[regions.Count];
+        var lengths = new long[regions.Count];
+        for (int i = 0; i < regions.Count; i++) (starts[i], lengths[i]) = (regions[i].Start, regions[i].Length);
         fixed (nint* s = starts)
         fixed (long* l = lengths)
         {
             var job = new Job(s, l, regions.Count, lengths.Sum());
-            for (int i = 0; i <= Math.Max(1, repeats); i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                KernelThreadPool.Run(threads, &ReadPart, Unsafe.AsPointer(ref job));
-                if (i > 0) times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
-            }
+            KernelThreadPool.Run(threads, &ReadPart, Unsafe.AsPointer(ref job));
         }
-        times.Sort();
-        return times[times.Count / 2];
     }
 
     /// <summary>Bytes per second for <see cref="ReadSeconds"/>.</summary>

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using GrokLens.Checkpoints;
+using GrokLens.Kernels;
+using GrokLens.Tools;
+using static TorchSharp.torch;
+
+namespace GrokLens.Cli.Commands;
+
+/// <summary>
+/// <c>groklens bench --kernels</c>: the int8 matrix kernels on random matrices of Grok-1's and the bench model's
+/// shapes, per layout (Q8_0 as in a GGUF file, xAI's row-scaled int8 after the repack) and path, against two baselines
+/// measured in the same process: the time to read the same weight bytes (the memory-bandwidth bound) and GrokLens's
+/// previous way, dequantising to float32 and calling torch's matmul. Rounds are interleaved; the table shows medians.
+/// </summary>
+internal static class KernelBench
+{
+    private sealed record Shape(string Name, long Rows, long Columns, int ScaleBlocks, long[] Tokens, bool Scalar);
+
+    private static readonly Shape[] Shapes =
+    [
+        new("Grok-1 expert gate/up", 32768, 6144, 1, [1, 8], false),
+        new("Grok-1 expert down", 6144, 32768, 8, [1, 8], false),
+        new("Grok-1 attention q", 6144, 6144, 1, [1, 8], false),
+        new("bench expert gate/up", 512, 256, 1, [1, 8, 128], true),
+        new("bench expert down", 256, 512, 8, [1, 8, 128], true),
+        new("bench attention q/o", 256, 256, 1, [1, 8, 128], true),
+        new("bench attention k/v", 64, 256, 1, [1, 8, 128], true),
+    ];
+
+    /// <summary>Each timed sample repeats a case until it has run this long, so microsecond kernels are timed over many calls.</summary>
+    private const double SampleSeconds = 0.05;
+
+    private sealed record Case(string Shape, string Layout, string Path, long Tokens, long WeightBytes, Action Run, string Baseline, string Bound);
+
+    public static int Run(CliIO io, int repeats, int threads)
+    {
+        if (repeats < 1) throw new UsageException("--repeats must be at least 1.");
+        if (threads > 0) set_num_threads(threads);
+        io.Out.WriteLine($"Int8 kernel bench: torch threads {get_num_threads()}, paths {string.Join(", ", KernelPaths.Supported)}, " +
+                         $"median of {repeats} interleaved rounds; GB/s of weight bytes; × bound = time / time to read the same bytes; " +
+                         $"× torch = time / (dequantise to float32 + torch matmul)");
+        io.Out.WriteLine($"{"shape",-22} {"layout",-9} {"path",-9} {"T",4} {"ms",9} {"GB/s",7} {"× bound",8} {"× torch",8}");
+        foreach (var shape in Shapes)
+        {
+            using var scope = NewDisposeScope();
+            using var q8 = SyntheticInt8Matrix.Q8_0(shape.Rows, shape.Columns, seed: 1);
+            using var raw = SyntheticInt8Matrix.RowScaled(shape.Rows, shape.Columns, shape.ScaleBlocks, roundToBFloat16: true, seed: 2);
+            var cases = new List<Case>();
+            var timed = new Dictionary<string, Action>();
+            foreach (var (layout, matrix) in new[] { ("Q8_0", q8), ("xAI int8", raw) })
+            {
+                var w = matrix.Matrix;
+                var quantized = matrix.ToQuantizedWeight();
+                string bound = $"read {layout}";
+                MemoryRegion[] region = [MemoryRegion.Of(w)];
+                timed[bound] = () => MemoryBandwidth.Read(region);
+                foreach (var tokens in shape.Tokens)
+                {
+                    var x = randn(tokens, shape.Columns);
+                    var y = empty(tokens, shape.Rows);
+                    string baseline = $"torch {layout} T={tokens}";
+                    timed[baseline] = () =>
+                    {
+                        using var weight = quantized.Dequantize();
+                        using var result = nn.functional.linear(x, weight);
+                    };
+                    foreach (var path in KernelPaths.Supported.Reverse())
+                    {
+                        if (path == KernelPath.Scalar && !shape.Scalar) continue;
+                        var options = new Int8KernelOptions { Path = path };
+                        cases.Add(new Case(shape.Name, layout, path.ToString(), tokens, w.ByteSize, () => Int8MatMul.Multiply(w, x, y, options), baseline, bound));
+                    }
+                }
+            }
+            foreach (var c in cases) timed[Key(c)] = c.Run;
+            var seconds = Measure(timed, repeats);
+            foreach (var c in cases)
+            {
+                double time = seconds[Key(c)];
+                io.Out.WriteLine($"{c.Shape,-22} {c.Layout,-9} {c.Path,-9} {c.Tokens,4} {time * 1e3,9:0.000} {c.WeightBytes / time / 1e9,7:0.0} " +
+                                 $"{time / seconds[c.Bound],8:0.00} {time / seconds[c.Baseline],8:0.00}");
+            }
+        }
+        io.Out.WriteLine("bound: MemoryBandwidth reading the matrix's bytes once with the same threads (the bench shapes fit in the L2 cache).");
+        return CliApp.Ok;
+    }
+
+    private static string Key(Case c) => $"{c.Shape}|{c.Layout}|{c.Path}|{c.Tokens}";
+
+    /// <summary>Median seconds per call of each action: one warm-up, then <paramref name="repeats"/> rounds over all actions.</summary>
+    private static Dictionary<string, double> Measure(Dictionary<string, Action> actions, int repeats)
+    {
+        var calls = new Dictionary<string, int>();
+        foreach (var (name, action) in actions)
+        {
+            var clock = Stopwatch.StartNew();
+            action();
+            calls[name] = (int)Math.Clamp(SampleSeconds / Math.Max(clock.Elapsed.TotalSeconds, 1e-7), 1, 100_000);
+        }
+        var samples = actions.Keys.ToDictionary(k => k, _ => new List<double>());
+        for (int round = 0; round < repeats; round++)
+            foreach (var (name, action) in actions)
+            {
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < calls[name]; i++) action();
+                samples[name].Add(clock.Elapsed.TotalSeconds / calls[name]);
+            }
+        return samples.ToDictionary(s => s.Key, s => BenchCommand.MedianOf(s.Value));
+    }
+}
