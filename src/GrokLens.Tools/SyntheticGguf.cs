@@ -18,27 +18,9 @@ public static class SyntheticGguf
         if (matrixType is not (GgmlType.Q8_0 or GgmlType.F32)) throw new ArgumentException("Matrices are written as Q8_0 or F32.", nameof(matrixType));
         config.Validated();
         var writer = new GgufWriter()
-            .Add("general.architecture", "grok")
             .Add("general.name", $"GrokLens synthetic {config.NumLayers}-layer {(matrixType == GgmlType.Q8_0 ? "Q8_0" : "F32")}")
-            .Add("general.file_type", matrixType == GgmlType.Q8_0 ? 7u : 0u) // llama.cpp's LLAMA_FTYPE_MOSTLY_Q8_0 / ALL_F32
-            .Add("grok.context_length", (uint)config.MaxPositions)
-            .Add("grok.embedding_length", (uint)config.HiddenSize)
-            .Add("grok.block_count", (uint)config.NumLayers)
-            .Add("grok.feed_forward_length", (uint)config.ExpertSize)
-            .Add("grok.attention.head_count", (uint)config.NumHeads)
-            .Add("grok.attention.head_count_kv", (uint)config.NumKvHeads)
-            .Add("grok.attention.key_length", (uint)config.HeadDim)
-            .Add("grok.attention.value_length", (uint)config.HeadDim)
-            .Add("grok.attention.layer_norm_rms_epsilon", (float)config.RmsNormEps)
-            .Add("grok.rope.freq_base", (float)config.RopeTheta)
-            .Add("grok.rope.dimension_count", (uint)config.HeadDim)
-            .Add("grok.expert_count", (uint)config.NumExperts)
-            .Add("grok.expert_used_count", (uint)config.TopK)
-            .Add("grok.embedding_scale", (float)config.EmbeddingMultiplier)
-            .Add("grok.logit_scale", (float)config.OutputMultiplier)
-            .Add("grok.attention.output_scale", (float)config.AttnOutputMultiplier)
-            .Add("grok.attn_logit_softcapping", (float)config.AttnLogitSoftcap)
-            .Add("grok.router_logit_softcapping", 30f);
+            .Add("general.file_type", matrixType == GgmlType.Q8_0 ? 7u : 0u); // llama.cpp's LLAMA_FTYPE_MOSTLY_Q8_0 / ALL_F32
+        AddGrokMetadata(writer, config);
         GgufVocabulary.Create(config.VocabSize).AddTo(writer);
 
         long index = 0;
@@ -56,4 +38,26 @@ public static class SyntheticGguf
         }
         writer.WriteTo(path, bytesWritten);
     }
+
+    /// <summary>general.architecture and the <c>grok.*</c> keys of SPEC §3.3 for <paramref name="config"/>.</summary>
+    public static GgufWriter AddGrokMetadata(GgufWriter writer, GrokConfig config) => writer
+        .Add("general.architecture", "grok")
+        .Add("grok.context_length", (uint)config.MaxPositions)
+        .Add("grok.embedding_length", (uint)config.HiddenSize)
+        .Add("grok.block_count", (uint)config.NumLayers)
+        .Add("grok.feed_forward_length", (uint)config.ExpertSize)
+        .Add("grok.attention.head_count", (uint)config.NumHeads)
+        .Add("grok.attention.head_count_kv", (uint)config.NumKvHeads)
+        .Add("grok.attention.key_length", (uint)config.HeadDim)
+        .Add("grok.attention.value_length", (uint)config.HeadDim)
+        .Add("grok.attention.layer_norm_rms_epsilon", (float)config.RmsNormEps)
+        .Add("grok.rope.freq_base", (float)config.RopeTheta)
+        .Add("grok.rope.dimension_count", (uint)config.HeadDim)
+        .Add("grok.expert_count", (uint)config.NumExperts)
+        .Add("grok.expert_used_count", (uint)config.TopK)
+        .Add("grok.embedding_scale", (float)config.EmbeddingMultiplier)
+        .Add("grok.logit_scale", (float)config.OutputMultiplier)
+        .Add("grok.attention.output_scale", (float)config.AttnOutputMultiplier)
+        .Add("grok.attn_logit_softcapping", (float)config.AttnLogitSoftcap)
+        .Add("grok.router_logit_softcapping", 30f);
 }
