@@ -62,7 +62,8 @@ public static class BenchCommand
         };
         var threads = new Option<int>("--threads") { Description = "With --kernels: torch threads (0: torch's default)." };
         var model = CommonOptions.Model(required: false);
-        model.Description = "With --dumps: the model whose run is dumped.";
+        model.Description = "With --dumps: the model whose run is dumped. With --kernels: a Q8_0 .gguf or xAI ckpt-0 folder whose " +
+                            "decode-step and 8-token-prefill matrix products are timed against reading the same bytes.";
         model.DefaultValueFactory = _ => "models/grok-tiny";
         var shardSize = CommonOptions.ShardSize();
         shardSize.DefaultValueFactory = _ => "4MB";
@@ -71,7 +72,9 @@ public static class BenchCommand
             tokens, repeats, generate, streaming, grok1Layers, keep, dumps, kernels, threads, model, shardSize,
         };
         command.SetAction(parse => parse.GetValue(kernels)
-            ? KernelBench.Run(io, parse.GetValue(repeats), parse.GetValue(threads))
+            ? parse.GetResult(model) is { Implicit: false }
+                ? DecodeStepBench.Run(io, parse.GetValue(model)!, parse.GetValue(repeats))
+                : KernelBench.Run(io, parse.GetValue(repeats), parse.GetValue(threads))
             : parse.GetValue(grok1Layers) is { } folder
             ? Grok1LayersBench.Run(io, folder, parse.GetResult(tokens) is { Implicit: false } ? parse.GetValue(tokens) : 8, parse.GetValue(keep))
             : parse.GetValue(dumps)

@@ -24,6 +24,9 @@ internal static unsafe class Q8_0Kernel
         float* x, long xStride, long tokens, float* y, long yStride, bool accumulate)
     {
         var rowBytes = w.RowBytes;
+        // Read once here: a static field read inside a kernel can leave a class-initialisation check (a possible call) in
+        // its code, and around a call the JIT keeps every vector in memory instead of registers.
+        float* half = HalfTable.Pointer;
         for (long r = r0; r < r1;)
         {
             bool four = r + 4 <= r1;
@@ -31,48 +34,48 @@ internal static unsafe class Q8_0Kernel
             var output = y + r;
             switch (path)
             {
-                case KernelPath.Vector512 when four: Tokens512<Four>(rows, rowBytes, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate); break;
-                case KernelPath.Vector512: Tokens512<One>(rows, rowBytes, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate); break;
-                case KernelPath.Vector256 when four: Tokens256<Four>(rows, rowBytes, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate); break;
-                case KernelPath.Vector256: Tokens256<One>(rows, rowBytes, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate); break;
-                default: Scalar(rows, rowBytes, four ? 4 : 1, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate); break;
+                case KernelPath.Vector512 when four: Tokens512<Four>(rows, rowBytes, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate, half); break;
+                case KernelPath.Vector512: Tokens512<One>(rows, rowBytes, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate, half); break;
+                case KernelPath.Vector256 when four: Tokens256<Four>(rows, rowBytes, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate, half); break;
+                case KernelPath.Vector256: Tokens256<One>(rows, rowBytes, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate, half); break;
+                default: Scalar(rows, rowBytes, four ? 4 : 1, b1 - b0, x + b0 * BlockElements, xStride, tokens, output, yStride, accumulate, half); break;
             }
             r += four ? 4 : 1;
         }
     }
 
-    private static void Tokens512<TR>(byte* w, long rowBytes, long blocks, float* x, long xStride, long tokens, float* y, long yStride, bool accumulate)
+    private static void Tokens512<TR>(byte* w, long rowBytes, long blocks, float* x, long xStride, long tokens, float* y, long yStride, bool accumulate, float* half)
         where TR : struct, ITileCount
     {
         long t = 0;
-        for (; t + 4 <= tokens; t += 4) Tile512<TR, Four>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate);
+        for (; t + 4 <= tokens; t += 4) Tile512<TR, Four>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate, half);
         switch (tokens - t)
         {
-            case 1: Tile512<TR, One>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate); break;
-            case 2: Tile512<TR, Two>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate); break;
-            case 3: Tile512<TR, Three>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate); break;
+            case 1: Tile512<TR, One>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate, half); break;
+            case 2: Tile512<TR, Two>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate, half); break;
+            case 3: Tile512<TR, Three>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate, half); break;
         }
     }
 
-    private static void Tokens256<TR>(byte* w, long rowBytes, long blocks, float* x, long xStride, long tokens, float* y, long yStride, bool accumulate)
+    private static void Tokens256<TR>(byte* w, long rowBytes, long blocks, float* x, long xStride, long tokens, float* y, long yStride, bool accumulate, float* half)
         where TR : struct, ITileCount
     {
         long t = 0;
-        for (; t + 2 <= tokens; t += 2) Tile256<TR, Two>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate);
-        if (t < tokens) Tile256<TR, One>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate);
+        for (; t + 2 <= tokens; t += 2) Tile256<TR, Two>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate, half);
+        if (t < tokens) Tile256<TR, One>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate, half);
     }
 
     /// <summary>The 32 weights of one block as two vectors of 16: float(q)·d.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dequantize512(byte* block, out Vector512<float> low, out Vector512<float> high)
+    private static void Dequantize512(byte* block, float* half, out Vector512<float> low, out Vector512<float> high)
     {
-        var d = Vector512.Create(HalfTable.Pointer[*(ushort*)block]);
+        var d = Vector512.Create(half[*(ushort*)block]);
         low = Avx512F.Multiply(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 2))), d);
         high = Avx512F.Multiply(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 18))), d);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile512<TR, TN>(byte* w, long rowBytes, long blocks, float* x, long xStride, float* y, long yStride, bool accumulate)
+    private static void Tile512<TR, TN>(byte* w, long rowBytes, long blocks, float* x, long xStride, float* y, long yStride, bool accumulate, float* half)
         where TR : struct, ITileCount where TN : struct, ITileCount
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
@@ -91,29 +94,29 @@ internal static unsafe class Q8_0Kernel
             if (TN.Value > 2) { xl2 = Vector512.Load(x2 + i); xh2 = Vector512.Load(x2 + i + 16); }
             if (TN.Value > 3) { xl3 = Vector512.Load(x3 + i); xh3 = Vector512.Load(x3 + i + 16); }
 
-            Dequantize512(p0, out var wl, out var wh);
-            a00 = Avx512F.FusedMultiplyAdd(wh, xh0, Avx512F.FusedMultiplyAdd(wl, xl0, a00));
-            if (TN.Value > 1) a01 = Avx512F.FusedMultiplyAdd(wh, xh1, Avx512F.FusedMultiplyAdd(wl, xl1, a01));
-            if (TN.Value > 2) a02 = Avx512F.FusedMultiplyAdd(wh, xh2, Avx512F.FusedMultiplyAdd(wl, xl2, a02));
-            if (TN.Value > 3) a03 = Avx512F.FusedMultiplyAdd(wh, xh3, Avx512F.FusedMultiplyAdd(wl, xl3, a03));
+            Dequantize512(p0, half, out var wl, out var wh);
+            { a00 = Avx512F.FusedMultiplyAdd(wl, xl0, a00); a00 = Avx512F.FusedMultiplyAdd(xh0, wh, a00); }
+            if (TN.Value > 1) { a01 = Avx512F.FusedMultiplyAdd(wl, xl1, a01); a01 = Avx512F.FusedMultiplyAdd(xh1, wh, a01); }
+            if (TN.Value > 2) { a02 = Avx512F.FusedMultiplyAdd(wl, xl2, a02); a02 = Avx512F.FusedMultiplyAdd(xh2, wh, a02); }
+            if (TN.Value > 3) { a03 = Avx512F.FusedMultiplyAdd(wl, xl3, a03); a03 = Avx512F.FusedMultiplyAdd(xh3, wh, a03); }
             p0 += BlockBytes;
             if (TR.Value > 1)
             {
-                Dequantize512(p1, out wl, out wh);
-                a10 = Avx512F.FusedMultiplyAdd(wh, xh0, Avx512F.FusedMultiplyAdd(wl, xl0, a10));
-                if (TN.Value > 1) a11 = Avx512F.FusedMultiplyAdd(wh, xh1, Avx512F.FusedMultiplyAdd(wl, xl1, a11));
-                if (TN.Value > 2) a12 = Avx512F.FusedMultiplyAdd(wh, xh2, Avx512F.FusedMultiplyAdd(wl, xl2, a12));
-                if (TN.Value > 3) a13 = Avx512F.FusedMultiplyAdd(wh, xh3, Avx512F.FusedMultiplyAdd(wl, xl3, a13));
-                Dequantize512(p2, out wl, out wh);
-                a20 = Avx512F.FusedMultiplyAdd(wh, xh0, Avx512F.FusedMultiplyAdd(wl, xl0, a20));
-                if (TN.Value > 1) a21 = Avx512F.FusedMultiplyAdd(wh, xh1, Avx512F.FusedMultiplyAdd(wl, xl1, a21));
-                if (TN.Value > 2) a22 = Avx512F.FusedMultiplyAdd(wh, xh2, Avx512F.FusedMultiplyAdd(wl, xl2, a22));
-                if (TN.Value > 3) a23 = Avx512F.FusedMultiplyAdd(wh, xh3, Avx512F.FusedMultiplyAdd(wl, xl3, a23));
-                Dequantize512(p3, out wl, out wh);
-                a30 = Avx512F.FusedMultiplyAdd(wh, xh0, Avx512F.FusedMultiplyAdd(wl, xl0, a30));
-                if (TN.Value > 1) a31 = Avx512F.FusedMultiplyAdd(wh, xh1, Avx512F.FusedMultiplyAdd(wl, xl1, a31));
-                if (TN.Value > 2) a32 = Avx512F.FusedMultiplyAdd(wh, xh2, Avx512F.FusedMultiplyAdd(wl, xl2, a32));
-                if (TN.Value > 3) a33 = Avx512F.FusedMultiplyAdd(wh, xh3, Avx512F.FusedMultiplyAdd(wl, xl3, a33));
+                Dequantize512(p1, half, out wl, out wh);
+                { a10 = Avx512F.FusedMultiplyAdd(wl, xl0, a10); a10 = Avx512F.FusedMultiplyAdd(xh0, wh, a10); }
+                if (TN.Value > 1) { a11 = Avx512F.FusedMultiplyAdd(wl, xl1, a11); a11 = Avx512F.FusedMultiplyAdd(xh1, wh, a11); }
+                if (TN.Value > 2) { a12 = Avx512F.FusedMultiplyAdd(wl, xl2, a12); a12 = Avx512F.FusedMultiplyAdd(xh2, wh, a12); }
+                if (TN.Value > 3) { a13 = Avx512F.FusedMultiplyAdd(wl, xl3, a13); a13 = Avx512F.FusedMultiplyAdd(xh3, wh, a13); }
+                Dequantize512(p2, half, out wl, out wh);
+                { a20 = Avx512F.FusedMultiplyAdd(wl, xl0, a20); a20 = Avx512F.FusedMultiplyAdd(xh0, wh, a20); }
+                if (TN.Value > 1) { a21 = Avx512F.FusedMultiplyAdd(wl, xl1, a21); a21 = Avx512F.FusedMultiplyAdd(xh1, wh, a21); }
+                if (TN.Value > 2) { a22 = Avx512F.FusedMultiplyAdd(wl, xl2, a22); a22 = Avx512F.FusedMultiplyAdd(xh2, wh, a22); }
+                if (TN.Value > 3) { a23 = Avx512F.FusedMultiplyAdd(wl, xl3, a23); a23 = Avx512F.FusedMultiplyAdd(xh3, wh, a23); }
+                Dequantize512(p3, half, out wl, out wh);
+                { a30 = Avx512F.FusedMultiplyAdd(wl, xl0, a30); a30 = Avx512F.FusedMultiplyAdd(xh0, wh, a30); }
+                if (TN.Value > 1) { a31 = Avx512F.FusedMultiplyAdd(wl, xl1, a31); a31 = Avx512F.FusedMultiplyAdd(xh1, wh, a31); }
+                if (TN.Value > 2) { a32 = Avx512F.FusedMultiplyAdd(wl, xl2, a32); a32 = Avx512F.FusedMultiplyAdd(xh2, wh, a32); }
+                if (TN.Value > 3) { a33 = Avx512F.FusedMultiplyAdd(wl, xl3, a33); a33 = Avx512F.FusedMultiplyAdd(xh3, wh, a33); }
                 p1 += BlockBytes;
                 p2 += BlockBytes;
                 p3 += BlockBytes;
@@ -129,14 +132,13 @@ internal static unsafe class Q8_0Kernel
         Avx.Multiply(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.LoadScalarVector128((long*)(block + 2 + offset)).AsSByte())), d);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile256<TR, TN>(byte* w, long rowBytes, long blocks, float* x, long xStride, float* y, long yStride, bool accumulate)
+    private static void Tile256<TR, TN>(byte* w, long rowBytes, long blocks, float* x, long xStride, float* y, long yStride, bool accumulate, float* half)
         where TR : struct, ITileCount where TN : struct, ITileCount
     {
         Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
         Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
         float* x0 = x, x1 = x + xStride;
         byte* p0 = w, p1 = w + rowBytes, p2 = w + 2 * rowBytes, p3 = w + 3 * rowBytes;
-        float* half = HalfTable.Pointer;
         for (long b = 0; b < blocks; b++)
         {
             var d0 = Vector256.Create(half[*(ushort*)p0]);
@@ -177,7 +179,7 @@ internal static unsafe class Q8_0Kernel
     }
 
     /// <summary>Plain loops: w = d·q in float32, one float32 sum per row and token.</summary>
-    private static void Scalar(byte* w, long rowBytes, int rows, long blocks, float* x, long xStride, long tokens, float* y, long yStride, bool accumulate)
+    private static void Scalar(byte* w, long rowBytes, int rows, long blocks, float* x, long xStride, long tokens, float* y, long yStride, bool accumulate, float* half)
     {
         for (int r = 0; r < rows; r++)
         for (long t = 0; t < tokens; t++)
@@ -187,7 +189,7 @@ internal static unsafe class Q8_0Kernel
             float sum = 0;
             for (long b = 0; b < blocks; b++, block += BlockBytes)
             {
-                float d = HalfTable.Pointer[*(ushort*)block];
+                float d = half[*(ushort*)block];
                 for (int i = 0; i < BlockElements; i++) sum += d * ((sbyte*)block)[2 + i] * xt[b * BlockElements + i];
             }
             TileOutput.Put(y + t * yStride + r, sum, accumulate);

@@ -123,27 +123,27 @@ internal static unsafe class RowScaledKernel
                 if (TN.Value > 3) { xl3 = Vector512.Load(x3 + i); xh3 = Vector512.Load(x3 + i + 16); }
 
                 Dequantize512<TRule>(v0 + i, sc0, out var wl, out var wh);
-                a00 = Avx512F.FusedMultiplyAdd(wh, xh0, Avx512F.FusedMultiplyAdd(wl, xl0, a00));
-                if (TN.Value > 1) a01 = Avx512F.FusedMultiplyAdd(wh, xh1, Avx512F.FusedMultiplyAdd(wl, xl1, a01));
-                if (TN.Value > 2) a02 = Avx512F.FusedMultiplyAdd(wh, xh2, Avx512F.FusedMultiplyAdd(wl, xl2, a02));
-                if (TN.Value > 3) a03 = Avx512F.FusedMultiplyAdd(wh, xh3, Avx512F.FusedMultiplyAdd(wl, xl3, a03));
+                { a00 = Avx512F.FusedMultiplyAdd(wl, xl0, a00); a00 = Avx512F.FusedMultiplyAdd(xh0, wh, a00); }
+                if (TN.Value > 1) { a01 = Avx512F.FusedMultiplyAdd(wl, xl1, a01); a01 = Avx512F.FusedMultiplyAdd(xh1, wh, a01); }
+                if (TN.Value > 2) { a02 = Avx512F.FusedMultiplyAdd(wl, xl2, a02); a02 = Avx512F.FusedMultiplyAdd(xh2, wh, a02); }
+                if (TN.Value > 3) { a03 = Avx512F.FusedMultiplyAdd(wl, xl3, a03); a03 = Avx512F.FusedMultiplyAdd(xh3, wh, a03); }
                 if (TR.Value > 1)
                 {
                     Dequantize512<TRule>(v1 + i, sc1, out wl, out wh);
-                    a10 = Avx512F.FusedMultiplyAdd(wh, xh0, Avx512F.FusedMultiplyAdd(wl, xl0, a10));
-                    if (TN.Value > 1) a11 = Avx512F.FusedMultiplyAdd(wh, xh1, Avx512F.FusedMultiplyAdd(wl, xl1, a11));
-                    if (TN.Value > 2) a12 = Avx512F.FusedMultiplyAdd(wh, xh2, Avx512F.FusedMultiplyAdd(wl, xl2, a12));
-                    if (TN.Value > 3) a13 = Avx512F.FusedMultiplyAdd(wh, xh3, Avx512F.FusedMultiplyAdd(wl, xl3, a13));
+                    { a10 = Avx512F.FusedMultiplyAdd(wl, xl0, a10); a10 = Avx512F.FusedMultiplyAdd(xh0, wh, a10); }
+                    if (TN.Value > 1) { a11 = Avx512F.FusedMultiplyAdd(wl, xl1, a11); a11 = Avx512F.FusedMultiplyAdd(xh1, wh, a11); }
+                    if (TN.Value > 2) { a12 = Avx512F.FusedMultiplyAdd(wl, xl2, a12); a12 = Avx512F.FusedMultiplyAdd(xh2, wh, a12); }
+                    if (TN.Value > 3) { a13 = Avx512F.FusedMultiplyAdd(wl, xl3, a13); a13 = Avx512F.FusedMultiplyAdd(xh3, wh, a13); }
                     Dequantize512<TRule>(v2 + i, sc2, out wl, out wh);
-                    a20 = Avx512F.FusedMultiplyAdd(wh, xh0, Avx512F.FusedMultiplyAdd(wl, xl0, a20));
-                    if (TN.Value > 1) a21 = Avx512F.FusedMultiplyAdd(wh, xh1, Avx512F.FusedMultiplyAdd(wl, xl1, a21));
-                    if (TN.Value > 2) a22 = Avx512F.FusedMultiplyAdd(wh, xh2, Avx512F.FusedMultiplyAdd(wl, xl2, a22));
-                    if (TN.Value > 3) a23 = Avx512F.FusedMultiplyAdd(wh, xh3, Avx512F.FusedMultiplyAdd(wl, xl3, a23));
+                    { a20 = Avx512F.FusedMultiplyAdd(wl, xl0, a20); a20 = Avx512F.FusedMultiplyAdd(xh0, wh, a20); }
+                    if (TN.Value > 1) { a21 = Avx512F.FusedMultiplyAdd(wl, xl1, a21); a21 = Avx512F.FusedMultiplyAdd(xh1, wh, a21); }
+                    if (TN.Value > 2) { a22 = Avx512F.FusedMultiplyAdd(wl, xl2, a22); a22 = Avx512F.FusedMultiplyAdd(xh2, wh, a22); }
+                    if (TN.Value > 3) { a23 = Avx512F.FusedMultiplyAdd(wl, xl3, a23); a23 = Avx512F.FusedMultiplyAdd(xh3, wh, a23); }
                     Dequantize512<TRule>(v3 + i, sc3, out wl, out wh);
-                    a30 = Avx512F.FusedMultiplyAdd(wh, xh0, Avx512F.FusedMultiplyAdd(wl, xl0, a30));
-                    if (TN.Value > 1) a31 = Avx512F.FusedMultiplyAdd(wh, xh1, Avx512F.FusedMultiplyAdd(wl, xl1, a31));
-                    if (TN.Value > 2) a32 = Avx512F.FusedMultiplyAdd(wh, xh2, Avx512F.FusedMultiplyAdd(wl, xl2, a32));
-                    if (TN.Value > 3) a33 = Avx512F.FusedMultiplyAdd(wh, xh3, Avx512F.FusedMultiplyAdd(wl, xl3, a33));
+                    { a30 = Avx512F.FusedMultiplyAdd(wl, xl0, a30); a30 = Avx512F.FusedMultiplyAdd(xh0, wh, a30); }
+                    if (TN.Value > 1) { a31 = Avx512F.FusedMultiplyAdd(wl, xl1, a31); a31 = Avx512F.FusedMultiplyAdd(xh1, wh, a31); }
+                    if (TN.Value > 2) { a32 = Avx512F.FusedMultiplyAdd(wl, xl2, a32); a32 = Avx512F.FusedMultiplyAdd(xh2, wh, a32); }
+                    if (TN.Value > 3) { a33 = Avx512F.FusedMultiplyAdd(wl, xl3, a33); a33 = Avx512F.FusedMultiplyAdd(xh3, wh, a33); }
                 }
             }
         }

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using GrokLens.Checkpoints.Gguf;
+using GrokLens.Checkpoints.Xai;
+using GrokLens.Kernels;
+using GrokLens.Kernels.Repack;
+using GrokLens.Loading;
+using GrokLens.Loading.Gguf;
+using GrokLens.Model;
+using static TorchSharp.torch;
+
+namespace GrokLens.Cli.Commands;
+
+/// <summary>
+/// <c>groklens bench --kernels --model FILE</c>: the int8 matrix products of a decode step and of an 8-token prefill,
+/// run by the kernels on the weights where they lie (a mapped Q8_0 GGUF, or xAI's raw release through the repack
+/// cache), against the time this machine takes to read the same bytes, measured in the same process. A decode step
+/// reads every layer's four attention matrices and two experts' three matrices (any two: each is the same size); the
+/// prefill multiplies 8 tokens by the attention matrices and 2 tokens by each expert (8 tokens × top-2 over 8 experts).
+/// Only the matrix products are timed: norms, attention scores and the router are left to the model (phase 2).
+/// </summary>
+internal static class DecodeStepBench
+{
+    private const int PrefillTokens = 8;
+
+    private sealed record Product(Int8Matrix Matrix, long Tokens);
+
+    public static int Run(CliIO io, string path, int repeats)
+    {
+        if (repeats < 1) throw new UsageException("--repeats must be at least 1.");
+        var disposables = new List<IDisposable>();
+        try
+        {
+            var (config, layers, description) = Open(io, path, disposables);
+            var decode = layers.SelectMany(l => l.Attention.Select(m => new Product(m, 1))
+                .Concat(l.Experts.SelectMany(stacked => Enumerable.Range(0, 2).Select(e => new Product(Expert(stacked, e, config), 1))))).ToList();
+            int perExpert = PrefillTokens * config.TopK / config.NumExperts;
+            var prefill = layers.SelectMany(l => l.Attention.Select(m => new Product(m, PrefillTokens))
+                .Concat(l.Experts.SelectMany(stacked => Enumerable.Range(0, config.NumExperts).Select(e => new Product(Expert(stacked, e, config), perExpert))))).ToList();
+            long width = Math.Max(config.HiddenSize, Math.Max(config.ExpertSize, (long)config.NumHeads * config.HeadDim));
+            using var scope = NewDisposeScope();
+            var x = randn(PrefillTokens * width);
+            var y = empty(PrefillTokens * width);
+            var decodeViews = Views(decode, x, y);
+            var prefillViews = Views(prefill, x, y);
+
+            var decodeRegions = decode.Select(p => MemoryRegion.Of(p.Matrix)).ToList();
+            var prefillRegions = prefill.Select(p => MemoryRegion.Of(p.Matrix)).ToList();
+            long decodeBytes = decode.Sum(p => p.Matrix.ByteSize), prefillBytes = prefill.Sum(p => p.Matrix.ByteSize);
+            io.Out.WriteLine($"Decode-step kernels: {description}; {config.NumLayers} layers, torch threads {get_num_threads()}, median of {repeats} interleaved rounds");
+            var times = new Dictionary<string, List<double>> { ["bound"] = [], ["decode"] = [], ["prefill bound"] = [], ["prefill"] = [] };
+            for (int round = 0; round <= repeats; round++)
+            {
+                var sample = new Dictionary<string, double>
+                {
+                    ["bound"] = Time(() => MemoryBandwidth.Read(decodeRegions)),
+                    ["decode"] = Time(() => RunAll(decodeViews)),
+                    ["prefill bound"] = Time(() => MemoryBandwidth.Read(prefillRegions)),
+                    ["prefill"] = Time(() => RunAll(prefillViews)),
+                };
+                if (round == 0) continue; // the first round maps the pages in
+                foreach (var (key, value) in sample) times[key].Add(value);
+            }
+            double bound = BenchCommand.MedianOf(times["bound"]), step = BenchCommand.MedianOf(times["decode"]);
+            double prefillBound = BenchCommand.MedianOf(times["prefill bound"]), prefillTime = BenchCommand.MedianOf(times["prefill"]);
+            io.Out.WriteLine($"decode step: {decode.Count} products reading {Format.Bytes(decodeBytes)}: kernels {step * 1e3:0.0} ms, " +
+                             $"bandwidth bound {bound * 1e3:0.0} ms ({decodeBytes / bound / 1e9:0.0} GB/s), ratio {step / bound:0.00}; " +
+                             $"{step * 1e3 / config.NumLayers:0.0} ms per layer");
+            io.Out.WriteLine($"{PrefillTokens}-token prefill: {prefill.Count} products reading {Format.Bytes(prefillBytes)}: kernels {prefillTime * 1e3:0.0} ms, " +
+                             $"bandwidth bound {prefillBound * 1e3:0.0} ms, ratio {prefillTime / prefillBound:0.00}; {prefillTime * 1e3 / config.NumLayers:0.0} ms per layer");
+            return CliApp.Ok;
+        }
+        finally
+        {
+            foreach (var disposable in disposables) disposable.Dispose();
+        }
+    }
+
+    private sealed record LayerMatrices(Int8Matrix[] Attention, Int8Matrix[] Experts);
+
+    private static readonly string[] AttentionNames =
+        ["multi_head_attention.query.weight", "multi_head_attention.key.weight", "multi_head_attention.value.weight", "multi_head_attention.linear.weight"];
+
+    private static readonly string[] ExpertNames = ["moe.linear.weight", "moe.linear_v.weight", "moe.linear_1.weight"];
+
+    private static Int8Matrix Expert(Int8Matrix stacked, int expert, GrokConfig config)
+    {
+        long rows = stacked.Rows / config.NumExperts;
+        return stacked.RowRange(expert * rows, rows);
+    }
+
+    private static (GrokConfig Config, List<LayerMatrices> Layers, string Description) Open(CliIO io, string path, List<IDisposable> disposables)
+    {
+        if (File.Exists(path) && path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            var file = GgufFile.Open(path);
+            disposables.Add(file);
+            var config = GgufGrokConfig.FromFile(file);
+            var layers = Enumerable.Range(0, config.NumLayers).Select(l => new LayerMatrices(
+                AttentionNames.Select(n => file.Q8_0Matrix(GgufTensorNames.For($"{GrokParameterNames.Layer(l)}.{n}")[0])).ToArray(),
+                ExpertNames.Select(n => file.Q8_0Matrix(GgufTensorNames.For($"{GrokParameterNames.Layer(l)}.{n}")[0])).ToArray())).ToList();
+            return (config, layers, $"{path} (Q8_0 GGUF, mapped)");
+        }
+        if (XaiCheckpoint.IsRawCheckpoint(path))
+        {
+            var configPath = new[] { Path.Combine(path, ModelLoader.ConfigFileName), Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? path, ModelLoader.ConfigFileName) }
+                .FirstOrDefault(File.Exists);
+            var config = configPath is null ? GrokConfig.Grok1 : GrokConfig.FromJsonFile(configPath);
+            var checkpoint = XaiCheckpoint.Open(path, config.NumLayers);
+            var cache = new XaiRepackCache(XaiRepackCache.DefaultFolder(checkpoint.Folder));
+            var clock = Stopwatch.StartNew();
+            var statuses = new List<string>();
+            Int8Matrix Load(string canonical)
+            {
+                var repacked = cache.Open(Path.Combine(checkpoint.Folder, XaiCheckpoint.FileName(checkpoint.Locate(canonical).Index)));
+                disposables.Add(repacked);
+                statuses.Add(repacked.Status.Split(':')[0]);
+                return repacked.Matrix;
+            }
+            var layers = Enumerable.Range(0, config.NumLayers).Select(l => new LayerMatrices(
+                AttentionNames.Select(n => Load($"{GrokParameterNames.Layer(l)}.{n}")).ToArray(),
+                ExpertNames.Select(n => Load($"{GrokParameterNames.Layer(l)}.{n}")).ToArray())).ToList();
+            io.Out.WriteLine($"repack cache {cache.Folder}: {string.Join(", ", statuses.GroupBy(s => s).Select(g => $"{g.Count()} {g.Key}"))} " +
+                             $"in {clock.Elapsed.TotalSeconds:0.0} s");
+            return (config, layers, $"{checkpoint.Folder} (xAI int8, repacked and mapped)");
+        }
+        throw new UsageException($"--model for --kernels must be a Q8_0 .gguf file or xAI's raw ckpt-0 folder: {path}");
+    }
+
+    /// <summary>Each product reads the first tokens × in values of x and writes tokens × out values of y (views made once).</summary>
+    private static List<(Int8Matrix Matrix, Tensor X, Tensor Y)> Views(List<Product> products, Tensor x, Tensor y) =>
+        products.Select(p => (p.Matrix, x.narrow(0, 0, p.Tokens * p.Matrix.Columns).view(p.Tokens, p.Matrix.Columns),
+            y.narrow(0, 0, p.Tokens * p.Matrix.Rows).view(p.Tokens, p.Matrix.Rows))).ToList();
+
+    private static void RunAll(List<(Int8Matrix Matrix, Tensor X, Tensor Y)> products)
+    {
+        foreach (var (matrix, x, y) in products) Int8MatMul.Multiply(matrix, x, y);
+    }
+
+    private static double Time(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        return clock.Elapsed.TotalSeconds;
+    }
+}
