@@ -24,55 +24,79 @@ internal static class DecodeStepBench
 
     private sealed record Product(Int8Matrix Matrix, long Tokens);
 
-    public static int Run(CliIO io, string path, int repeats)
+    /// <param name="paths">One model, or several separated by commas (e.g. the same layers as GGUF and as xAI's release):
+    /// their decode steps are measured in interleaved rounds, so they meet the same machine load.</param>
+    public static int Run(CliIO io, string paths, int repeats)
     {
         if (repeats < 1) throw new UsageException("--repeats must be at least 1.");
         var disposables = new List<IDisposable>();
         try
         {
-            var (config, layers, description) = Open(io, path, disposables);
-            var decode = layers.SelectMany(l => l.Attention.Select(m => new Product(m, 1))
-                .Concat(l.Experts.SelectMany(stacked => Enumerable.Range(0, 2).Select(e => new Product(Expert(stacked, e, config), 1))))).ToList();
-            int perExpert = PrefillTokens * config.TopK / config.NumExperts;
-            var prefill = layers.SelectMany(l => l.Attention.Select(m => new Product(m, PrefillTokens))
-                .Concat(l.Experts.SelectMany(stacked => Enumerable.Range(0, config.NumExperts).Select(e => new Product(Expert(stacked, e, config), perExpert))))).ToList();
-            long width = Math.Max(config.HiddenSize, Math.Max(config.ExpertSize, (long)config.NumHeads * config.HeadDim));
             using var scope = NewDisposeScope();
-            var x = randn(PrefillTokens * width);
-            var y = empty(PrefillTokens * width);
-            var decodeViews = Views(decode, x, y);
-            var prefillViews = Views(prefill, x, y);
-
-            var decodeRegions = decode.Select(p => MemoryRegion.Of(p.Matrix)).ToList();
-            var prefillRegions = prefill.Select(p => MemoryRegion.Of(p.Matrix)).ToList();
-            long decodeBytes = decode.Sum(p => p.Matrix.ByteSize), prefillBytes = prefill.Sum(p => p.Matrix.ByteSize);
-            io.Out.WriteLine($"Decode-step kernels: {description}; {config.NumLayers} layers, torch threads {get_num_threads()}, median of {repeats} interleaved rounds");
-            var times = new Dictionary<string, List<double>> { ["bound"] = [], ["decode"] = [], ["prefill bound"] = [], ["prefill"] = [] };
+            var models = paths.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(path => Plan(io, path, disposables)).ToList();
+            io.Out.WriteLine($"Decode-step kernels: torch threads {get_num_threads()}, median of {repeats} interleaved rounds; " +
+                             "bound = time to read the same bytes once with the same threads");
+            // Decode steps (a few GB each) interleaved across models; then each model's prefill, which reads the whole file.
+            var decode = models.Select(_ => (Bound: new List<double>(), Kernels: new List<double>())).ToList();
             for (int round = 0; round <= repeats; round++)
-            {
-                var sample = new Dictionary<string, double>
+                for (int m = 0; m < models.Count; m++)
                 {
-                    ["bound"] = Time(() => MemoryBandwidth.Read(decodeRegions)),
-                    ["decode"] = Time(() => RunAll(decodeViews)),
-                    ["prefill bound"] = Time(() => MemoryBandwidth.Read(prefillRegions)),
-                    ["prefill"] = Time(() => RunAll(prefillViews)),
-                };
-                if (round == 0) continue; // the first round maps the pages in
-                foreach (var (key, value) in sample) times[key].Add(value);
+                    double bound = Time(() => MemoryBandwidth.Read(models[m].DecodeRegions));
+                    double kernels = Time(() => RunAll(models[m].Decode));
+                    if (round == 0) continue; // the first round maps the pages in
+                    decode[m].Bound.Add(bound);
+                    decode[m].Kernels.Add(kernels);
+                }
+            for (int m = 0; m < models.Count; m++)
+            {
+                var model = models[m];
+                var prefill = (Bound: new List<double>(), Kernels: new List<double>());
+                for (int round = 0; round <= repeats; round++)
+                {
+                    double bound = Time(() => MemoryBandwidth.Read(model.PrefillRegions));
+                    double kernels = Time(() => RunAll(model.Prefill));
+                    if (round == 0) continue;
+                    prefill.Bound.Add(bound);
+                    prefill.Kernels.Add(kernels);
+                }
+                io.Out.WriteLine(model.Description);
+                Report(io, "decode step", model.Decode, decode[m], model.Layers);
+                Report(io, $"{PrefillTokens}-token prefill", model.Prefill, prefill, model.Layers);
             }
-            double bound = BenchCommand.MedianOf(times["bound"]), step = BenchCommand.MedianOf(times["decode"]);
-            double prefillBound = BenchCommand.MedianOf(times["prefill bound"]), prefillTime = BenchCommand.MedianOf(times["prefill"]);
-            io.Out.WriteLine($"decode step: {decode.Count} products reading {Format.Bytes(decodeBytes)}: kernels {step * 1e3:0.0} ms, " +
-                             $"bandwidth bound {bound * 1e3:0.0} ms ({decodeBytes / bound / 1e9:0.0} GB/s), ratio {step / bound:0.00}; " +
-                             $"{step * 1e3 / config.NumLayers:0.0} ms per layer");
-            io.Out.WriteLine($"{PrefillTokens}-token prefill: {prefill.Count} products reading {Format.Bytes(prefillBytes)}: kernels {prefillTime * 1e3:0.0} ms, " +
-                             $"bandwidth bound {prefillBound * 1e3:0.0} ms, ratio {prefillTime / prefillBound:0.00}; {prefillTime * 1e3 / config.NumLayers:0.0} ms per layer");
             return CliApp.Ok;
         }
         finally
         {
             foreach (var disposable in disposables) disposable.Dispose();
         }
+    }
+
+    private static void Report(CliIO io, string what, List<(Int8Matrix Matrix, Tensor X, Tensor Y)> products, (List<double> Bound, List<double> Kernels) times, int layers)
+    {
+        long bytes = products.Sum(p => p.Matrix.ByteSize);
+        double bound = BenchCommand.MedianOf(times.Bound), kernels = BenchCommand.MedianOf(times.Kernels);
+        io.Out.WriteLine($"  {what}: {products.Count} products reading {Format.Bytes(bytes)}: kernels {kernels * 1e3:0.0} ms " +
+                         $"({kernels * 1e3 / layers:0.0} ms per layer), bound {bound * 1e3:0.0} ms ({bytes / bound / 1e9:0.0} GB/s), ratio {kernels / bound:0.00}");
+    }
+
+    private sealed record ModelPlan(string Description, int Layers, List<(Int8Matrix Matrix, Tensor X, Tensor Y)> Decode, List<MemoryRegion> DecodeRegions,
+        List<(Int8Matrix Matrix, Tensor X, Tensor Y)> Prefill, List<MemoryRegion> PrefillRegions);
+
+    /// <summary>The products of a decode step and of an 8-token prefill of one model, with their input and output views.</summary>
+    private static ModelPlan Plan(CliIO io, string path, List<IDisposable> disposables)
+    {
+        var (config, layers, description) = Open(io, path, disposables);
+        var decode = layers.SelectMany(l => l.Attention.Select(m => new Product(m, 1))
+            .Concat(l.Experts.SelectMany(stacked => Enumerable.Range(0, 2).Select(e => new Product(Expert(stacked, e, config), 1))))).ToList();
+        int perExpert = PrefillTokens * config.TopK / config.NumExperts;
+        var prefill = layers.SelectMany(l => l.Attention.Select(m => new Product(m, PrefillTokens))
+            .Concat(l.Experts.SelectMany(stacked => Enumerable.Range(0, config.NumExperts).Select(e => new Product(Expert(stacked, e, config), perExpert))))).ToList();
+        long width = Math.Max(config.HiddenSize, Math.Max(config.ExpertSize, (long)config.NumHeads * config.HeadDim));
+        var x = randn(PrefillTokens * width);
+        var y = empty(PrefillTokens * width);
+        return new ModelPlan(description, config.NumLayers, Views(decode, x, y), decode.Select(p => MemoryRegion.Of(p.Matrix)).ToList(),
+            Views(prefill, x, y), prefill.Select(p => MemoryRegion.Of(p.Matrix)).ToList());
     }
 
     private sealed record LayerMatrices(Int8Matrix[] Attention, Int8Matrix[] Experts);

@@ -147,5 +147,19 @@ public sealed class XaiRepackCacheTests : IDisposable
         Assert.Empty(Directory.GetFiles(CacheFolder));
     }
 
+    [Theory]
+    [InlineData(48, 80, 16, 32)] // whole 16×16 blocks in SSE registers
+    [InlineData(20, 11, 3, 7)] // byte by byte
+    public unsafe void TransposeMovesEveryByte(int inputs, int outputs, int firstRow, int rows)
+    {
+        var source = new byte[inputs * outputs];
+        new Random(3).NextBytes(source);
+        var target = new byte[rows * inputs];
+        fixed (byte* s = source, t = target) XaiRepacker.Transpose(s, inputs, outputs, firstRow, rows, t);
+        for (int o = 0; o < rows; o++)
+            for (int i = 0; i < inputs; i++)
+                Assert.Equal(source[i * outputs + firstRow + o], target[o * inputs + i]);
+    }
+
     public void Dispose() => _folder.Dispose();
 }

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 using GrokLens.Checkpoints;
 using GrokLens.Checkpoints.Xai;
@@ -7,13 +9,13 @@ namespace GrokLens.Kernels.Repack;
 
 /// <summary>
 /// Transposes one raw QuantizedWeight8bit (SPEC §4.3): int8 JAX [.., R = in, C = out] → [.., out, in] row-major, and
-/// bfloat16 scales [.., S, out] → float32 [.., out, S]. Output rows are made 64 at a time from 64×64-byte tiles of the
-/// mapped source, several chunks in parallel, and written in order, so memory holds a few megabytes whatever the size.
+/// bfloat16 scales [.., S, out] → float32 [.., out, S]. Output rows are made in groups of 1,024 (one group per thread,
+/// written in order), each from 16×16-byte blocks transposed in SSE registers: a group reads 1 KB runs of 16 source
+/// rows at a time, so both sides stay within the TLB's reach. Memory holds one group per thread (≤ 32 MB each).
 /// </summary>
 internal static unsafe class XaiRepacker
 {
-    private const int RowsPerChunk = 64;
-    private const int ChunksPerBatch = 16;
+    private const int GroupRows = 1024;
 
     /// <summary>The layout fields of the repack of <paramref name="tensor"/>, after checking its shapes.</summary>
     public static RepackHeader Layout(MappedFile file, XaiTensor tensor)
@@ -38,20 +40,22 @@ internal static unsafe class XaiRepacker
 
         long inputs = layout.Columns, outputs = layout.Rows;
         var source = file.Start + tensor.Array.Offset;
-        var buffers = Enumerable.Range(0, ChunksPerBatch).Select(_ => new byte[RowsPerChunk * inputs]).ToArray();
-        long chunks = (outputs + RowsPerChunk - 1) / RowsPerChunk;
+        int parallel = Math.Max(1, Environment.ProcessorCount);
+        var buffers = Enumerable.Range(0, parallel).Select(_ => new byte[GroupRows * inputs]).ToArray();
+        long groups = (outputs + GroupRows - 1) / GroupRows;
         for (long e = 0; e < layout.Experts; e++)
         {
             var expert = source + e * inputs * outputs;
-            for (long first = 0; first < chunks; first += ChunksPerBatch)
+            for (long first = 0; first < groups; first += parallel)
             {
-                int count = (int)Math.Min(ChunksPerBatch, chunks - first);
-                Parallel.For(0, count, k => TransposeChunk(expert, inputs, outputs, (first + k) * RowsPerChunk, buffers[k]));
-                for (int k = 0; k < count; k++)
+                int count = (int)Math.Min(parallel, groups - first);
+                Parallel.For(0, count, k =>
                 {
-                    long rows = Math.Min(RowsPerChunk, outputs - (first + k) * RowsPerChunk);
-                    Emit(buffers[k].AsSpan(0, (int)(rows * inputs)));
-                }
+                    long row = (first + k) * GroupRows;
+                    fixed (byte* target = buffers[k]) Transpose(expert, inputs, outputs, row, (int)Math.Min(GroupRows, outputs - row), target);
+                });
+                for (int k = 0; k < count; k++)
+                    Emit(buffers[k].AsSpan(0, (int)(Math.Min(GroupRows, outputs - (first + k) * GroupRows) * inputs)));
             }
         }
         Emit(new byte[layout.ScalesOffset - layout.ValuesOffset - layout.ValuesLength]);
@@ -70,22 +74,62 @@ internal static unsafe class XaiRepacker
         return hash.GetHashAndReset();
     }
 
-    /// <summary>Output rows [o0, o0 + 64) of one expert: target[o − o0, i] = source[i, o].</summary>
-    private static void TransposeChunk(byte* source, long inputs, long outputs, long o0, byte[] target)
+    /// <summary>Output rows [o0, o0 + rows) of one expert: target[o − o0, i] = source[i, o].</summary>
+    internal static void Transpose(byte* source, long inputs, long outputs, long o0, int rows, byte* target)
     {
-        int rows = (int)Math.Min(RowsPerChunk, outputs - o0);
-        fixed (byte* t = target)
+        bool blocks = Sse2.IsSupported && inputs % 16 == 0 && rows % 16 == 0;
+        for (long i0 = 0; i0 < inputs; i0 += 16)
         {
-            for (long i0 = 0; i0 < inputs; i0 += 64)
+            if (blocks)
             {
-                long tile = Math.Min(64, inputs - i0);
-                for (long i = i0; i < i0 + tile; i++)
-                {
-                    var from = source + i * outputs + o0;
-                    var to = t + i;
-                    for (int o = 0; o < rows; o++) to[o * inputs] = from[o];
-                }
+                for (int o = 0; o < rows; o += 16) Transpose16(source + i0 * outputs + o0 + o, outputs, target + o * inputs + i0, inputs);
+                continue;
+            }
+            for (long i = i0; i < Math.Min(inputs, i0 + 16); i++)
+            {
+                var from = source + i * outputs + o0;
+                for (int o = 0; o < rows; o++) target[o * inputs + i] = from[o];
             }
         }
+    }
+
+    /// <summary>
+    /// Transposes a 16×16 block of bytes: four rounds of interleaving row k with row k+8 (a perfect shuffle of the row
+    /// index bits) move element (r, c) to (c, r).
+    /// </summary>
+    private static void Transpose16(byte* source, long sourceStride, byte* target, long targetStride)
+    {
+        Vector128<byte> r0 = Sse2.LoadVector128(source), r1 = Sse2.LoadVector128(source + sourceStride),
+            r2 = Sse2.LoadVector128(source + 2 * sourceStride), r3 = Sse2.LoadVector128(source + 3 * sourceStride),
+            r4 = Sse2.LoadVector128(source + 4 * sourceStride), r5 = Sse2.LoadVector128(source + 5 * sourceStride),
+            r6 = Sse2.LoadVector128(source + 6 * sourceStride), r7 = Sse2.LoadVector128(source + 7 * sourceStride),
+            r8 = Sse2.LoadVector128(source + 8 * sourceStride), r9 = Sse2.LoadVector128(source + 9 * sourceStride),
+            r10 = Sse2.LoadVector128(source + 10 * sourceStride), r11 = Sse2.LoadVector128(source + 11 * sourceStride),
+            r12 = Sse2.LoadVector128(source + 12 * sourceStride), r13 = Sse2.LoadVector128(source + 13 * sourceStride),
+            r14 = Sse2.LoadVector128(source + 14 * sourceStride), r15 = Sse2.LoadVector128(source + 15 * sourceStride);
+        for (int round = 0; round < 4; round++)
+        {
+            (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15) = (
+                Sse2.UnpackLow(r0, r8), Sse2.UnpackHigh(r0, r8), Sse2.UnpackLow(r1, r9), Sse2.UnpackHigh(r1, r9),
+                Sse2.UnpackLow(r2, r10), Sse2.UnpackHigh(r2, r10), Sse2.UnpackLow(r3, r11), Sse2.UnpackHigh(r3, r11),
+                Sse2.UnpackLow(r4, r12), Sse2.UnpackHigh(r4, r12), Sse2.UnpackLow(r5, r13), Sse2.UnpackHigh(r5, r13),
+                Sse2.UnpackLow(r6, r14), Sse2.UnpackHigh(r6, r14), Sse2.UnpackLow(r7, r15), Sse2.UnpackHigh(r7, r15));
+        }
+        Sse2.Store(target, r0);
+        Sse2.Store(target + targetStride, r1);
+        Sse2.Store(target + 2 * targetStride, r2);
+        Sse2.Store(target + 3 * targetStride, r3);
+        Sse2.Store(target + 4 * targetStride, r4);
+        Sse2.Store(target + 5 * targetStride, r5);
+        Sse2.Store(target + 6 * targetStride, r6);
+        Sse2.Store(target + 7 * targetStride, r7);
+        Sse2.Store(target + 8 * targetStride, r8);
+        Sse2.Store(target + 9 * targetStride, r9);
+        Sse2.Store(target + 10 * targetStride, r10);
+        Sse2.Store(target + 11 * targetStride, r11);
+        Sse2.Store(target + 12 * targetStride, r12);
+        Sse2.Store(target + 13 * targetStride, r13);
+        Sse2.Store(target + 14 * targetStride, r14);
+        Sse2.Store(target + 15 * targetStride, r15);
     }
 }
