@@ -70,6 +70,13 @@ internal static class KernelBench
                         var options = new Int8KernelOptions { Path = path };
                         cases.Add(new Case(shape.Name, layout, path.ToString(), tokens, w.ByteSize, () => Int8MatMul.Multiply(w, x, y, options), baseline, bound));
                     }
+                    if (layout == "Q8_0" || !KernelPaths.IsSupported(KernelPath.Vector512)) continue;
+                    // Other ways to form bf16(q·s) on the widest path: Veltkamp splitting, and no rounding at all (not exact).
+                    foreach (var rounding in new[] { BFloat16Method.Veltkamp, BFloat16Method.Skipped })
+                    {
+                        var options = new Int8KernelOptions { Path = KernelPath.Vector512, Rounding = rounding };
+                        cases.Add(new Case(shape.Name, layout, $"{rounding}", tokens, w.ByteSize, () => Int8MatMul.Multiply(w, x, y, options), baseline, bound));
+                    }
                 }
             }
             foreach (var c in cases) timed[Key(c)] = c.Run;
@@ -82,6 +89,8 @@ internal static class KernelBench
             }
         }
         io.Out.WriteLine("bound: MemoryBandwidth reading the matrix's bytes once with the same threads (the bench shapes fit in the L2 cache).");
+        io.Out.WriteLine("xAI int8 rows 'Veltkamp' and 'Skipped': the Vector512 kernel forming bf16(q·s) by Veltkamp splitting, and not " +
+                         "rounding at all (inexact: what rounding costs); the default rounds the bits in integer registers.");
         return CliApp.Ok;
     }
 

@@ -63,7 +63,7 @@ public static unsafe class Int8MatMul
         if (!KernelPaths.IsSupported(path)) throw new PlatformNotSupportedException($"This CPU cannot run the {path} kernels.");
         int threads = options?.Threads is > 0 and var requested ? requested : get_num_threads();
 
-        var job = new Job(w, path, x, xStride, tokens, y, yStride, PanelChunks(w, path, tokens), w.Rows);
+        var job = new Job(w, path, x, xStride, tokens, y, yStride, PanelChunks(w, path, tokens), w.Rows, options?.Rounding ?? BFloat16Method.Integer);
         long work = w.ByteSize * tokens;
         int parts = (int)Math.Clamp(Math.Min(threads, work / MinParallelWork), 1, Math.Max(1, (w.Rows + 3) / 4));
         KernelThreadPool.Run(parts, &RunPart, Unsafe.AsPointer(ref job));
@@ -78,7 +78,8 @@ public static unsafe class Int8MatMul
         return Math.Min(chunks, panel);
     }
 
-    private readonly struct Job(Int8Matrix w, KernelPath path, float* x, long xStride, long tokens, float* y, long yStride, long panelChunks, long rows)
+    private readonly struct Job(Int8Matrix w, KernelPath path, float* x, long xStride, long tokens, float* y, long yStride, long panelChunks, long rows,
+        BFloat16Method rounding)
     {
         public readonly Int8Matrix W = w;
         public readonly KernelPath Path = path;
@@ -89,6 +90,7 @@ public static unsafe class Int8MatMul
         public readonly long YStride = yStride;
         public readonly long PanelChunks = panelChunks;
         public readonly long Rows = rows;
+        public readonly BFloat16Method Rounding = rounding;
     }
 
     /// <summary>One thread's share: a contiguous range of rows (whole tiles of 4), all panels, all tokens.</summary>
@@ -106,8 +108,10 @@ public static unsafe class Int8MatMul
             bool accumulate = c0 > 0;
             if (job.W.Format == Int8Format.Q8_0)
                 Q8_0Kernel.Run(job.Path, job.W, r0, r1, c0, c1, job.X, job.XStride, job.Tokens, job.Y, job.YStride, accumulate);
-            else if (job.W.RoundToBFloat16)
+            else if (job.W.RoundToBFloat16 && job.Rounding == BFloat16Method.Integer)
                 RowScaledKernel.Run<BFloat16Scale>(job.Path, job.W, r0, r1, c0, c1, job.X, job.XStride, job.Tokens, job.Y, job.YStride, accumulate);
+            else if (job.W.RoundToBFloat16 && job.Rounding == BFloat16Method.Veltkamp)
+                RowScaledKernel.Run<VeltkampBFloat16Scale>(job.Path, job.W, r0, r1, c0, c1, job.X, job.XStride, job.Tokens, job.Y, job.YStride, accumulate);
             else
                 RowScaledKernel.Run<PlainScale>(job.Path, job.W, r0, r1, c0, c1, job.X, job.XStride, job.Tokens, job.Y, job.YStride, accumulate);
         }
@@ -121,4 +125,19 @@ public sealed record Int8KernelOptions
 
     /// <summary>0: torch.get_num_threads().</summary>
     public int Threads { get; init; }
+
+    /// <summary>How bf16(q·s) is formed; only bench --kernels measures the alternatives (docs/int8-kernels.md).</summary>
+    internal BFloat16Method Rounding { get; init; }
+}
+
+/// <summary>
+/// Ways to form xAI's bf16(q·s) in registers. <see cref="Integer"/> (the default) is exact for every scale;
+/// <see cref="Veltkamp"/> is exact for 2⁻⁹⁶ ≤ |s| ≤ 2⁹⁶; <see cref="Skipped"/> computes q·s unrounded (not exact: the
+/// bench's lower bound for what rounding costs).
+/// </summary>
+internal enum BFloat16Method
+{
+    Integer,
+    Veltkamp,
+    Skipped,
 }

@@ -39,6 +39,26 @@ public class ScaleRuleTests
         if (KernelPaths.IsSupported(KernelPath.Vector512)) AssertBitwiseEqual(expected, v512, "Vector512");
     }
 
+    [Fact]
+    public void VeltkampSplittingIsExactForScalesBetween2ToTheMinus96And2To96()
+    {
+        int checkedScales = 0;
+        for (int bits = 0; bits < 65536; bits++)
+        {
+            float s = BFloat16Rounding.FromBits((ushort)bits), magnitude = Math.Abs(s);
+            if (magnitude < MathF.Pow(2, -96) || magnitude > MathF.Pow(2, 96)) continue;
+            checkedScales++;
+            for (int q = -128; q < 128; q++)
+            {
+                var expected = BFloat16Rounding.Round(q * s);
+                var actual = VeltkampBFloat16Scale.Apply(Vector512.Create((float)q), Vector512.Create(s)).GetElement(0);
+                if (BitConverter.SingleToUInt32Bits(expected) != BitConverter.SingleToUInt32Bits(actual))
+                    Assert.Fail($"q={q} s={s:R}: Veltkamp gives {actual:R}, expected {expected:R}");
+            }
+        }
+        Assert.True(checkedScales > 49000);
+    }
+
     private static void AssertBitwiseEqual(float[] expected, float[] actual, string path)
     {
         for (int i = 0; i < expected.Length; i++)
