@@ -49,9 +49,11 @@ public sealed unsafe class SyntheticInt8Matrix : IDisposable
     }
 
     /// <summary>The same weights as int8 values [rows, columns] and float32 scales, read by GrokLens's existing code.</summary>
-    public QuantizedWeight ToQuantizedWeight()
+    public QuantizedWeight ToQuantizedWeight() => QuantizedWeightOf(Matrix);
+
+    /// <summary>Any kernel matrix (e.g. a <see cref="Int8Matrix.RowRange"/> of a mapped file) copied into a <see cref="QuantizedWeight"/>.</summary>
+    public static QuantizedWeight QuantizedWeightOf(Int8Matrix w)
     {
-        var w = Matrix;
         if (w.Format == Int8Format.Q8_0) return Checkpoints.Gguf.Q8_0.Read(w.Values, [w.Rows, w.Columns]);
         var values = empty([w.Rows, w.Columns], dtype: ScalarType.Int8);
         var scales = empty([w.Rows, w.ScaleBlocks], dtype: ScalarType.Float32);

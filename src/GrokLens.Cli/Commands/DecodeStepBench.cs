@@ -38,27 +38,23 @@ internal static class DecodeStepBench
             io.Out.WriteLine($"Decode-step kernels: torch threads {get_num_threads()}, median of {repeats} interleaved rounds; " +
                              "bound = time to read the same bytes once with the same threads");
             // Decode steps (a few GB each) interleaved across models; then each model's prefill, which reads the whole file.
-            var decode = models.Select(_ => (Bound: new List<double>(), Kernels: new List<double>())).ToList();
+            var decode = models.Select(_ => new Samples()).ToList();
             for (int round = 0; round <= repeats; round++)
                 for (int m = 0; m < models.Count; m++)
                 {
-                    double bound = Time(() => MemoryBandwidth.Read(models[m].DecodeRegions));
-                    double kernels = Time(() => RunAll(models[m].Decode));
-                    if (round == 0) continue; // the first round maps the pages in
-                    decode[m].Bound.Add(bound);
-                    decode[m].Kernels.Add(kernels);
+                    var bound = Time(() => MemoryBandwidth.Read(models[m].DecodeRegions));
+                    var kernels = Time(() => RunAll(models[m].Decode));
+                    if (round > 0) decode[m].Add(bound, kernels); // the first round maps the pages in
                 }
             for (int m = 0; m < models.Count; m++)
             {
                 var model = models[m];
-                var prefill = (Bound: new List<double>(), Kernels: new List<double>());
+                var prefill = new Samples();
                 for (int round = 0; round <= repeats; round++)
                 {
-                    double bound = Time(() => MemoryBandwidth.Read(model.PrefillRegions));
-                    double kernels = Time(() => RunAll(model.Prefill));
-                    if (round == 0) continue;
-                    prefill.Bound.Add(bound);
-                    prefill.Kernels.Add(kernels);
+                    var bound = Time(() => MemoryBandwidth.Read(model.PrefillRegions));
+                    var kernels = Time(() => RunAll(model.Prefill));
+                    if (round > 0) prefill.Add(bound, kernels);
                 }
                 io.Out.WriteLine(model.Description);
                 Report(io, "decode step", model.Decode, decode[m], model.Layers);
@@ -72,12 +68,35 @@ internal static class DecodeStepBench
         }
     }
 
-    private static void Report(CliIO io, string what, List<(Int8Matrix Matrix, Tensor X, Tensor Y)> products, (List<double> Bound, List<double> Kernels) times, int layers)
+    /// <summary>Wall and CPU seconds (all threads of this process) of repeated bound and kernel runs.</summary>
+    private sealed class Samples
+    {
+        public List<double> BoundWall { get; } = [];
+        public List<double> BoundCpu { get; } = [];
+        public List<double> KernelsWall { get; } = [];
+        public List<double> KernelsCpu { get; } = [];
+
+        public void Add((double Wall, double Cpu) bound, (double Wall, double Cpu) kernels)
+        {
+            BoundWall.Add(bound.Wall);
+            BoundCpu.Add(bound.Cpu);
+            KernelsWall.Add(kernels.Wall);
+            KernelsCpu.Add(kernels.Cpu);
+        }
+    }
+
+    /// <summary>
+    /// Wall time, and CPU time: on a machine shared with other jobs the wall time includes waiting for a core, while the
+    /// CPU time (which also counts threads waiting for memory or spinning) does not.
+    /// </summary>
+    private static void Report(CliIO io, string what, List<(Int8Matrix Matrix, Tensor X, Tensor Y)> products, Samples times, int layers)
     {
         long bytes = products.Sum(p => p.Matrix.ByteSize);
-        double bound = BenchCommand.MedianOf(times.Bound), kernels = BenchCommand.MedianOf(times.Kernels);
+        double bound = BenchCommand.MedianOf(times.BoundWall), kernels = BenchCommand.MedianOf(times.KernelsWall);
+        double boundCpu = BenchCommand.MedianOf(times.BoundCpu), kernelsCpu = BenchCommand.MedianOf(times.KernelsCpu);
         io.Out.WriteLine($"  {what}: {products.Count} products reading {Format.Bytes(bytes)}: kernels {kernels * 1e3:0.0} ms " +
-                         $"({kernels * 1e3 / layers:0.0} ms per layer), bound {bound * 1e3:0.0} ms ({bytes / bound / 1e9:0.0} GB/s), ratio {kernels / bound:0.00}");
+                         $"({kernels * 1e3 / layers:0.0} ms per layer), bound {bound * 1e3:0.0} ms ({bytes / bound / 1e9:0.0} GB/s), ratio {kernels / bound:0.00}; " +
+                         $"CPU time: kernels {kernelsCpu * 1e3:0.0} ms, bound {boundCpu * 1e3:0.0} ms, ratio {kernelsCpu / boundCpu:0.00}");
     }
 
     private sealed record ModelPlan(string Description, int Layers, List<(Int8Matrix Matrix, Tensor X, Tensor Y)> Decode, List<MemoryRegion> DecodeRegions,
@@ -160,10 +179,11 @@ internal static class DecodeStepBench
         foreach (var (matrix, x, y) in products) Int8MatMul.Multiply(matrix, x, y);
     }
 
-    private static double Time(Action action)
+    private static (double Wall, double Cpu) Time(Action action)
     {
+        double cpu = ProcessCpuTime.Seconds();
         var clock = Stopwatch.StartNew();
         action();
-        return clock.Elapsed.TotalSeconds;
+        return (clock.Elapsed.TotalSeconds, ProcessCpuTime.Seconds() - cpu);
     }
 }

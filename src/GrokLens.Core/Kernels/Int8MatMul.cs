@@ -63,7 +63,7 @@ public static unsafe class Int8MatMul
         if (!KernelPaths.IsSupported(path)) throw new PlatformNotSupportedException($"This CPU cannot run the {path} kernels.");
         int threads = options?.Threads is > 0 and var requested ? requested : get_num_threads();
 
-        var job = new Job(w, path, x, xStride, tokens, y, yStride, PanelChunks(w, path, tokens), w.Rows, options?.Rounding ?? BFloat16Method.Integer);
+        var job = new Job(w, path, x, xStride, tokens, y, yStride, PanelChunks(w, path, tokens), w.Rows, options?.Rounding ?? BFloat16Method.Split);
         long work = w.ByteSize * tokens;
         int parts = (int)Math.Clamp(Math.Min(threads, work / MinParallelWork), 1, Math.Max(1, (w.Rows + 3) / 4));
         KernelThreadPool.Run(parts, &RunPart, Unsafe.AsPointer(ref job));
@@ -108,10 +108,10 @@ public static unsafe class Int8MatMul
             bool accumulate = c0 > 0;
             if (job.W.Format == Int8Format.Q8_0)
                 Q8_0Kernel.Run(job.Path, job.W, r0, r1, c0, c1, job.X, job.XStride, job.Tokens, job.Y, job.YStride, accumulate);
-            else if (job.W.RoundToBFloat16 && job.Rounding == BFloat16Method.Integer)
+            else if (job.W.RoundToBFloat16 && job.Rounding == BFloat16Method.Split && job.W.ScalesFitSplitting)
+                RowScaledKernel.Run<SplitBFloat16Scale>(job.Path, job.W, r0, r1, c0, c1, job.X, job.XStride, job.Tokens, job.Y, job.YStride, accumulate);
+            else if (job.W.RoundToBFloat16 && job.Rounding != BFloat16Method.Skipped)
                 RowScaledKernel.Run<BFloat16Scale>(job.Path, job.W, r0, r1, c0, c1, job.X, job.XStride, job.Tokens, job.Y, job.YStride, accumulate);
-            else if (job.W.RoundToBFloat16 && job.Rounding == BFloat16Method.Veltkamp)
-                RowScaledKernel.Run<VeltkampBFloat16Scale>(job.Path, job.W, r0, r1, c0, c1, job.X, job.XStride, job.Tokens, job.Y, job.YStride, accumulate);
             else
                 RowScaledKernel.Run<PlainScale>(job.Path, job.W, r0, r1, c0, c1, job.X, job.XStride, job.Tokens, job.Y, job.YStride, accumulate);
         }
@@ -131,13 +131,13 @@ public sealed record Int8KernelOptions
 }
 
 /// <summary>
-/// Ways to form xAI's bf16(q·s) in registers. <see cref="Integer"/> (the default) is exact for every scale;
-/// <see cref="Veltkamp"/> is exact for 2⁻⁹⁶ ≤ |s| ≤ 2⁹⁶; <see cref="Skipped"/> computes q·s unrounded (not exact: the
-/// bench's lower bound for what rounding costs).
+/// Ways to form xAI's bf16(q·s) in registers. <see cref="Split"/> (the default; a multiply and an FMA) is exact when
+/// every |s| &lt; 2¹⁰⁰ and falls back to <see cref="Integer"/> (five integer operations, exact for every scale)
+/// otherwise; <see cref="Skipped"/> computes q·s unrounded (not exact: the bench's measure of what rounding costs).
 /// </summary>
 internal enum BFloat16Method
 {
+    Split,
     Integer,
-    Veltkamp,
     Skipped,
 }

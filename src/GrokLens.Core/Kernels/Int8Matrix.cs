@@ -11,8 +11,10 @@ namespace GrokLens.Kernels;
 /// </summary>
 public readonly unsafe struct Int8Matrix
 {
-    private Int8Matrix(Int8Format format, long rows, long columns, byte* values, float* scales, int scaleBlocks, bool roundToBFloat16, object? owner)
+    private Int8Matrix(Int8Format format, long rows, long columns, byte* values, float* scales, int scaleBlocks, bool roundToBFloat16,
+        bool scalesFitSplitting, object? owner)
     {
+        ScalesFitSplitting = scalesFitSplitting;
         Format = format;
         Rows = rows;
         Columns = columns;
@@ -43,6 +45,12 @@ public readonly unsafe struct Int8Matrix
     /// <summary>RowScaled: W = bf16(q·s), as xAI's JAX code computes it (SPEC §4.3).</summary>
     public bool RoundToBFloat16 { get; }
 
+    /// <summary>
+    /// RowScaled: every |scale| is below 2¹⁰⁰, so bf16(q·s) can be formed by splitting (a multiply and an FMA); otherwise the
+    /// kernels round the bits in integer registers. Checked once when the matrix is made.
+    /// </summary>
+    public bool ScalesFitSplitting { get; }
+
     public object? Owner { get; }
 
     /// <summary>Inputs sharing one scale.</summary>
@@ -60,7 +68,7 @@ public readonly unsafe struct Int8Matrix
         if (blocks == null) throw new ArgumentNullException(nameof(blocks));
         if (rows <= 0 || columns <= 0 || columns % GgmlTypes.Q8_0BlockElements != 0)
             throw new ArgumentException($"A Q8_0 matrix needs positive sizes and a multiple of {GgmlTypes.Q8_0BlockElements} columns, got [{rows}, {columns}].");
-        return new Int8Matrix(Int8Format.Q8_0, rows, columns, blocks, null, checked((int)(columns / GgmlTypes.Q8_0BlockElements)), false, owner);
+        return new Int8Matrix(Int8Format.Q8_0, rows, columns, blocks, null, checked((int)(columns / GgmlTypes.Q8_0BlockElements)), false, false, owner);
     }
 
     /// <summary>Row-major int8 values with <paramref name="scaleBlocks"/> float32 scales per row.</summary>
@@ -70,7 +78,9 @@ public readonly unsafe struct Int8Matrix
         if (scales == null) throw new ArgumentNullException(nameof(scales));
         if (rows <= 0 || columns <= 0 || scaleBlocks <= 0 || columns % scaleBlocks != 0)
             throw new ArgumentException($"A row-scaled matrix needs positive sizes and {scaleBlocks} scale blocks dividing {columns} columns, got [{rows}, {columns}].");
-        return new Int8Matrix(Int8Format.RowScaled, rows, columns, (byte*)values, scales, scaleBlocks, roundToBFloat16, owner);
+        bool fit = true;
+        for (long i = 0; i < rows * scaleBlocks && fit; i++) fit = Math.Abs(scales[i]) < SplitBFloat16Scale.Limit;
+        return new Int8Matrix(Int8Format.RowScaled, rows, columns, (byte*)values, scales, scaleBlocks, roundToBFloat16, fit, owner);
     }
 
     /// <summary>Rows [start, start + count): e.g. expert e of a stacked weight is RowRange(e·out, out).</summary>
@@ -79,7 +89,7 @@ public readonly unsafe struct Int8Matrix
         if (start < 0 || count <= 0 || start + count > Rows)
             throw new ArgumentOutOfRangeException(nameof(start), $"Rows {start}+{count} are outside the matrix's {Rows}.");
         var scales = Scales == null ? null : Scales + start * ScaleBlocks;
-        return new Int8Matrix(Format, count, Columns, Values + start * RowBytes, scales, ScaleBlocks, RoundToBFloat16, Owner);
+        return new Int8Matrix(Format, count, Columns, Values + start * RowBytes, scales, ScaleBlocks, RoundToBFloat16, ScalesFitSplitting, Owner);
     }
 
     public override string ToString() =>

@@ -81,11 +81,11 @@ internal static unsafe class RowScaledKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dequantize512<TRule>(sbyte* values, Vector512<float> s, out Vector512<float> low, out Vector512<float> high)
+    private static void Dequantize512<TRule>(sbyte* values, Vector512<float> a, Vector512<float> b, out Vector512<float> low, out Vector512<float> high)
         where TRule : struct, IScaleRule
     {
-        low = TRule.Apply(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(values))), s);
-        high = TRule.Apply(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(values + 16))), s);
+        low = TRule.Apply(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(values))), a, b);
+        high = TRule.Apply(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(values + 16))), a, b);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -104,13 +104,13 @@ internal static unsafe class RowScaledKernel
         {
             long block = c / rows.ChunksPerBlock;
             long end = Math.Min(c1, (block + 1) * rows.ChunksPerBlock);
-            var sc0 = Vector512.Create(s0[block]);
-            Vector512<float> sc1 = default, sc2 = default, sc3 = default;
+            var (a0, b0) = (Vector512.Create(TRule.A(s0[block])), Vector512.Create(TRule.B(s0[block])));
+            Vector512<float> a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
             if (TR.Value > 1)
             {
-                sc1 = Vector512.Create(s1[block]);
-                sc2 = Vector512.Create(s2[block]);
-                sc3 = Vector512.Create(s3[block]);
+                (a1, b1) = (Vector512.Create(TRule.A(s1[block])), Vector512.Create(TRule.B(s1[block])));
+                (a2, b2) = (Vector512.Create(TRule.A(s2[block])), Vector512.Create(TRule.B(s2[block])));
+                (a3, b3) = (Vector512.Create(TRule.A(s3[block])), Vector512.Create(TRule.B(s3[block])));
             }
             for (; c < end; c++)
             {
@@ -122,24 +122,24 @@ internal static unsafe class RowScaledKernel
                 if (TN.Value > 2) { xl2 = Vector512.Load(x2 + i); xh2 = Vector512.Load(x2 + i + 16); }
                 if (TN.Value > 3) { xl3 = Vector512.Load(x3 + i); xh3 = Vector512.Load(x3 + i + 16); }
 
-                Dequantize512<TRule>(v0 + i, sc0, out var wl, out var wh);
+                Dequantize512<TRule>(v0 + i, a0, b0, out var wl, out var wh);
                 { a00 = Avx512F.FusedMultiplyAdd(wl, xl0, a00); a00 = Avx512F.FusedMultiplyAdd(xh0, wh, a00); }
                 if (TN.Value > 1) { a01 = Avx512F.FusedMultiplyAdd(wl, xl1, a01); a01 = Avx512F.FusedMultiplyAdd(xh1, wh, a01); }
                 if (TN.Value > 2) { a02 = Avx512F.FusedMultiplyAdd(wl, xl2, a02); a02 = Avx512F.FusedMultiplyAdd(xh2, wh, a02); }
                 if (TN.Value > 3) { a03 = Avx512F.FusedMultiplyAdd(wl, xl3, a03); a03 = Avx512F.FusedMultiplyAdd(xh3, wh, a03); }
                 if (TR.Value > 1)
                 {
-                    Dequantize512<TRule>(v1 + i, sc1, out wl, out wh);
+                    Dequantize512<TRule>(v1 + i, a1, b1, out wl, out wh);
                     { a10 = Avx512F.FusedMultiplyAdd(wl, xl0, a10); a10 = Avx512F.FusedMultiplyAdd(xh0, wh, a10); }
                     if (TN.Value > 1) { a11 = Avx512F.FusedMultiplyAdd(wl, xl1, a11); a11 = Avx512F.FusedMultiplyAdd(xh1, wh, a11); }
                     if (TN.Value > 2) { a12 = Avx512F.FusedMultiplyAdd(wl, xl2, a12); a12 = Avx512F.FusedMultiplyAdd(xh2, wh, a12); }
                     if (TN.Value > 3) { a13 = Avx512F.FusedMultiplyAdd(wl, xl3, a13); a13 = Avx512F.FusedMultiplyAdd(xh3, wh, a13); }
-                    Dequantize512<TRule>(v2 + i, sc2, out wl, out wh);
+                    Dequantize512<TRule>(v2 + i, a2, b2, out wl, out wh);
                     { a20 = Avx512F.FusedMultiplyAdd(wl, xl0, a20); a20 = Avx512F.FusedMultiplyAdd(xh0, wh, a20); }
                     if (TN.Value > 1) { a21 = Avx512F.FusedMultiplyAdd(wl, xl1, a21); a21 = Avx512F.FusedMultiplyAdd(xh1, wh, a21); }
                     if (TN.Value > 2) { a22 = Avx512F.FusedMultiplyAdd(wl, xl2, a22); a22 = Avx512F.FusedMultiplyAdd(xh2, wh, a22); }
                     if (TN.Value > 3) { a23 = Avx512F.FusedMultiplyAdd(wl, xl3, a23); a23 = Avx512F.FusedMultiplyAdd(xh3, wh, a23); }
-                    Dequantize512<TRule>(v3 + i, sc3, out wl, out wh);
+                    Dequantize512<TRule>(v3 + i, a3, b3, out wl, out wh);
                     { a30 = Avx512F.FusedMultiplyAdd(wl, xl0, a30); a30 = Avx512F.FusedMultiplyAdd(xh0, wh, a30); }
                     if (TN.Value > 1) { a31 = Avx512F.FusedMultiplyAdd(wl, xl1, a31); a31 = Avx512F.FusedMultiplyAdd(xh1, wh, a31); }
                     if (TN.Value > 2) { a32 = Avx512F.FusedMultiplyAdd(wl, xl2, a32); a32 = Avx512F.FusedMultiplyAdd(xh2, wh, a32); }
@@ -152,8 +152,8 @@ internal static unsafe class RowScaledKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Dequantize256<TRule>(sbyte* values, Vector256<float> s) where TRule : struct, IScaleRule =>
-        TRule.Apply(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.LoadScalarVector128((long*)values).AsSByte())), s);
+    private static Vector256<float> Dequantize256<TRule>(sbyte* values, Vector256<float> a, Vector256<float> b) where TRule : struct, IScaleRule =>
+        TRule.Apply(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.LoadScalarVector128((long*)values).AsSByte())), a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile256<TRule, TR, TN>(Rows rows, long c0, long c1, float* x, long xStride, float* y, long yStride, bool accumulate)
@@ -169,30 +169,30 @@ internal static unsafe class RowScaledKernel
         {
             long block = c / rows.ChunksPerBlock;
             long end = Math.Min(c1, (block + 1) * rows.ChunksPerBlock) * ChunkElements;
-            var sc0 = Vector256.Create(s0[block]);
-            Vector256<float> sc1 = default, sc2 = default, sc3 = default;
+            var (a0, b0) = (Vector256.Create(TRule.A(s0[block])), Vector256.Create(TRule.B(s0[block])));
+            Vector256<float> a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
             if (TR.Value > 1)
             {
-                sc1 = Vector256.Create(s1[block]);
-                sc2 = Vector256.Create(s2[block]);
-                sc3 = Vector256.Create(s3[block]);
+                (a1, b1) = (Vector256.Create(TRule.A(s1[block])), Vector256.Create(TRule.B(s1[block])));
+                (a2, b2) = (Vector256.Create(TRule.A(s2[block])), Vector256.Create(TRule.B(s2[block])));
+                (a3, b3) = (Vector256.Create(TRule.A(s3[block])), Vector256.Create(TRule.B(s3[block])));
             }
             for (long i = c * ChunkElements; i < end; i += 8)
             {
                 var x0v = Vector256.Load(x0 + i);
                 var x1v = TN.Value > 1 ? Vector256.Load(x1 + i) : default;
-                var wv = Dequantize256<TRule>(v0 + i, sc0);
+                var wv = Dequantize256<TRule>(v0 + i, a0, b0);
                 a00 = Fma.MultiplyAdd(wv, x0v, a00);
                 if (TN.Value > 1) a01 = Fma.MultiplyAdd(wv, x1v, a01);
                 if (TR.Value > 1)
                 {
-                    wv = Dequantize256<TRule>(v1 + i, sc1);
+                    wv = Dequantize256<TRule>(v1 + i, a1, b1);
                     a10 = Fma.MultiplyAdd(wv, x0v, a10);
                     if (TN.Value > 1) a11 = Fma.MultiplyAdd(wv, x1v, a11);
-                    wv = Dequantize256<TRule>(v2 + i, sc2);
+                    wv = Dequantize256<TRule>(v2 + i, a2, b2);
                     a20 = Fma.MultiplyAdd(wv, x0v, a20);
                     if (TN.Value > 1) a21 = Fma.MultiplyAdd(wv, x1v, a21);
-                    wv = Dequantize256<TRule>(v3 + i, sc3);
+                    wv = Dequantize256<TRule>(v3 + i, a3, b3);
                     a30 = Fma.MultiplyAdd(wv, x0v, a30);
                     if (TN.Value > 1) a31 = Fma.MultiplyAdd(wv, x1v, a31);
                 }
@@ -215,7 +215,11 @@ internal static unsafe class RowScaledKernel
             float* rowScales = scales + r * w.ScaleBlocks;
             float* xt = x + t * xStride;
             float sum = 0;
-            for (long i = i0; i < i1; i++) sum += TRule.Apply(row[i], rowScales[i / blockLength]) * xt[i];
+            for (long i = i0; i < i1; i++)
+            {
+                float scale = rowScales[i / blockLength];
+                sum += TRule.Apply(row[i], TRule.A(scale), TRule.B(scale)) * xt[i];
+            }
             TileOutput.Put(y + t * yStride + r, sum, accumulate);
         }
     }

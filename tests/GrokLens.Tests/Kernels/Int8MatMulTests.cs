@@ -65,6 +65,34 @@ public unsafe class Int8MatMulTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void HugeScalesFallBackToIntegerRoundingAndStayExact(KernelPath path)
+    {
+        // |s| ≥ 2¹⁰⁰ would overflow the splitting constant s·(2¹⁶+1); such a matrix rounds in integer registers instead.
+        const int rows = 8, columns = 64;
+        var values = (sbyte*)System.Runtime.InteropServices.NativeMemory.Alloc(rows * columns);
+        var scales = (float*)System.Runtime.InteropServices.NativeMemory.Alloc(rows * sizeof(float));
+        try
+        {
+            new Random(5).NextBytes(new Span<byte>(values, rows * columns));
+            for (int r = 0; r < rows; r++) scales[r] = BFloat16Rounding.Round(r == 3 ? MathF.ScaleB(1.3f, 110) : 0.01f * (r + 1));
+            var w = Int8Matrix.RowScaled(values, scales, rows, columns, 1, roundToBFloat16: true);
+            Assert.False(w.ScalesFitSplitting);
+            Assert.True(w.RowRange(4, 4).ScalesFitSplitting == false, "a row range keeps its matrix's check");
+            using var quantized = GrokLens.Tools.SyntheticInt8Matrix.QuantizedWeightOf(w);
+            using var expected = quantized.Dequantize();
+            using var identity = eye(columns);
+            using var y = Int8MatMul.Multiply(w, identity, new Int8KernelOptions { Path = path });
+            Assert.True(y.t().equal(expected).all().item<bool>());
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(values);
+            System.Runtime.InteropServices.NativeMemory.Free(scales);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void PanelsOfInputsAddUpForLongPrefills(KernelPath path)
     {
         // 64 tokens × 4096 inputs is 1 MB of activations: the inputs are cut into two panels whose sums add up in y.
