@@ -71,7 +71,14 @@ internal static class KernelBench
                         var options = new Int8KernelOptions { Path = path };
                         cases.Add(new Case(shape.Name, layout, path.ToString(), tokens, w.ByteSize, () => Int8MatMul.Multiply(w, x, y, options), baseline, bound));
                     }
-                    if (layout == "Q8_0" || !KernelPaths.IsSupported(KernelPath.Vector512)) continue;
+                    if (!KernelPaths.IsSupported(KernelPath.Vector512)) continue;
+                    if (shape.Scalar)
+                    {
+                        // Small products: one thread against the default split, i.e. what waking a second thread costs.
+                        var single = new Int8KernelOptions { Path = KernelPath.Vector512, Threads = 1 };
+                        cases.Add(new Case(shape.Name, layout, "1 thread", tokens, w.ByteSize, () => Int8MatMul.Multiply(w, x, y, single), baseline, bound));
+                    }
+                    if (layout == "Q8_0") continue;
                     // Other ways to form bf16(q·s) on the widest path: integer rounding of the bits, and none at all (not exact).
                     foreach (var rounding in new[] { BFloat16Method.Integer, BFloat16Method.Skipped })
                     {
@@ -91,6 +98,8 @@ internal static class KernelBench
         }
         Accuracy(io);
         io.Out.WriteLine("bound: MemoryBandwidth reading the matrix's bytes once with the same threads (the bench shapes fit in the L2 cache).");
+        io.Out.WriteLine("'1 thread' rows: the Vector512 kernel on one thread (the others use torch's thread count above " +
+                         $"{Int8MatMul.MinParallelWork / 1024} KB × tokens of weight).");
         io.Out.WriteLine("xAI int8 rows 'Integer' and 'Skipped': the Vector512 kernel forming bf16(q·s) by rounding the bits in integer " +
                          "registers, and not rounding at all (inexact: what rounding costs); the default forms it by splitting (a multiply and an FMA).");
         return CliApp.Ok;

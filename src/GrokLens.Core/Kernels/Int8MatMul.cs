@@ -16,10 +16,11 @@ public static unsafe class Int8MatMul
     private const long PanelBytes = 512 * 1024;
 
     /// <summary>
-    /// Weight bytes × tokens below which one thread does the whole product: waking a second thread costs a few
-    /// microseconds, about what one core needs for this much work (bench --kernels measures it).
+    /// Weight bytes × tokens below which one thread does the whole product: one core does 1 MB of it in ≈ 30–60 µs, and
+    /// handing half to a second thread costs microseconds when that core is idle but tens of microseconds when it is
+    /// busy (bench --kernels's "1 thread" rows measure it on the bench model's matrices).
     /// </summary>
-    public const long MinParallelWork = 64 * 1024;
+    public const long MinParallelWork = 1 << 20;
 
     /// <summary>y [..., out] = x [..., in] · Wᵀ, into a new float32 tensor.</summary>
     public static Tensor Multiply(in Int8Matrix w, Tensor x, Int8KernelOptions? options = null)

@@ -14,6 +14,9 @@ internal static unsafe class RowScaledKernel
 {
     public const int ChunkElements = 32;
 
+    /// <summary>How far ahead in each row stream to prefetch (as in <see cref="Q8_0Kernel"/>).</summary>
+    private const int PrefetchBytes = 1024;
+
     /// <summary>True when the vector paths can run this matrix (scale blocks of whole 32-input chunks).</summary>
     public static bool Vectorizable(in Int8Matrix w) => w.BlockLength % ChunkElements == 0;
 
@@ -121,6 +124,13 @@ internal static unsafe class RowScaledKernel
                 if (TN.Value > 1) { xl1 = Vector512.Load(x1 + i); xh1 = Vector512.Load(x1 + i + 16); }
                 if (TN.Value > 2) { xl2 = Vector512.Load(x2 + i); xh2 = Vector512.Load(x2 + i + 16); }
                 if (TN.Value > 3) { xl3 = Vector512.Load(x3 + i); xh3 = Vector512.Load(x3 + i + 16); }
+                Sse.Prefetch0(v0 + i + PrefetchBytes);
+                if (TR.Value > 1)
+                {
+                    Sse.Prefetch0(v1 + i + PrefetchBytes);
+                    Sse.Prefetch0(v2 + i + PrefetchBytes);
+                    Sse.Prefetch0(v3 + i + PrefetchBytes);
+                }
 
                 Dequantize512<TRule>(v0 + i, a0, b0, out var wl, out var wh);
                 { a00 = Avx512F.FusedMultiplyAdd(wl, xl0, a00); a00 = Avx512F.FusedMultiplyAdd(xh0, wh, a00); }
