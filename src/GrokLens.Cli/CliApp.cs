@@ -65,6 +65,8 @@ public static class CliApp
             EvalCommand.Create(io),
             CompareCommand.Create(io),
             SynthesizeCommand.Create(io),
+            SiloCommand.Create(io),
+            ClusterCommand.Create(io),
         };
         return root;
     }

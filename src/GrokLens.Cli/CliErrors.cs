@@ -34,7 +34,12 @@ public static class CliErrors
         or FormatException
         or InsufficientMemoryException // --device auto: the model fits on no device.
         or IOException
-        or UnauthorizedAccessException;
+        or UnauthorizedAccessException
+        or NotSupportedException // C# hook functions on a cluster model.
+        or GrokLens.Cluster.ShardLostException
+        or GrokLens.Cluster.UnknownModelException
+        or GrokLens.Cluster.ClusterUnavailableException
+        or GrokLens.Cluster.Placement.ShardPlacementException;
 
     /// <summary>The message without .NET's " (Parameter 'x')" and "Actual value was …" decorations.</summary>
     private static string UserMessage(Exception e)

@@ -14,6 +14,12 @@ internal static class CommonOptions
         Required = required,
     };
 
+    public static Option<string> Cluster() => new("--cluster")
+    {
+        Description = "Run on a GrokLens cluster instead of in this process: a silo gateway host:port (several comma-separated), " +
+                      "or redis://host:port for Redis membership. --model then names the model as the silos declared it.",
+    };
+
     public static Option<string> Prompt() => new("--prompt", "-p")
     {
         Description = "Prompt text (needs a model with a tokenizer).",
@@ -61,7 +67,7 @@ internal static class CommonOptions
     }
 
     /// <summary>Turns --prompt or --token-ids into checked token ids for <paramref name="model"/>.</summary>
-    public static IReadOnlyList<int> PromptTokens(LoadedModel model, string? prompt, string? tokenIds)
+    public static IReadOnlyList<int> PromptTokens(IModelEngine model, string? prompt, string? tokenIds)
     {
         RequireOnePrompt(prompt, tokenIds);
         IReadOnlyList<int> ids;

@@ -1,5 +1,5 @@
 using GrokLens.Checkpoints.Gguf;
-using GrokLens.Loading.Gguf;
+using GrokLens.Loading.Naming;
 using GrokLens.Model;
 
 namespace GrokLens.Tools;
@@ -24,14 +24,14 @@ public static class SyntheticGguf
         GgufVocabulary.Create(config.VocabSize).AddTo(writer);
 
         long index = 0;
-        foreach (var (name, shape) in GrokParameterNames.All(config))
+        foreach (var (id, shape) in GrokModel.Inventory(config))
         {
             var random = SyntheticRandom.Stream(seed, index++);
             long elements = shape.Aggregate(1L, (a, b) => a * b), inputs = shape[^1];
-            var gguf = GgufTensorNames.For(name)[0];
+            var gguf = TensorNameTables.Gguf.PreferredName(id);
             if (shape.Length == 1)
                 writer.AddTensor(gguf, shape, GgmlType.F32, s => SyntheticTensors.WriteFloat32(s, elements, 1f, 0.1f, random));
-            else if (name == GrokParameterNames.Embedding || name.EndsWith(".router.weight", StringComparison.Ordinal) || matrixType == GgmlType.F32)
+            else if (!id.IsMatrix || matrixType == GgmlType.F32)
                 writer.AddTensor(gguf, shape, GgmlType.F32, s => SyntheticTensors.WriteFloat32(s, elements, 0f, 1f / MathF.Sqrt(inputs), random));
             else
                 writer.AddTensor(gguf, shape, GgmlType.Q8_0, s => SyntheticTensors.WriteQ8_0(s, elements, inputs, random));
@@ -45,7 +45,8 @@ public static class SyntheticGguf
         .Add("grok.context_length", (uint)config.MaxPositions)
         .Add("grok.embedding_length", (uint)config.HiddenSize)
         .Add("grok.block_count", (uint)config.NumLayers)
-        .Add("grok.feed_forward_length", (uint)config.ExpertSize)
+        .Add("grok.feed_forward_length", (uint)(config.ResidualMoe ? config.DenseSize : config.ExpertSize))
+        .Add("grok.expert_feed_forward_length", (uint)config.ExpertSize)
         .Add("grok.attention.head_count", (uint)config.NumHeads)
         .Add("grok.attention.head_count_kv", (uint)config.NumKvHeads)
         .Add("grok.attention.key_length", (uint)config.HeadDim)
@@ -59,5 +60,7 @@ public static class SyntheticGguf
         .Add("grok.logit_scale", (float)config.OutputMultiplier)
         .Add("grok.attention.output_scale", (float)config.AttnOutputMultiplier)
         .Add("grok.attn_logit_softcapping", (float)config.AttnLogitSoftcap)
-        .Add("grok.router_logit_softcapping", 30f);
+        .Add("grok.router_logit_softcapping", (float)(config.ResidualMoe ? config.RouterLogitSoftcap : 30)) // as llama.cpp writes Grok-1
+        .Add("grok.final_logit_softcapping", (float)config.FinalLogitSoftcap)
+        .Add("grok.attention.temperature_length", (uint)config.AttnTemperatureLen);
 }

@@ -39,4 +39,7 @@ internal static class TestModels
     }
 
     public static string FixtureDirectory => Path.Combine(RepositoryRoot(), "tests", "fixtures", "grok1-mini");
+
+    /// <summary>The Grok-2-architecture reference fixture (residual MoE, router and final soft-caps, untied head).</summary>
+    public static string Grok2FixtureDirectory => Path.Combine(RepositoryRoot(), "tests", "fixtures", "grok2-mini");
 }

@@ -31,19 +31,20 @@ public static class BatchCommand
         var shardSize = CommonOptions.ShardSize();
         var device = CommonOptions.Device();
         var overwrite = new Option<bool>("--overwrite") { Description = "Start over: discard an existing dump in --out instead of resuming it." };
+        var cluster = CommonOptions.Cluster();
 
         var command = new Command("batch", "Run a JSONL file of prompts into a sharded dump (resumable), raw or reduced.")
         {
-            model, prompts, hooks, output, reduce, interventions, shardSize, device, overwrite,
+            model, prompts, hooks, output, reduce, interventions, shardSize, device, overwrite, cluster,
         };
         command.SetAction(parse => Run(io, parse.GetValue(model)!, parse.GetValue(prompts)!, parse.GetValue(hooks)!, parse.GetValue(output)!,
             parse.GetValue(reduce), parse.GetValue(interventions), ByteSize.Parse(parse.GetValue(shardSize)!, "--shard-size"),
-            parse.GetValue(device)!, parse.GetValue(overwrite)));
+            parse.GetValue(device)!, parse.GetValue(overwrite), parse.GetValue(cluster)));
         return command;
     }
 
     private static int Run(CliIO io, string modelPath, string promptsPath, string hookList, string output, bool reduce,
-        string? interventionsPath, long shardBytes, string device, bool overwrite)
+        string? interventionsPath, long shardBytes, string device, bool overwrite, string? cluster)
     {
         var patterns = CaptureCommand.SplitPatterns(hookList);
         if (patterns.Count == 0 && !reduce) throw new UsageException("--hooks is empty: give hook names or patterns to store ('*' for all).");
@@ -57,7 +58,8 @@ public static class BatchCommand
             Overwrite = overwrite,
         };
 
-        using var loaded = CommonOptions.Load(modelPath, device);
+        using var handle = EngineHandle.Open(modelPath, cluster, device);
+        var loaded = handle.Engine;
         using var cancellation = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {

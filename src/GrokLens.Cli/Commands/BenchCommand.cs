@@ -67,11 +67,15 @@ public static class BenchCommand
         model.DefaultValueFactory = _ => "models/grok-tiny";
         var shardSize = CommonOptions.ShardSize();
         shardSize.DefaultValueFactory = _ => "4MB";
+        var cluster = new Option<bool>("--cluster") { Description = "Instead: grok-tiny on two silo processes against in-process (captures, generation)." };
+        var grok1Gguf = new Option<string>("--grok1-gguf") { Description = "With --cluster: also the two-layer Grok-1 Q8_0 GGUF, one layer per silo process." };
         var command = new Command("bench", "Measure the overhead of captures and hook functions on a small random model.")
         {
-            tokens, repeats, generate, streaming, grok1Layers, keep, dumps, kernels, threads, model, shardSize,
+            tokens, repeats, generate, streaming, grok1Layers, keep, dumps, kernels, threads, model, shardSize, cluster, grok1Gguf,
         };
-        command.SetAction(parse => parse.GetValue(kernels)
+        command.SetAction(parse => parse.GetValue(cluster)
+            ? ClusterBench.Run(io, parse.GetValue(tokens), parse.GetValue(repeats), parse.GetValue(generate), parse.GetValue(grok1Gguf))
+            : parse.GetValue(kernels)
             ? parse.GetResult(model) is { Implicit: false }
                 ? DecodeStepBench.Run(io, parse.GetValue(model)!, parse.GetValue(repeats))
                 : KernelBench.Run(io, parse.GetValue(repeats), parse.GetValue(threads))

@@ -35,20 +35,21 @@ public static class CaptureCommand
         var shardSize = CommonOptions.ShardSize();
         var device = CommonOptions.Device();
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the output if it exists." };
+        var cluster = CommonOptions.Cluster();
 
         var command = new Command("capture", "Run a prompt and save hook activations as a dump (folder, .zip) or a safetensors file.")
         {
-            model, prompt, tokenIds, hooks, output, interventions, shardSize, device, overwrite,
+            model, prompt, tokenIds, hooks, output, interventions, shardSize, device, overwrite, cluster,
         };
         command.SetAction(parse => Run(io,
             parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(tokenIds), parse.GetValue(hooks)!,
             parse.GetValue(output)!, parse.GetValue(interventions), ByteSize.Parse(parse.GetValue(shardSize)!, "--shard-size"),
-            parse.GetValue(device)!, parse.GetValue(overwrite)));
+            parse.GetValue(device)!, parse.GetValue(overwrite), parse.GetValue(cluster)));
         return command;
     }
 
     private static int Run(CliIO io, string modelPath, string? prompt, string? tokenIds, string hookList,
-        string outputPath, string? interventionsPath, long shardBytes, string device, bool overwrite)
+        string outputPath, string? interventionsPath, long shardBytes, string device, bool overwrite, string? cluster)
     {
         CommonOptions.RequireOnePrompt(prompt, tokenIds);
         var patterns = SplitPatterns(hookList);
@@ -60,7 +61,8 @@ public static class CaptureCommand
             throw new CliException($"{outputPath} already exists; pass --overwrite to replace it.");
         var interventions = CommonOptions.LoadInterventions(interventionsPath);
 
-        using var loaded = CommonOptions.Load(modelPath, device);
+        using var handle = EngineHandle.Open(modelPath, cluster, device);
+        var loaded = handle.Engine;
         var names = loaded.ResolveHooks(patterns); // Unknown patterns fail here, before any work.
         var ids = CommonOptions.PromptTokens(loaded, prompt, tokenIds);
 
@@ -97,7 +99,7 @@ public static class CaptureCommand
         : Form.Folder;
 
     /// <summary>The plain form: one tensor per hook (float32, expert indices int32), run details in the metadata.</summary>
-    private static void WriteSingleFile(string path, LoadedModel loaded, DumpRunContent content, bool overwrite)
+    private static void WriteSingleFile(string path, IModelEngine loaded, DumpRunContent content, bool overwrite)
     {
         var tensors = new List<(string Name, Tensor Tensor)>();
         try

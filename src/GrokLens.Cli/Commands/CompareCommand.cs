@@ -37,9 +37,10 @@ public static class CompareCommand
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature for --generate; 0 is greedy.", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Sampling seed for --generate.", DefaultValueFactory = _ => 0 };
         var device = CommonOptions.Device();
+        var cluster = CommonOptions.Cluster();
         var command = new Command("compare", "Compare a baseline run with a modified one (interventions or a second prompt) and print JSON.")
         {
-            model, prompt, tokenIds, promptB, tokenIdsB, interventions, target, targetB, top, nearTie, generate, temperature, seed, device,
+            model, prompt, tokenIds, promptB, tokenIdsB, interventions, target, targetB, top, nearTie, generate, temperature, seed, device, cluster,
         };
         command.SetAction(parse => Run(io, parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(tokenIds),
             parse.GetValue(promptB), parse.GetValue(tokenIdsB), parse.GetValue(interventions), parse.GetValue(target),
@@ -49,12 +50,12 @@ public static class CompareCommand
                 NearTieThreshold = parse.GetValue(nearTie),
                 GenerateTokens = parse.GetValue(generate),
                 Sampling = new SamplingOptions { Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed), StopAtEos = false },
-            }, parse.GetValue(device)!));
+            }, parse.GetValue(device)!, parse.GetValue(cluster)));
         return command;
     }
 
     private static int Run(CliIO io, string modelPath, string? prompt, string? tokenIds, string? promptB, string? tokenIdsB,
-        string? interventionsPath, string? target, string? targetB, ComparisonOptions options, string device)
+        string? interventionsPath, string? target, string? targetB, ComparisonOptions options, string device, string? cluster)
     {
         CommonOptions.RequireOnePrompt(prompt, tokenIds);
         if (promptB is not null && tokenIdsB is not null) throw new UsageException("give either --prompt-b or --token-ids-b, not both.");
@@ -67,7 +68,8 @@ public static class CompareCommand
         if (options.NearTieThreshold < 0) throw new UsageException("--near-tie must not be negative.");
         var interventions = interventionsPath is null ? [] : InterventionJson.Load(interventionsPath);
 
-        using var loaded = CommonOptions.Load(modelPath, device);
+        using var handle = EngineHandle.Open(modelPath, cluster, device);
+        var loaded = handle.Engine;
         var idsA = CommonOptions.PromptTokens(loaded, prompt, tokenIds);
         var idsB = hasB ? CommonOptions.PromptTokens(loaded, promptB, tokenIdsB) : idsA;
         options = options with { Target = TargetToken(loaded, target, "--target"), OtherTarget = TargetToken(loaded, targetB, "--target-b") };
@@ -80,7 +82,7 @@ public static class CompareCommand
     }
 
     /// <summary>A token id, or text that the model's tokenizer encodes to exactly one token.</summary>
-    private static int? TargetToken(LoadedModel model, string? value, string option)
+    private static int? TargetToken(IModelEngine model, string? value, string option)
     {
         if (value is null) return null;
         if (int.TryParse(value, out int id))

@@ -5,6 +5,7 @@ using GrokLens.Kernels;
 using GrokLens.Kernels.Repack;
 using GrokLens.Loading;
 using GrokLens.Loading.Gguf;
+using GrokLens.Loading.Naming;
 using GrokLens.Model;
 using static TorchSharp.torch;
 
@@ -120,10 +121,8 @@ internal static class DecodeStepBench
 
     private sealed record LayerMatrices(Int8Matrix[] Attention, Int8Matrix[] Experts);
 
-    private static readonly string[] AttentionNames =
-        ["multi_head_attention.query.weight", "multi_head_attention.key.weight", "multi_head_attention.value.weight", "multi_head_attention.linear.weight"];
-
-    private static readonly string[] ExpertNames = ["moe.linear.weight", "moe.linear_v.weight", "moe.linear_1.weight"];
+    private static readonly WeightKind[] AttentionNames = [WeightKind.Query, WeightKind.Key, WeightKind.Value, WeightKind.AttentionOutput];
+    private static readonly WeightKind[] ExpertNames = [WeightKind.ExpertGate, WeightKind.ExpertUp, WeightKind.ExpertDown];
 
     private static Int8Matrix Expert(Int8Matrix stacked, int expert, GrokConfig config)
     {
@@ -139,8 +138,8 @@ internal static class DecodeStepBench
             disposables.Add(file);
             var config = GgufGrokConfig.FromFile(file);
             var layers = Enumerable.Range(0, config.NumLayers).Select(l => new LayerMatrices(
-                AttentionNames.Select(n => file.Q8_0Matrix(GgufTensorNames.For($"{GrokParameterNames.Layer(l)}.{n}")[0])).ToArray(),
-                ExpertNames.Select(n => file.Q8_0Matrix(GgufTensorNames.For($"{GrokParameterNames.Layer(l)}.{n}")[0])).ToArray())).ToList();
+                AttentionNames.Select(n => file.Q8_0Matrix(TensorNameTables.Gguf.PreferredName(new WeightId(n, l)))).ToArray(),
+                ExpertNames.Select(n => file.Q8_0Matrix(TensorNameTables.Gguf.PreferredName(new WeightId(n, l)))).ToArray())).ToList();
             return (config, layers, $"{path} (Q8_0 GGUF, mapped)");
         }
         if (XaiCheckpoint.IsRawCheckpoint(path))
@@ -152,16 +151,16 @@ internal static class DecodeStepBench
             var cache = new XaiRepackCache(XaiRepackCache.DefaultFolder(checkpoint.Folder));
             var clock = Stopwatch.StartNew();
             var statuses = new List<string>();
-            Int8Matrix Load(string canonical)
+            Int8Matrix Load(WeightId id)
             {
-                var repacked = cache.Open(Path.Combine(checkpoint.Folder, XaiCheckpoint.FileName(checkpoint.Locate(canonical).Index)));
+                var repacked = cache.Open(Path.Combine(checkpoint.Folder, XaiCheckpoint.FileName(XaiFileSlots.Locate(id, config.NumLayers)!.Value.Index)));
                 disposables.Add(repacked);
                 statuses.Add(repacked.Status.Split(':')[0]);
                 return repacked.Matrix;
             }
             var layers = Enumerable.Range(0, config.NumLayers).Select(l => new LayerMatrices(
-                AttentionNames.Select(n => Load($"{GrokParameterNames.Layer(l)}.{n}")).ToArray(),
-                ExpertNames.Select(n => Load($"{GrokParameterNames.Layer(l)}.{n}")).ToArray())).ToList();
+                AttentionNames.Select(n => Load(new WeightId(n, l))).ToArray(),
+                ExpertNames.Select(n => Load(new WeightId(n, l))).ToArray())).ToList();
             io.Out.WriteLine($"repack cache {cache.Folder}: {string.Join(", ", statuses.GroupBy(s => s).Select(g => $"{g.Count()} {g.Key}"))} " +
                              $"in {clock.Elapsed.TotalSeconds:0.0} s");
             return (config, layers, $"{checkpoint.Folder} (xAI int8, repacked and mapped)");

@@ -33,10 +33,11 @@ public static class GenerateCommand
         var seed = new Option<int>("--seed") { Description = "Random seed: same seed, same tokens." };
         var device = CommonOptions.Device();
         var weights = CommonOptions.Weights();
+        var cluster = CommonOptions.Cluster();
 
         var command = new Command("generate", "Continue a prompt, streaming tokens as they are produced.")
         {
-            model, prompt, tokenIds, maxTokens, temperature, topK, topP, seed, device, weights,
+            model, prompt, tokenIds, maxTokens, temperature, topK, topP, seed, device, weights, cluster,
         };
         command.SetAction(parse =>
         {
@@ -49,17 +50,18 @@ public static class GenerateCommand
                 Seed = parse.GetValue(seed),
             };
             return Run(io, parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(tokenIds), sampling,
-                parse.GetValue(device)!, parse.GetValue(weights)!);
+                parse.GetValue(device)!, parse.GetValue(weights)!, parse.GetValue(cluster));
         });
         return command;
     }
 
     private static int Run(CliIO io, string modelPath, string? prompt, string? tokenIds, SamplingOptions sampling,
-        string device, string weights)
+        string device, string weights, string? cluster)
     {
         CommonOptions.RequireOnePrompt(prompt, tokenIds);
         sampling.Validated();
-        using var loaded = CommonOptions.Load(modelPath, device, weights);
+        using var handle = EngineHandle.Open(modelPath, cluster, device, weights);
+        var loaded = handle.Engine;
         var ids = CommonOptions.PromptTokens(loaded, prompt, tokenIds);
 
         using var cancellation = new CancellationTokenSource();
@@ -76,7 +78,7 @@ public static class GenerateCommand
         bool interrupted = false;
         try
         {
-            foreach (var token in TextGenerator.Generate(loaded, ids, sampling, cancellation.Token))
+            foreach (var token in loaded.Generate(ids, sampling, cancellation: cancellation.Token))
             {
                 if (count++ == 0) firstTokenSeconds = clock.Elapsed.TotalSeconds;
                 writer.Add(token.Id);
@@ -106,7 +108,7 @@ public static class GenerateCommand
     /// Writes tokens as they come: decoded text when the model has a tokenizer (decoding prompt + generated so that
     /// word-leading spaces come out right, holding back incomplete UTF-8), else the ids separated by spaces.
     /// </summary>
-    private sealed class TokenWriter(TextWriter output, LoadedModel model, IReadOnlyList<int> prompt)
+    private sealed class TokenWriter(TextWriter output, IModelEngine model, IReadOnlyList<int> prompt)
     {
         private readonly List<int> all = [.. prompt];
         private readonly string promptText = model.Tokenizer?.Decode(prompt) ?? "";

@@ -33,7 +33,8 @@ public static class HooksCommand
             io.Out.WriteLine();
             io.Out.WriteLine($"{hooks.Count} hook point{(hooks.Count == 1 ? "" : "s")}. Shapes are per sequence: T positions, Tk key " +
                              $"positions, D={config.HiddenSize}, H={config.NumHeads}, Hkv={config.NumKvHeads}, d={config.HeadDim}, " +
-                             $"E={config.NumExperts}, k={config.TopK}, F={config.ExpertSize}, V={config.VocabSize}.");
+                             $"E={config.NumExperts}, k={config.TopK}, F={config.ExpertSize}, " +
+                             (config.ResidualMoe ? $"Fd={config.DenseSize}, " : "") + $"V={config.VocabSize}.");
             return CliApp.Ok;
         });
         return command;
@@ -43,8 +44,8 @@ public static class HooksCommand
     private static GrokConfig ReadConfig(string? modelPath, string? preset)
     {
         if (modelPath is not null && preset is not null) throw new UsageException("give either --model or --preset, not both.");
-        if (modelPath is null && preset is null) throw new UsageException("give a model folder with --model DIR or --preset grok-1.");
-        if (preset is not null) return GrokConfig.Grok1;
+        if (modelPath is null && preset is null) throw new UsageException("give a model folder with --model DIR or --preset grok-1 (or grok-2).");
+        if (preset is not null) return InfoCommand.PresetConfig(preset);
         var folder = Directory.Exists(modelPath) ? modelPath
             : File.Exists(modelPath) ? Path.GetDirectoryName(Path.GetFullPath(modelPath!))!
             : throw new DirectoryNotFoundException($"Model not found: '{modelPath}' is neither a folder nor a file.");

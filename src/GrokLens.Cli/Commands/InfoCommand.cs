@@ -13,6 +13,15 @@ namespace GrokLens.Cli.Commands;
 public static class InfoCommand
 {
     public const string Grok1Preset = "grok-1";
+    public const string Grok2Preset = "grok-2";
+
+    /// <summary>The built-in architectures: xAI's published sizes (SPEC §1, §6.2).</summary>
+    public static GrokConfig PresetConfig(string preset) => preset switch
+    {
+        Grok1Preset => GrokConfig.Grok1,
+        Grok2Preset => GrokConfig.Grok2,
+        _ => throw new UsageException($"unknown preset '{preset}': use {Grok1Preset} or {Grok2Preset}."),
+    };
 
     public static Command Create(CliIO io)
     {
@@ -36,15 +45,17 @@ public static class InfoCommand
     public static Option<string> Preset() => new Option<string>("--preset")
     {
         Description = "A built-in architecture, built on the meta device (shapes only, nothing loaded).",
-    }.AcceptOnlyFromAmong(Grok1Preset);
+    }.AcceptOnlyFromAmong(Grok1Preset, Grok2Preset);
 
     /// <summary>Loads --model, or builds --preset with meta weights; exactly one must be given.</summary>
     public static LoadedModel OpenModelOrPreset(string? modelPath, string? preset, string device, string weights = "resident")
     {
         if (modelPath is not null && preset is not null) throw new UsageException("give either --model or --preset, not both.");
-        if (modelPath is null && preset is null) throw new UsageException("give a model folder with --model DIR or --preset grok-1.");
+        if (modelPath is null && preset is null) throw new UsageException("give a model folder with --model DIR or --preset grok-1 (or grok-2).");
         if (modelPath is not null) return CommonOptions.Load(modelPath, device, weights);
-        return new LoadedModel(Grok1Preset, new GrokModel(GrokConfig.Grok1, new MetaWeightSource()), DefaultTokenizer(),
+        // Grok-2 has its own tokenizer, which is not bundled (docs/grok-2.md); Grok-1's is.
+        var tokenizer = preset == Grok1Preset ? DefaultTokenizer() : null;
+        return new LoadedModel(preset!, new GrokModel(PresetConfig(preset!), new MetaWeightSource()), tokenizer,
             "meta", "preset on the meta device (shapes only, no weights loaded)");
     }
 
@@ -63,15 +74,14 @@ public static class InfoCommand
     public static void Print(TextWriter output, LoadedModel loaded)
     {
         var config = loaded.Config;
-        long parameters = 0, bytes = 0;
-        foreach (var (_, parameter) in loaded.Model.NamedWeights)
-        {
-            parameters += parameter.NumberOfElements;
-            bytes += parameter.NumberOfElements * parameter.ElementSize;
-        }
+        long parameters = GrokModel.Inventory(config).Sum(w => w.Shape.Aggregate(1L, (a, b) => a * b));
+        long bytes = loaded.Source == "meta"
+            ? loaded.Model.Weights.Sum(w => w.Parameter.NumberOfElements * w.Parameter.ElementSize)
+            : loaded.WeightBytesByDevice.Values.Sum();
         long active = parameters - (config.ParameterCount - config.ActiveParameterCount);
 
         output.WriteLine($"Model:      {loaded.Name}");
+        output.WriteLine($"Arch:       {config.Architecture}");
         output.WriteLine($"Source:     {loaded.Source}");
         output.WriteLine($"Format:     {loaded.Format}");
         output.WriteLine($"Parameters: {Format.Count(parameters)} total, {Format.Count(active)} active per token " +

@@ -24,18 +24,18 @@ public static class ActivationPatching
     /// Patches the clean residual stream entering each layer (<c>hook_resid_pre</c>) at one position at a time.
     /// Patching a position at layer 0 is patching its embedding.
     /// </summary>
-    public static PatchingHeatmap ResidualStream(LoadedModel model, IReadOnlyList<int> clean, IReadOnlyList<int> corrupted,
+    public static PatchingHeatmap ResidualStream(IModelEngine model, IReadOnlyList<int> clean, IReadOnlyList<int> corrupted,
         PatchingMetric metric, IProgress<PatchingProgress>? progress = null, CancellationToken cancellation = default) =>
         Sweep(model, clean, corrupted, metric, HookPoints.ResidPre, "position", clean.Count,
             (hook, column) => new PatchActivation(hook, [column]), progress, cancellation);
 
     /// <summary>Patches each head's clean per-head values (<c>attn.hook_z</c>) at every position, one head at a time.</summary>
-    public static PatchingHeatmap Heads(LoadedModel model, IReadOnlyList<int> clean, IReadOnlyList<int> corrupted,
+    public static PatchingHeatmap Heads(IModelEngine model, IReadOnlyList<int> clean, IReadOnlyList<int> corrupted,
         PatchingMetric metric, IProgress<PatchingProgress>? progress = null, CancellationToken cancellation = default) =>
         Sweep(model, clean, corrupted, metric, HookPoints.Z, "head", model.Config.NumHeads,
             (hook, column) => new PatchActivation(hook, null, [column]), progress, cancellation);
 
-    private static PatchingHeatmap Sweep(LoadedModel model, IReadOnlyList<int> clean, IReadOnlyList<int> corrupted,
+    private static PatchingHeatmap Sweep(IModelEngine model, IReadOnlyList<int> clean, IReadOnlyList<int> corrupted,
         PatchingMetric metric, string suffix, string columnKind, int columns, Func<string, int, PatchActivation> patch,
         IProgress<PatchingProgress>? progress, CancellationToken cancellation)
     {

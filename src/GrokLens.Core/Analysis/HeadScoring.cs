@@ -8,7 +8,7 @@ namespace GrokLens.Analysis;
 public static class HeadScoring
 {
     /// <summary>Mean attention from each position t ≥ 1 to t − 1 in one prompt, per [layer][head].</summary>
-    public static HeadScores PreviousToken(LoadedModel model, IReadOnlyList<int> tokenIds)
+    public static HeadScores PreviousToken(IModelEngine model, IReadOnlyList<int> tokenIds)
     {
         if (tokenIds.Count < 2) throw new ArgumentException("a previous-token score needs at least two tokens.");
         int layers = model.Config.NumLayers;

@@ -32,11 +32,11 @@ public static class LogitLens
     /// <summary>Largest [rows × vocab] logits block computed at once (64 MB of float32).</summary>
     private const long MaxLogitElements = 16L << 20;
 
-    public static LogitLensResult Compute(LoadedModel model, ActivationCache cache, int topK = 5) =>
+    public static LogitLensResult Compute(IModelEngine model, ActivationCache cache, int topK = 5) =>
         Compute(model, cache, topK, MaxLogitElements);
 
-    /// <summary><see cref="Compute(LoadedModel, ActivationCache, int)"/> with the batch budget exposed for tests.</summary>
-    internal static LogitLensResult Compute(LoadedModel model, ActivationCache cache, int topK, long maxLogitElements)
+    /// <summary><see cref="Compute(IModelEngine, ActivationCache, int)"/> with the batch budget exposed for tests.</summary>
+    internal static LogitLensResult Compute(IModelEngine model, ActivationCache cache, int topK, long maxLogitElements)
     {
         var stages = new List<string> { "embed" };
         var residuals = new List<Tensor> { cache[HookPoints.Embed] };
@@ -56,7 +56,7 @@ public static class LogitLens
         for (int first = 0; first < residuals.Count; first += stagesPerBatch)
         {
             var batch = residuals.Skip(first).Take(stagesPerBatch).ToArray();
-            var logits = Logits(model, cat(batch.Select(r => r.to(model.Model.Device)).ToArray(), 0));
+            var logits = Logits(model, cat(batch, 0));
             // softmax(x)[i] = exp(x[i] - logsumexp(x)): only the top k probabilities are formed, not a [rows × vocab] softmax.
             var (topLogits, ids) = logits.topk(k, -1);
             var probabilities = topLogits.sub(logits.logsumexp(-1, keepdim: true)).exp();
@@ -75,15 +75,9 @@ public static class LogitLens
     }
 
     /// <summary>
-    /// Residuals [T, D] read as the model reads its last one: final RMSNorm, unembedding, output multiplier. Returns
-    /// logits [T, V] on the CPU; applied to the last layer's <c>hook_resid_post</c> they are the model's own logits.
+    /// Residuals [T, D] read as the model reads its last one: final RMSNorm, unembedding, output multiplier (and Grok-2's
+    /// final soft-cap), through <see cref="Model.GrokModel.Logits"/>. Returns logits [T, V] on the CPU; applied to the
+    /// last layer's <c>hook_resid_post</c> they are the model's own logits.
     /// </summary>
-    public static Tensor Logits(LoadedModel model, Tensor residual)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var grok = model.Model;
-        var logits = linear(grok.finalNorm.Forward(residual.to(grok.Device)), grok.unembedding ?? grok.embedding).mul(model.Config.OutputMultiplier);
-        return logits.cpu().MoveToOuterDisposeScope();
-    }
+    public static Tensor Logits(IModelEngine model, Tensor residual) => model.ReadOut(residual);
 }

@@ -12,7 +12,7 @@ public static class RoutingAnalysis
     /// Runs each prompt (with the interventions, if any) and merges per layer: expert usage, mean router entropy,
     /// consecutive same-first-expert and top-k-overlap rates (pairs within each prompt) and expert co-activation.
     /// </summary>
-    public static IReadOnlyList<RoutingStatistics> ForPrompts(LoadedModel model, IEnumerable<IReadOnlyList<int>> prompts,
+    public static IReadOnlyList<RoutingStatistics> ForPrompts(IModelEngine model, IEnumerable<IReadOnlyList<int>> prompts,
         IReadOnlyList<Intervention>? interventions = null, CancellationToken cancellation = default)
     {
         var config = model.Config;
@@ -34,6 +34,6 @@ public static class RoutingAnalysis
         return perLayer.Select(RoutingStatistics.Merge).ToList();
     }
 
-    public static IReadOnlyList<RoutingStatistics> ForPrompt(LoadedModel model, IReadOnlyList<int> tokenIds,
+    public static IReadOnlyList<RoutingStatistics> ForPrompt(IModelEngine model, IReadOnlyList<int> tokenIds,
         IReadOnlyList<Intervention>? interventions = null) => ForPrompts(model, [tokenIds], interventions);
 }

@@ -55,12 +55,12 @@ public static class RunComparison
     public const string AttentionPart = "attention";
 
     /// <summary>Same prompt, without and with interventions.</summary>
-    public static RunComparisonResult Compare(LoadedModel model, IReadOnlyList<int> tokenIds, IReadOnlyList<Intervention> interventions,
+    public static RunComparisonResult Compare(IModelEngine model, IReadOnlyList<int> tokenIds, IReadOnlyList<Intervention> interventions,
         ComparisonOptions? options = null, ActivationCache? source = null) =>
         Compare(model, new ComparedRun(tokenIds), new ComparedRun(tokenIds, interventions, source), options);
 
     /// <summary>Runs both sides on the model (capturing what every part needs), compares them and, if asked, generates from both.</summary>
-    public static RunComparisonResult Compare(LoadedModel model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null)
+    public static RunComparisonResult Compare(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null)
     {
         options ??= new ComparisonOptions();
         var config = model.Config;
@@ -152,7 +152,7 @@ public static class RunComparison
 
     private static CapturedRun Captured(ComparedRun side, RunResult run) => new(side.TokenIds, run.Cache, run.Logits, Descriptions(side));
 
-    private static RunResult RunSide(LoadedModel model, ComparedRun side, IReadOnlyList<string> capture) =>
+    private static RunResult RunSide(IModelEngine model, ComparedRun side, IReadOnlyList<string> capture) =>
         InterventionRunner.Run(model, side.TokenIds, side.Interventions ?? [], new RunOptions { Capture = capture }, side.Source);
 
     private static string[] Descriptions(ComparedRun side) =>
@@ -257,11 +257,11 @@ public static class RunComparison
         return new AttentionChange(max, mean);
     }
 
-    private static GenerationComparison Generate(LoadedModel model, ComparedRun a, ComparedRun b, ComparisonOptions options)
+    private static GenerationComparison Generate(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions options)
     {
         var sampling = options.Sampling with { MaxNewTokens = options.GenerateTokens };
-        GeneratedToken[] Continue(ComparedRun side) => TextGenerator.Generate(model, side.TokenIds, sampling, default,
-            InterventionRunner.CreateHooks(model.Config, side.Interventions ?? [], side.Source)).ToArray();
+        GeneratedToken[] Continue(ComparedRun side) => model.Generate(side.TokenIds, sampling,
+            new GenerationRequest { Interventions = side.Interventions ?? [], Source = side.Source }).ToArray();
         var ga = Continue(a);
         var gb = Continue(b);
         int first = Enumerable.Range(0, Math.Max(ga.Length, gb.Length))

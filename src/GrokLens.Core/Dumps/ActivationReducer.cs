@@ -54,40 +54,86 @@ public sealed class ActivationReducer : IDisposable
     /// <summary>Adds one run's activations.</summary>
     public void Observe(ActivationCache cache)
     {
-        using var scope = NewDisposeScope();
+        using var part = Part(config, Hooks, cache, 0, config.NumLayers - 1);
+        Add(part);
+    }
+
+    /// <summary>
+    /// Reduces one run's activations of layers <paramref name="firstLayer"/>…<paramref name="lastLayer"/>: the expert
+    /// counts and routing statistics of those layers (from their captured top-k choices) and the per-neuron sums, counts
+    /// and maxima of <paramref name="hooks"/> (each must be captured, and a per-expert hook's layer must be in the range).
+    /// A cluster shard reduces its own layers this way; <see cref="Add"/> folds the parts in.
+    /// </summary>
+    public static ReductionPart Part(GrokConfig config, IEnumerable<string> hooks, ActivationCache cache, int firstLayer, int lastLayer)
+    {
         long length = cache.TokenIds.Count;
+        var part = new ReductionPart(length);
+        try
+        {
+            using var scope = NewDisposeScope();
+            for (int layer = firstLayer; layer <= lastLayer; layer++)
+            {
+                var indices = cache[TopKHook(layer)].to_type(ScalarType.Int64);
+                part.ExpertCounts.Add(layer, bincount(indices.flatten(), minlength: config.NumExperts).DetachFromDisposeScope());
+                // The part owns its tensors, whatever scope the caller runs in. No neighbour pairs: the rates need two tokens.
+                part.Routing.Add(layer, length < 2 ? null : RoutingStatistics.FromTopK(layer, indices.unsqueeze(0), config.NumExperts));
+            }
+            foreach (var hook in hooks)
+            {
+                var values = cache[hook].to_type(ScalarType.Float64);
+                (Tensor Sum, Tensor Count, Tensor Max) reduced;
+                if (IsPerExpert(hook))
+                {
+                    // [T, k, F] rows go to the expert chosen in their slot.
+                    var experts = cache[TopKHook(LayerOf(hook))].to_type(ScalarType.Int64).flatten();
+                    var rows = values.reshape(-1, values.shape[^1]);
+                    var sum = zeros([config.NumExperts, rows.shape[1]], ScalarType.Float64).index_add_(0, experts, rows, 1.0);
+                    var count = zeros([config.NumExperts], ScalarType.Int64).index_add_(0, experts, ones_like(experts), 1);
+                    var max = full([config.NumExperts, rows.shape[1]], float.NegativeInfinity, ScalarType.Float32);
+                    for (int e = 0; e < config.NumExperts; e++)
+                    {
+                        var mine = rows.index_select(0, experts.eq(e).nonzero().squeeze(1));
+                        if (mine.shape[0] > 0) max[e].copy_(mine.amax([0]).to_type(ScalarType.Float32));
+                    }
+                    reduced = (sum, count, max);
+                }
+                else
+                {
+                    reduced = (values.sum([0]), tensor(values.shape[0], ScalarType.Int64), values.amax([0]).to_type(ScalarType.Float32));
+                }
+                part.Neurons.Add(hook, (reduced.Sum.DetachFromDisposeScope(), reduced.Count.DetachFromDisposeScope(),
+                    reduced.Max.DetachFromDisposeScope()));
+            }
+            return part;
+        }
+        catch
+        {
+            part.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Folds in the reductions of one run (all layers and every reduced hook, e.g. combined from shards).</summary>
+    public void Add(ReductionPart part)
+    {
+        using var scope = NewDisposeScope();
         for (int layer = 0; layer < config.NumLayers; layer++)
         {
-            var indices = cache[TopKHook(layer)].to_type(ScalarType.Int64);
-            expertCounts[layer].add_(bincount(indices.flatten(), minlength: config.NumExperts));
-            if (length < 2) continue; // No neighbour pairs: the rates need two tokens.
-            var part = RoutingStatistics.FromTopK(layer, indices.unsqueeze(0), config.NumExperts);
-            routing[layer] = routing[layer] is { } soFar ? RoutingStatistics.Merge([soFar, part]) : part;
+            if (!part.ExpertCounts.TryGetValue(layer, out var counts))
+                throw new ArgumentException($"The reductions of a run lack layer {layer}'s expert counts.");
+            expertCounts[layer].add_(counts);
+            if (part.Routing.GetValueOrDefault(layer) is { } run)
+                routing[layer] = routing[layer] is { } soFar ? RoutingStatistics.Merge([soFar, run]) : run;
         }
         foreach (var (hook, (sum, count, max)) in neurons)
         {
-            var values = cache[hook].to_type(ScalarType.Float64);
-            if (IsPerExpert(hook))
-            {
-                // [T, k, F] rows go to the expert chosen in their slot.
-                var experts = cache[TopKHook(LayerOf(hook))].to_type(ScalarType.Int64).flatten();
-                var rows = values.reshape(-1, values.shape[^1]);
-                sum.index_add_(0, experts, rows, 1.0);
-                count.index_add_(0, experts, ones_like(experts), 1);
-                for (int e = 0; e < config.NumExperts; e++)
-                {
-                    var mine = rows.index_select(0, experts.eq(e).nonzero().squeeze(1));
-                    if (mine.shape[0] > 0) max[e].copy_(maximum(max[e], mine.amax([0]).to_type(ScalarType.Float32)));
-                }
-            }
-            else
-            {
-                sum.add_(values.sum([0]));
-                count.add_(values.shape[0]);
-                max.copy_(maximum(max, values.amax([0]).to_type(ScalarType.Float32)));
-            }
+            if (!part.Neurons.TryGetValue(hook, out var reduced))
+                throw new ArgumentException($"The reductions of a run lack hook {hook}.");
+            sum.add_(reduced.Sum);
+            count.add_(reduced.Count);
+            max.copy_(maximum(max, reduced.Max));
         }
-        tokens += length;
+        tokens += part.Tokens;
     }
 
     /// <summary>The state to store: a summary for the manifest and the tensors (copies) for the reductions file.</summary>
@@ -174,11 +220,11 @@ public sealed class ActivationReducer : IDisposable
         _ => throw new ArgumentException($"Cannot reduce a hook with axis '{symbol}'."),
     };
 
-    private static bool IsPerExpert(string hook) =>
+    internal static bool IsPerExpert(string hook) =>
         hook.EndsWith(HookPoints.ExpertPre, StringComparison.Ordinal) || hook.EndsWith(HookPoints.ExpertPost, StringComparison.Ordinal) ||
         hook.EndsWith(HookPoints.ExpertOut, StringComparison.Ordinal);
 
-    private static int LayerOf(string hook) => int.Parse(hook.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture);
+    internal static int LayerOf(string hook) => int.Parse(hook.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture);
 
     private static string TopKHook(int layer) => HookPoints.Layer(layer, HookPoints.TopKIndices);
 

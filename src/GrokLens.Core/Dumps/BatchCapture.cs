@@ -39,7 +39,7 @@ public sealed record BatchProgress(int Done, int Total, int Resumed, long Tokens
 /// </summary>
 public static class BatchCapture
 {
-    public static DumpManifest Run(LoadedModel model, IReadOnlyList<BatchPrompt> prompts, string folder, BatchOptions options,
+    public static DumpManifest Run(IModelEngine model, IReadOnlyList<BatchPrompt> prompts, string folder, BatchOptions options,
         IProgress<BatchProgress>? progress = null, CancellationToken cancellation = default)
     {
         if (options.Interventions.Any(i => i.Enabled && i is PatchActivation))
@@ -48,7 +48,8 @@ public static class BatchCapture
         var resume = PrepareFolder(folder, options.Overwrite);
 
         var reducer = options.Reduce ? new ActivationReducer(model.Config, model.ResolveHooks(options.Hooks)) : null;
-        var capture = reducer?.CaptureHooks ?? model.ResolveHooks(options.Hooks);
+        var capture = reducer is null ? model.ResolveHooks(options.Hooks) : [];
+        var runOptions = new RunOptions { Capture = capture, Interventions = options.Interventions, Reduce = reducer?.Hooks };
         var tokens = prompts.ToDictionary(p => p.Id, p => Tokens(model, p), StringComparer.Ordinal); // Bad prompts fail before any work.
         var interventionsJson = InterventionJson.Serialize(options.Interventions);
         var modelInfo = DumpDescriptions.Model(model);
@@ -75,13 +76,17 @@ public static class BatchCapture
             progress?.Report(new BatchProgress(done, prompts.Count, resumed, 0, TimeSpan.Zero));
             try
             {
-                foreach (var prompt in prompts.Where(p => !builder.RunIds.Contains(p.Id)))
+                // The engine may run several prompts at once (a cluster's pipeline replicas) but hands results back in order.
+                var todo = prompts.Where(p => !builder.RunIds.Contains(p.Id)).ToList();
+                using var results = model.RunMany(todo.Select(p => tokens[p.Id]), runOptions, cancellation).GetEnumerator();
+                foreach (var prompt in todo)
                 {
                     cancellation.ThrowIfCancellationRequested();
                     var ids = tokens[prompt.Id];
-                    using (var run = InterventionRunner.Run(model, ids, options.Interventions, new RunOptions { Capture = capture }))
+                    if (!results.MoveNext()) throw new InvalidOperationException($"The engine returned no result for prompt '{prompt.Id}'.");
+                    using (var run = results.Current)
                     {
-                        reducer?.Observe(run.Cache);
+                        if (reducer is not null) reducer.Add(run.Reduction ?? throw new InvalidOperationException("The engine returned no reductions."));
                         builder.Add(reducer is null
                             ? DumpWriter.FromRun(model, run, prompt.Id, prompt.Prompt, options.Interventions)
                             : new DumpRunContent(prompt.Id, prompt.Prompt, ids, DumpDescriptions.Pieces(model.Tokenizer, ids), options.Interventions, []));
@@ -117,7 +122,7 @@ public static class BatchCapture
         return finish ? builder.Finish(state) : builder.Commit(state);
     }
 
-    private static IReadOnlyList<int> Tokens(LoadedModel model, BatchPrompt prompt)
+    private static IReadOnlyList<int> Tokens(IModelEngine model, BatchPrompt prompt)
     {
         try
         {

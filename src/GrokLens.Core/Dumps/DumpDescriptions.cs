@@ -7,9 +7,9 @@ namespace GrokLens.Dumps;
 /// <summary>Builds the manifest's model and tokenizer descriptions from a loaded model.</summary>
 public static class DumpDescriptions
 {
-    public static DumpModelInfo Model(LoadedModel model)
+    public static DumpModelInfo Model(IModelEngine model)
     {
-        var (sha256, files) = WeightsFingerprint.Compute(model.Source);
+        var (sha256, files) = model.WeightFiles();
         return new DumpModelInfo
         {
             Name = model.Name,

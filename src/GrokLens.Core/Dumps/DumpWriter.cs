@@ -12,7 +12,7 @@ namespace GrokLens.Dumps;
 public static class DumpWriter
 {
     /// <summary>Turns a run's result into dump content: the selected hooks (all captured when no patterns are given).</summary>
-    public static DumpRunContent FromRun(LoadedModel model, RunResult run, string id = "run0", string? prompt = null,
+    public static DumpRunContent FromRun(IModelEngine model, RunResult run, string id = "run0", string? prompt = null,
         IReadOnlyList<Intervention>? interventions = null, IEnumerable<string>? hookPatterns = null)
     {
         var names = hookPatterns is null ? run.Cache.Names : HookPatterns.Resolve(hookPatterns, run.Cache.Names);
@@ -20,7 +20,7 @@ public static class DumpWriter
             interventions ?? [], names.Select(name => (name, run.Cache[name])).ToList());
     }
 
-    public static DumpManifest WriteFolder(string folder, LoadedModel model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions? options = null)
+    public static DumpManifest WriteFolder(string folder, IModelEngine model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions? options = null)
     {
         options ??= new DumpWriteOptions();
         folder = Path.GetFullPath(folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
@@ -46,11 +46,11 @@ public static class DumpWriter
     }
 
     /// <summary>Writes the dump as a zip (manifest.json + data files, stored) to a stream, e.g. an HTTP response.</summary>
-    public static DumpManifest WriteZip(Stream destination, LoadedModel model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions? options = null) =>
+    public static DumpManifest WriteZip(Stream destination, IModelEngine model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions? options = null) =>
         DumpZip.Write(destination, sink => Build(sink, model, runs, options ?? new DumpWriteOptions()));
 
     /// <summary>Writes a .zip dump file atomically (temporary file, then rename).</summary>
-    public static DumpManifest WriteZipFile(string path, LoadedModel model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions? options = null)
+    public static DumpManifest WriteZipFile(string path, IModelEngine model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions? options = null)
     {
         options ??= new DumpWriteOptions();
         path = Path.GetFullPath(path);
@@ -60,7 +60,7 @@ public static class DumpWriter
         return manifest!;
     }
 
-    private static DumpManifest Build(IDumpSink sink, LoadedModel model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions options)
+    private static DumpManifest Build(IDumpSink sink, IModelEngine model, IReadOnlyList<DumpRunContent> runs, DumpWriteOptions options)
     {
         if (runs.Count == 0) throw new ArgumentException("A dump needs at least one run.");
         using var builder = new DumpBuilder(sink, model.Config, DumpDescriptions.Model(model), DumpDescriptions.Tokenizer(model.Tokenizer),

@@ -1,4 +1,7 @@
+using GrokLens.Dumps;
+using GrokLens.Generation;
 using GrokLens.Hooks;
+using GrokLens.Interventions;
 using GrokLens.Loading.Placement;
 using GrokLens.Model;
 using GrokLens.Tokenization;
@@ -9,9 +12,10 @@ namespace GrokLens.Engine;
 
 /// <summary>
 /// A model ready to run: weights, config, tokenizer (if any) and where it came from. The entry point for running a
-/// sequence with captures and hooks. One forward pass at a time per model: callers serialise access.
+/// sequence with captures and hooks: the in-process <see cref="IModelEngine"/>. One forward pass at a time per model:
+/// callers serialise access.
 /// </summary>
-public sealed class LoadedModel : IDisposable
+public sealed class LoadedModel : IModelEngine
 {
     private readonly IReadOnlyList<string> hookNames;
 
@@ -25,7 +29,7 @@ public sealed class LoadedModel : IDisposable
         CheckpointFormat = format;
         int layers = model.Config.NumLayers;
         DeviceMap = (layers == 1 ? "0" : $"0-{layers - 1}") + ":" + model.Device;
-        WeightBytesByDevice = WeightMemory.ByDevice(model, []);
+        WeightBytesByDevice = WeightMemory.ByDevice(model);
         hookNames = HookPoints.All(model.Config).Select(h => h.Name).ToList();
     }
 
@@ -78,9 +82,11 @@ public sealed class LoadedModel : IDisposable
             if (!hookNames.Contains(hookName))
                 throw new UnknownHookException($"Hook '{hookName}' does not exist in this model." +
                     Suggest(hookName), HookPatterns.ClosestNames(hookName, hookNames, 5));
+        var interventionHooks = InterventionRunner.CreateHooks(Config, options.Interventions, options.Source);
+        (IReadOnlyList<string> Hooks, IReadOnlyList<string> Capture)? reduce = options.Reduce is null ? null : ReductionHooks(options.Reduce);
 
-        using var hooks = new ForwardHooks(captureNames);
-        foreach (var (hookName, function) in options.Hooks) hooks.Add(hookName, function);
+        using var hooks = new ForwardHooks(reduce is null ? captureNames : captureNames.Union(reduce.Value.Capture));
+        foreach (var (hookName, function) in options.Hooks.Concat(interventionHooks)) hooks.Add(hookName, function);
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -89,8 +95,51 @@ public sealed class LoadedModel : IDisposable
         var captured = hooks.TakeCaptured()
             .Select(pair => new KeyValuePair<string, Tensor>(pair.Key, DropBatch(pair.Value)))
             .ToList();
-        return new RunResult(tokenIds.ToArray(), logits, new ActivationCache(captured, tokenIds.ToArray(), 0));
+        var cache = new ActivationCache(captured, tokenIds.ToArray(), 0);
+        if (reduce is null) return new RunResult(tokenIds.ToArray(), logits, cache);
+        using (cache)
+        {
+            var part = ActivationReducer.Part(Config, reduce.Value.Hooks, cache, 0, Config.NumLayers - 1);
+            var kept = captureNames.Select(name => new KeyValuePair<string, Tensor>(name, cache[name].alias().DetachFromDisposeScope())).ToList();
+            return new RunResult(tokenIds.ToArray(), logits, new ActivationCache(kept, tokenIds.ToArray(), 0), part);
+        }
     }
+
+    /// <summary>The hooks to reduce and what a run must capture for them (every layer's top-k choices too).</summary>
+    public (IReadOnlyList<string> Hooks, IReadOnlyList<string> Capture) ReductionHooks(IReadOnlyList<string> patterns)
+    {
+        var reduced = ResolveHooks(patterns);
+        using var reducer = new ActivationReducer(Config, reduced); // Checks that every hook can be reduced.
+        return (reduced, reducer.CaptureHooks);
+    }
+
+    /// <summary>Runs the prompts one after the other.</summary>
+    public IEnumerable<RunResult> RunMany(IEnumerable<IReadOnlyList<int>> prompts, RunOptions options, CancellationToken cancellation = default)
+    {
+        foreach (var prompt in prompts)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            yield return Run(prompt, options);
+        }
+    }
+
+    public IEnumerable<GeneratedToken> Generate(IReadOnlyList<int> prompt, SamplingOptions options, GenerationRequest? request = null,
+        CancellationToken cancellation = default) =>
+        TextGenerator.Generate(this, prompt, options, cancellation,
+            InterventionRunner.CreateHooks(Config, request?.Interventions ?? [], request?.Source));
+
+    public Tensor ReadOut(Tensor residual)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var logits = Model.Logits(Model.finalNorm.Forward(residual.to(Model.Device)));
+        return logits.cpu().MoveToOuterDisposeScope();
+    }
+
+    public IReadOnlyList<LayerPlacement> Placement =>
+        [new LayerPlacement(0, Config.NumLayers - 1, $"this process ({DeviceMap})", Format)];
+
+    public (string? Sha256, IReadOnlyList<DumpFile> Files) WeightFiles() => WeightsFingerprint.Compute(Source);
 
     /// <summary>Checks a sequence before any work: not empty, within the context, ids inside the vocabulary.</summary>
     public void CheckSequence(IReadOnlyList<int> tokenIds)
@@ -120,7 +169,6 @@ public sealed class LoadedModel : IDisposable
 
     public void Dispose()
     {
-        Model.LayerWeights?.Dispose();
-        Model.Dispose();
+        Model.Dispose(); // Also frees the int8 or streamed layer matrices it holds.
     }
 }

@@ -18,6 +18,7 @@ public static class HookPoints
 {
     public const string Embed = "hook_embed";
     public const string FinalNorm = "hook_final_norm";
+    public const string LogitsUncapped = "hook_logits_uncapped";
     public const string Logits = "logits";
 
     // Per-layer suffixes, in the order the forward pass reaches them.
@@ -28,6 +29,7 @@ public static class HookPoints
     public const string V = "attn.hook_v";
     public const string AttnScoresRaw = "attn.hook_attn_scores_raw";
     public const string AttnScores = "attn.hook_attn_scores";
+    public const string AttnScoresTempered = "attn.hook_attn_scores_tempered";
     public const string Pattern = "attn.hook_pattern";
     public const string Z = "attn.hook_z";
     public const string Result = "attn.hook_result";
@@ -36,6 +38,7 @@ public static class HookPoints
     public const string ResidMid = "hook_resid_mid";
     public const string MoeInput = "ln2.hook_normalized";
     public const string RouterLogits = "moe.hook_router_logits";
+    public const string RouterLogitsCapped = "moe.hook_router_logits_capped";
     public const string RouterProbs = "moe.hook_router_probs";
     public const string TopKIndices = "moe.hook_topk_indices";
     public const string TopKWeights = "moe.hook_topk_weights";
@@ -43,54 +46,76 @@ public static class HookPoints
     public const string ExpertPost = "moe.hook_expert_post";
     public const string ExpertOut = "moe.hook_expert_out";
     public const string MoeOut = "hook_moe_out";
+    public const string MlpPre = "mlp.hook_pre";
+    public const string MlpPost = "mlp.hook_post";
+    public const string MlpOut = "hook_mlp_out";
+    public const string FfnOut = "hook_ffn_out";
     public const string MoeOutNormed = "hook_moe_out_normed";
     public const string ResidPost = "hook_resid_post";
 
     public static string Layer(int layer, string suffix) => $"blocks.{layer}.{suffix}";
 
-    private static readonly (string Suffix, string Shape, string Meaning)[] LayerHooks =
+    private static bool Always(GrokConfig config) => true;
+    private static bool Tempered(GrokConfig config) => config.AttnTemperatureLen > 0;
+    private static bool RouterCapped(GrokConfig config) => config.RouterLogitSoftcap > 0;
+    private static bool Residual(GrokConfig config) => config.ResidualMoe;
+
+    private static readonly (string Suffix, string Shape, string Meaning, Func<GrokConfig, bool> Present)[] LayerHooks =
     [
-        (ResidPre, "[T, D]", "residual stream entering the layer"),
-        (AttnInput, "[T, D]", "pre-attention RMSNorm output: the attention's input"),
-        (Q, "[T, H, d]", "queries after RoPE"),
-        (K, "[T, Hkv, d]", "keys after RoPE (this call's positions only)"),
-        (V, "[T, Hkv, d]", "values (this call's positions only)"),
-        (AttnScoresRaw, "[H, T, Tk]", "q·k × attn_output_multiplier, before the soft-cap and the mask"),
-        (AttnScores, "[H, T, Tk]", "cap·tanh(raw/cap): after the soft-cap, before the mask"),
-        (Pattern, "[H, T, Tk]", "attention probabilities after cap, causal/pad mask and softmax"),
-        (Z, "[T, H, d]", "per-head attention-weighted values"),
-        (Result, "[T, H, D]", "each head's contribution through the output projection (sums to hook_attn_out)"),
-        (AttnOut, "[T, D]", "attention output projection, before the post-attention norm"),
-        (AttnOutNormed, "[T, D]", "post-attention RMSNorm of the attention output: what is added to the residual"),
-        (ResidMid, "[T, D]", "residual after the attention branch"),
-        (MoeInput, "[T, D]", "pre-MoE RMSNorm output: the router's and experts' input"),
-        (RouterLogits, "[T, E]", "router logits"),
-        (RouterProbs, "[T, E]", "softmax of the router logits (float32)"),
-        (TopKIndices, "[T, k]", "chosen experts, highest probability first (int64 in memory, int32 in files)"),
-        (TopKWeights, "[T, k]", "gate weights of the chosen experts: raw probabilities, not renormalised"),
-        (ExpertPre, "[T, k, F]", "x·linear of each chosen expert slot (GELU input)"),
-        (ExpertPost, "[T, k, F]", "gelu_tanh(x·linear) ⊙ x·linear_v: the expert neurons"),
-        (ExpertOut, "[T, k, D]", "each chosen expert's output, before its gate weight"),
-        (MoeOut, "[T, D]", "gate-weighted sum of the chosen experts' outputs"),
-        (MoeOutNormed, "[T, D]", "post-MoE RMSNorm of the MoE output: what is added to the residual"),
-        (ResidPost, "[T, D]", "residual leaving the layer"),
+        (ResidPre, "[T, D]", "residual stream entering the layer", Always),
+        (AttnInput, "[T, D]", "pre-attention RMSNorm output: the attention's input", Always),
+        (Q, "[T, H, d]", "queries after RoPE", Always),
+        (K, "[T, Hkv, d]", "keys after RoPE (this call's positions only)", Always),
+        (V, "[T, Hkv, d]", "values (this call's positions only)", Always),
+        (AttnScoresRaw, "[H, T, Tk]", "q·k × attn_output_multiplier, before the soft-cap and the mask", Always),
+        (AttnScores, "[H, T, Tk]", "cap·tanh(raw/cap): after the soft-cap, before the mask", Always),
+        (AttnScoresTempered, "[H, T, Tk]",
+            "soft-capped scores × the attention temperature log₂(p)/log₂(attn_temperature_len) for query positions p past it (Grok-2), before the mask",
+            Tempered),
+        (Pattern, "[H, T, Tk]", "attention probabilities after cap, causal/pad mask and softmax", Always),
+        (Z, "[T, H, d]", "per-head attention-weighted values", Always),
+        (Result, "[T, H, D]", "each head's contribution through the output projection (sums to hook_attn_out)", Always),
+        (AttnOut, "[T, D]", "attention output projection, before the post-attention norm", Always),
+        (AttnOutNormed, "[T, D]", "post-attention RMSNorm of the attention output: what is added to the residual", Always),
+        (ResidMid, "[T, D]", "residual after the attention branch", Always),
+        (MoeInput, "[T, D]", "pre-MoE RMSNorm output: the router's, experts' (and Grok-2's dense MLP's) input", Always),
+        (RouterLogits, "[T, E]", "router logits (before the router soft-cap, where there is one)", Always),
+        (RouterLogitsCapped, "[T, E]", "cap·tanh(router logits/cap): what the router's softmax reads (Grok-2)", RouterCapped),
+        (RouterProbs, "[T, E]", "softmax of the (capped) router logits (float32)", Always),
+        (TopKIndices, "[T, k]", "chosen experts, highest probability first (int64 in memory, int32 in files)", Always),
+        (TopKWeights, "[T, k]", "gate weights of the chosen experts: raw probabilities, not renormalised", Always),
+        (ExpertPre, "[T, k, F]", "x·linear of each chosen expert slot (GELU input)", Always),
+        (ExpertPost, "[T, k, F]", "gelu_tanh(x·linear) ⊙ x·linear_v: the expert neurons", Always),
+        (ExpertOut, "[T, k, D]", "each chosen expert's output, before its gate weight", Always),
+        (MoeOut, "[T, D]", "gate-weighted sum of the chosen experts' outputs (Grok-2: before it is combined with the dense MLP)", Always),
+        (MlpPre, "[T, Fd]", "x·gate_proj of the dense MLP (GELU input; Grok-2)", Residual),
+        (MlpPost, "[T, Fd]", "gelu_tanh(x·gate_proj) ⊙ x·up_proj: the dense MLP's neurons (Grok-2)", Residual),
+        (MlpOut, "[T, D]", "the dense MLP's output (Grok-2)", Residual),
+        (FfnOut, "[T, D]", "(dense MLP output + MoE output)/√2: the feed-forward output before the post-MoE norm (Grok-2)", Residual),
+        (MoeOutNormed, "[T, D]", "post-MoE RMSNorm of the feed-forward output: what is added to the residual", Always),
+        (ResidPost, "[T, D]", "residual leaving the layer", Always),
     ];
 
-    /// <summary>All hook points of a model, in forward order.</summary>
+    /// <summary>All hook points of a model, in forward order; Grok-2's extra points only where its config uses them.</summary>
     public static IReadOnlyList<HookPointInfo> All(GrokConfig config)
     {
-        var list = new List<HookPointInfo>(2 + config.NumLayers * LayerHooks.Length + 2)
+        var perLayer = LayerHooks.Where(h => h.Present(config)).ToArray();
+        var list = new List<HookPointInfo>(3 + config.NumLayers * perLayer.Length + 2)
         {
             new(Embed, null, "[T, D]", "token embedding × embedding_multiplier_scale"),
         };
         for (int layer = 0; layer < config.NumLayers; layer++)
-            foreach (var (suffix, shape, meaning) in LayerHooks)
+            foreach (var (suffix, shape, meaning, _) in perLayer)
                 list.Add(new HookPointInfo(Layer(layer, suffix), layer, shape, meaning));
         list.Add(new HookPointInfo(FinalNorm, null, "[T, D]", "final RMSNorm output"));
-        list.Add(new HookPointInfo(Logits, null, "[T, V]", "output logits × output_multiplier_scale"));
+        if (config.FinalLogitSoftcap > 0)
+            list.Add(new HookPointInfo(LogitsUncapped, null, "[T, V]", "output logits × output_multiplier_scale, before the final soft-cap (Grok-2)"));
+        list.Add(new HookPointInfo(Logits, null, "[T, V]",
+            "output logits × output_multiplier_scale (after the final soft-cap cap·tanh(z/cap), where there is one)"));
         return list;
     }
 
-    /// <summary>The per-layer hook suffixes with shapes and meanings (for documentation and UIs).</summary>
-    public static IReadOnlyList<(string Suffix, string Shape, string Meaning)> PerLayer => LayerHooks;
+    /// <summary>The per-layer hook suffixes with shapes and meanings (for documentation and UIs); some exist only in Grok-2.</summary>
+    public static IReadOnlyList<(string Suffix, string Shape, string Meaning)> PerLayer =>
+        LayerHooks.Select(h => (h.Suffix, h.Shape, h.Meaning)).ToArray();
 }

@@ -11,12 +11,11 @@ public static class InterventionRunner
     /// Validates every enabled intervention first (nothing runs with a half-valid list), then runs once with their hook
     /// functions added after <paramref name="options"/>' own. <paramref name="source"/> feeds patching interventions.
     /// </summary>
-    public static RunResult Run(LoadedModel model, IReadOnlyList<int> tokenIds, IEnumerable<Intervention> interventions,
+    public static RunResult Run(IModelEngine model, IReadOnlyList<int> tokenIds, IEnumerable<Intervention> interventions,
         RunOptions? options = null, ActivationCache? source = null)
     {
-        var hooks = CreateHooks(model.Config, interventions, source);
         options ??= new RunOptions();
-        return model.Run(tokenIds, options with { Hooks = [.. options.Hooks, .. hooks] });
+        return model.Run(tokenIds, options with { Interventions = [.. options.Interventions, .. interventions], Source = source ?? options.Source });
     }
 
     /// <summary>

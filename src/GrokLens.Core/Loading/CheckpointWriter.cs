@@ -1,4 +1,5 @@
 using GrokLens.Checkpoints;
+using GrokLens.Loading.Naming;
 using GrokLens.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,8 +26,8 @@ public static class CheckpointWriter
         IReadOnlyDictionary<string, string>? metadata = null)
     {
         options ??= new SaveOptions();
-        if (model.LayerWeights is not null)
-            throw new InvalidOperationException($"Cannot save a model whose layers are {model.LayerWeights.Description}: its parameters are placeholders.");
+        if (model.MatrixSource is not null)
+            throw new InvalidOperationException($"Cannot save a model whose layer matrices are {model.MatrixSource.Description}: they are not its parameters.");
         Directory.CreateDirectory(folder);
         var tensors = StoredTensors(model, options).ToList();
         try
@@ -45,18 +46,19 @@ public static class CheckpointWriter
 
     private static IEnumerable<(string Name, Tensor Tensor)> StoredTensors(GrokModel model, SaveOptions options)
     {
-        foreach (var (canonical, parameter) in model.NamedWeights)
+        var names = TensorNameTables.For(options.Naming);
+        foreach (var (id, parameter) in model.Weights)
         {
             var stored = parameter.detach().to(options.DType).cpu();
-            if (options.SplitExperts && CheckpointNaming.IsExpertStack(canonical))
+            if (options.SplitExperts && id.IsExpertStack)
             {
                 for (int expert = 0; expert < stored.shape[0]; expert++)
-                    yield return (CheckpointNaming.PerExpertName(canonical, expert, options.Naming), stored[expert].contiguous());
+                    yield return (names.PerExpertName(id, expert)!, stored[expert].contiguous());
                 stored.Dispose();
             }
             else
             {
-                yield return (CheckpointNaming.Candidates(canonical, options.Naming)[0], stored);
+                yield return (names.PreferredName(id), stored);
             }
         }
     }

@@ -1,4 +1,5 @@
 using GrokLens.Loading.Placement;
+using GrokLens.Model;
 using GrokLens.Tokenization;
 
 namespace GrokLens.Loading;
@@ -23,6 +24,13 @@ public sealed record LoadOptions
 
     /// <summary>Overrides the tokenizer found beside the weights.</summary>
     public ITokenizer? Tokenizer { get; init; }
+
+    /// <summary>
+    /// Load only these decoder layers (a cluster shard): other layers' weights are never read (meta tensors), the
+    /// embedding only for a range starting at layer 0 (or ending at the last layer with a tied head), the final norm and
+    /// the head only for a range ending at the last layer. Null: the whole model.
+    /// </summary>
+    public LayerRange? Layers { get; init; }
 
     /// <summary>Display name; defaults to the model folder's name.</summary>
     public string? Name { get; init; }

@@ -20,12 +20,22 @@ public static class ModelLoader
     public const string TokenizerFileName = "tokenizer.model";
     private const int Grok1VocabSize = 131072;
 
+    /// <summary>The config of a checkpoint in any supported format, without loading its weights.</summary>
+    public static GrokConfig ReadConfig(string path)
+    {
+        using var checkpoint = OpenedCheckpoint.Open(path, FolderOf(path));
+        return checkpoint.Config;
+    }
+
+    /// <summary>The model folder of a checkpoint folder or file.</summary>
+    public static string FolderOf(string path) => Directory.Exists(path) ? Path.GetFullPath(path)
+        : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
+        : throw new DirectoryNotFoundException($"Model not found: '{path}' is neither a folder nor a file.");
+
     public static LoadedModel Load(string path, LoadOptions? options = null)
     {
         options ??= new LoadOptions();
-        var folder = Directory.Exists(path) ? Path.GetFullPath(path)
-            : File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))!
-            : throw new DirectoryNotFoundException($"Model not found: '{path}' is neither a folder nor a file.");
+        var folder = FolderOf(path);
         if (options.StreamLayers && options.Int8Weights)
             throw new ArgumentException("Choose either int8 weights or layer streaming, not both.");
 
@@ -33,25 +43,30 @@ public static class ModelLoader
         var config = checkpoint.Config;
         var map = DeviceMapFor(options, config);
         var residency = options.StreamLayers ? WeightResidency.Streamed : options.Int8Weights ? WeightResidency.Int8 : WeightResidency.Resident;
-        int total = GrokParameterNames.All(config).Count(), done = 0;
-        var placing = new PlacingWeightSource(checkpoint.Weights, map, residency,
-            name => options.Progress?.Report(new LoadProgress(name, ++done, total)));
+        var range = options.Layers?.CheckedFor(config);
+        var inventory = GrokModel.Inventory(config)
+            .Where(w => range is not { } r || LayerRangeWeightSource.Needs(config, r, w.Id)).ToList();
+        var matrices = inventory.Where(w => w.Id.IsLayerWeight && w.Id.IsMatrix).ToList();
+        int total = residency == WeightResidency.Streamed ? inventory.Count - matrices.Count : inventory.Count, done = 0;
+        void Loaded(WeightId id) => options.Progress?.Report(new LoadProgress(id.ToString(), ++done, total));
+        ILayerMatrixSource? matrixSource = null;
         GrokModel? model = null;
         try
         {
             var tokenizer = options.Tokenizer ?? FindTokenizer(folder, config);
-            model = new GrokModel(config, placing);
-            if (residency != WeightResidency.Streamed) checkpoint.EnsureAllUsed();
-            model.LayerWeights = residency switch
+            matrixSource = residency switch
             {
-                WeightResidency.Int8 when placing.Quantized.Count == 0 => throw new ArgumentException(
-                    $"--int8 needs a checkpoint that stores int8 matrices (GGUF Q8_0 or xAI's raw release); this one is {checkpoint.Format}."),
-                WeightResidency.Int8 => new Int8LayerWeights(model, placing.Quantized),
-                WeightResidency.Streamed => new StreamingLayerWeights(model, checkpoint.Weights, placing.Streamed, map, options.LayerProgress, checkpoint),
+                WeightResidency.Int8 when checkpoint.StoredInt8 is null => throw new ArgumentException(
+                    $"int8 weights need a checkpoint that stores int8 matrices (GGUF Q8_0 or xAI's raw release); this one is {checkpoint.Format}."),
+                WeightResidency.Int8 => new Int8LayerMatrices(checkpoint.Weights, matrices, map, Loaded),
+                WeightResidency.Streamed => new StreamingLayerMatrices(checkpoint.Weights, matrices, config.NumLayers, map, options.LayerProgress, checkpoint),
                 _ => null,
             };
+            IWeightSource weights = new PlacingWeightSource(checkpoint.Weights, map, Loaded);
+            if (range is { } held) weights = new LayerRangeWeightSource(weights, config, held);
+            model = new GrokModel(config, weights, matrixSource);
             if (residency != WeightResidency.Streamed) checkpoint.Dispose(); // Resident and int8 weights no longer need the files.
-            var placement = $"{map}{(model.LayerWeights is null ? "" : "; " + model.LayerWeights.Description)}";
+            var placement = $"{(range is { } part ? $"{part} of 0-{config.NumLayers - 1} held, " : "")}{map}{(matrixSource is null ? "" : "; " + matrixSource.Description)}";
             return new LoadedModel(options.Name ?? new DirectoryInfo(folder).Name, model, tokenizer, folder,
                 $"{checkpoint.Format}; layers {placement}")
             {
@@ -59,13 +74,13 @@ public static class ModelLoader
                 Quantisation = Quantisation(residency, checkpoint.StoredInt8),
                 Residency = residency,
                 DeviceMap = map.ToString(),
-                WeightBytesByDevice = WeightMemory.ByDevice(model, placing.Quantized.Values),
+                WeightBytesByDevice = WeightMemory.ByDevice(model),
             };
         }
         catch
         {
-            foreach (var weight in placing.Quantized.Values) weight.Dispose();
-            model?.Dispose();
+            if (model is not null) model.Dispose(); // Disposes its matrix source too.
+            else matrixSource?.Dispose();
             checkpoint.Dispose();
             throw;
         }
@@ -89,18 +104,15 @@ public static class ModelLoader
         return map;
     }
 
-    /// <summary>Bytes one layer's weights take: float32, or int8 matrices (+ a float32 scale per block) with float32 norms/router.</summary>
-    public static long LayerBytes(GrokConfig config, bool int8)
-    {
-        long d = config.HiddenSize, q = (long)config.NumHeads * config.HeadDim, kv = (long)config.NumKvHeads * config.HeadDim;
-        long matrices = d * q + 2 * d * kv + q * d + 3L * config.NumExperts * d * config.ExpertSize;
-        long small = (long)config.NumExperts * d + 4 * d;
-        return int8 ? matrices + small * 4 : (matrices + small) * 4;
-    }
+    /// <summary>Bytes one layer's weights take: float32, or int8 matrices (scales not counted) with float32 norms and router.</summary>
+    public static long LayerBytes(GrokConfig config, bool int8) => GrokModel.Inventory(config)
+        .Where(w => w.Id.Layer == 0)
+        .Sum(w => w.Shape.Aggregate(1L, (a, b) => a * b) * (int8 && w.Id.IsMatrix ? 1 : 4));
 
     /// <summary>Bytes of the embedding (and untied head) and final norm, float32.</summary>
-    public static long GlobalBytes(GrokConfig config) =>
-        4L * config.HiddenSize * (config.VocabSize * (config.TieWordEmbeddings ? 1L : 2L) + 1);
+    public static long GlobalBytes(GrokConfig config) => GrokModel.Inventory(config)
+        .Where(w => !w.Id.IsLayerWeight)
+        .Sum(w => w.Shape.Aggregate(1L, (a, b) => a * b) * 4);
 
     public static Device ParseDevice(string text)
     {
@@ -119,13 +131,19 @@ public static class ModelLoader
         return device;
     }
 
-    private static ITokenizer? FindTokenizer(string folder, GrokConfig config)
+    /// <summary>
+    /// The tokenizer of a model folder: Grok-1's with ids mapped for a compact vocabulary (<c>vocab.json</c>), the
+    /// <c>tokenizer.model</c> beside the weights, else Grok-1's own for a 131,072-entry vocabulary, else none.
+    /// </summary>
+    public static ITokenizer? FindTokenizer(string folder, GrokConfig config)
     {
         var beside = Path.Combine(folder, TokenizerFileName);
         // A compact vocabulary (vocab.json: compact id → Grok-1 id) means Grok-1's tokenizer with ids mapped.
         if (File.Exists(Path.Combine(folder, Training.CompactVocabulary.FileName)))
             return Training.CompactTokenizer.Load(folder, File.Exists(beside) ? beside : null);
         if (File.Exists(beside)) return GrokSentencePieceTokenizer.Load(beside);
+        // Grok-2's own byte-level BPE (xAI's tokenizer.tok.json or a tokenizer.json conversion), never Grok-1's.
+        if (config.ResidualMoe) return Grok2Tokenizer.FindBeside(folder);
         if (config.VocabSize != Grok1VocabSize) return null;
         try
         {

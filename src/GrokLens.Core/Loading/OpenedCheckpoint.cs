@@ -2,16 +2,17 @@ using GrokLens.Checkpoints;
 using GrokLens.Checkpoints.Gguf;
 using GrokLens.Checkpoints.Xai;
 using GrokLens.Loading.Gguf;
+using GrokLens.Loading.Naming;
 using GrokLens.Loading.Xai;
 using GrokLens.Model;
 
 namespace GrokLens.Loading;
 
 /// <summary>
-/// A checkpoint in any supported format, opened: its config, a weight source for the model build, a check that every
-/// stored tensor was used, and a description for the model panel. Disposing closes the files.
+/// A checkpoint in any supported format, opened: its config, a weight source for the model build and a description for
+/// the model panel. Opening refuses a checkpoint holding tensors the config does not use. Disposing closes the files.
 /// </summary>
-internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights, string format, Action ensureAllUsed, IDisposable? files,
+internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights, string format, IDisposable? files,
     string? storedInt8 = null) : IDisposable
 {
     /// <summary>How the checkpoint stores int8 matrices ("Q8_0", "xAI int8 + bf16 scales"), or null when it stores none.</summary>
@@ -20,7 +21,6 @@ internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights,
     public GrokConfig Config { get; } = config;
     public IWeightSource Weights { get; } = weights;
     public string Format { get; } = format;
-    public void EnsureAllUsed() => ensureAllUsed();
     public void Dispose() => files?.Dispose();
 
     /// <summary>
@@ -55,9 +55,10 @@ internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights,
         try
         {
             var config = GgufGrokConfig.FromFile(file);
+            UnknownTensors.Refuse(file.TensorNames, TensorNameTables.Gguf, config, file.Path);
             var weights = new GgufWeightSource(file, config.NumExperts);
             var storedInt8 = file.TensorNames.Any(n => file.Info(n).Type == GgmlType.Q8_0) ? "Q8_0, fp16 scale per 32 values" : null;
-            return new OpenedCheckpoint(config, weights, weights.Format, weights.EnsureAllUsed, file, storedInt8);
+            return new OpenedCheckpoint(config, weights, weights.Format, file, storedInt8);
         }
         catch
         {
@@ -73,22 +74,28 @@ internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights,
             .FirstOrDefault(File.Exists);
         var config = configPath is null ? GrokConfig.Grok1 : GrokConfig.FromJsonFile(configPath);
         var checkpoint = XaiCheckpoint.Open(path, config.NumLayers);
-        // Open checked the file count, and every file is read by name, so nothing can be left unused.
-        return new OpenedCheckpoint(config, new XaiWeightSource(checkpoint), $"xAI raw release ({2 + 12 * config.NumLayers} pickles, int8 + bf16 scales)", () => { }, null,
+        // Open checked the file count, and every file is read by its place, so nothing can be left unused.
+        return new OpenedCheckpoint(config, new XaiWeightSource(checkpoint), $"xAI raw release ({2 + 12 * config.NumLayers} pickles, int8 + bf16 scales)", null,
             "xAI QuantizedWeight8bit, bf16 scales");
     }
 
     private static OpenedCheckpoint OpenSafetensors(string path, string folder)
     {
         var config = GrokConfig.FromJsonFile(Path.Combine(folder, ModelLoader.ConfigFileName));
-        var checkpoint = SafetensorsCheckpoint.Open(Directory.Exists(path) ? folder : path);
+        bool presharded = Directory.Exists(path) && PreshardedCheckpoint.IsPresharded(folder);
+        ITensorSource checkpoint = presharded ? PreshardedCheckpoint.Open(folder) : SafetensorsCheckpoint.Open(Directory.Exists(path) ? folder : path);
         try
         {
             var weights = new CheckpointWeightSource(checkpoint, config.NumExperts, TorchSharp.torch.CPU);
+            UnknownTensors.Refuse(checkpoint.Names, weights.Names, config, checkpoint.Description);
             var dtypes = string.Join("+", checkpoint.Names.Select(n => checkpoint.Info(n).DType.ToString()).Distinct().Order());
-            var format = $"safetensors ({checkpoint.Files.Count} file{(checkpoint.Files.Count == 1 ? "" : "s")}, {dtypes}, " +
-                         $"{(weights.Style == CheckpointNamingStyle.ModelLayers ? "model.layers" : "transformer.decoder_layer")} names)";
-            return new OpenedCheckpoint(config, weights, format, () => weights.EnsureAllUsed(config.TieWordEmbeddings), checkpoint);
+            var files = checkpoint switch
+            {
+                PreshardedCheckpoint sharded => $"{sharded.Files.Count} files, experts pre-sharded over {sharded.RankCount} ranks",
+                SafetensorsCheckpoint plain => $"{plain.Files.Count} file{(plain.Files.Count == 1 ? "" : "s")}",
+                _ => checkpoint.Description,
+            };
+            return new OpenedCheckpoint(config, weights, $"safetensors ({files}, {dtypes}, {weights.Names.Style} names)", checkpoint);
         }
         catch
         {

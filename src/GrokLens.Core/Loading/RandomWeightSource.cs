@@ -11,11 +11,11 @@ namespace GrokLens.Loading;
 /// </summary>
 public sealed class RandomWeightSource(long seed, Device? device = null, double scale = 1.0) : IWeightSource
 {
-    public Tensor Create(string name, long[] shape)
+    public Tensor Create(WeightId id, long[] shape)
     {
         var target = device ?? CPU;
         if (shape.Length == 1) return ones(shape, dtype: ScalarType.Float32, device: target);
-        using var generator = new Generator((ulong)(seed ^ StableHash(name)));
+        using var generator = new Generator((ulong)(seed ^ StableHash(id.ToString())));
         long fanIn = shape[^1];
         double std = scale / Math.Sqrt(fanIn);
         using var values = randn(shape, dtype: ScalarType.Float32, generator: generator);

@@ -7,11 +7,18 @@ namespace GrokLens.Model;
 /// <param name="Cos">RoPE cosines for this call's positions, [T, d/2].</param>
 /// <param name="Sin">RoPE sines, [T, d/2].</param>
 /// <param name="AllowedKeys">True where a query may attend to a key (causal and not a pad key), [B, 1, T, Tk].</param>
-public sealed record ForwardContext(Tensor Cos, Tensor Sin, Tensor AllowedKeys, KvCache? Cache, ForwardHooks? Hooks)
+/// <param name="Temperature">
+/// Grok-2's attention temperature per query, [T, 1]: log₂(p)/log₂(L) for positions p past L, else 1; null when no query of
+/// this call is past L (or the model has none).
+/// </param>
+public sealed record ForwardContext(Tensor Cos, Tensor Sin, Tensor AllowedKeys, KvCache? Cache, ForwardHooks? Hooks, Tensor? Temperature = null)
 {
     /// <summary>This context with its tables on <paramref name="device"/> (itself when they are already there).</summary>
     public ForwardContext On(Device device) =>
-        Cos.IsOn(device) ? this : this with { Cos = Cos.On(device), Sin = Sin.On(device), AllowedKeys = AllowedKeys.On(device) };
+        Cos.IsOn(device) ? this : this with
+        {
+            Cos = Cos.On(device), Sin = Sin.On(device), AllowedKeys = AllowedKeys.On(device), Temperature = Temperature?.On(device),
+        };
 }
 
 internal static class DeviceMoves

@@ -1,37 +1,21 @@
 using GrokLens.Hooks;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn.functional;
 
 namespace GrokLens.Model;
 
 /// <summary>
-/// Grouped-query attention of Grok-1 (SPEC §2.4): q, k, v projections without bias, half-split RoPE on q and k,
-/// logits × attn_output_multiplier, then cap·tanh(logits/cap), causal and pad mask, softmax, weighted values, output
-/// projection. Query head h reads key/value head ⌊h / (H/Hkv)⌋. Weights are in PyTorch layout [out, in].
+/// Grouped-query attention of Grok (SPEC §2.4, §6.3.3): q, k, v projections without bias, half-split RoPE on q and k,
+/// logits × attn_output_multiplier, then cap·tanh(logits/cap), Grok-2's temperature for queries past
+/// attn_temperature_len, causal and pad mask, softmax, weighted values, output projection. Query head h reads key/value
+/// head ⌊h / (H/Hkv)⌋. Weights are in PyTorch layout [out, in].
 /// </summary>
-public sealed class GrokAttention : nn.Module
+public sealed class GrokAttention(GrokConfig config)
 {
-    public readonly Parameter queryWeight;
-    public readonly Parameter keyWeight;
-    public readonly Parameter valueWeight;
-    public readonly Parameter outputWeight;
-    private readonly GrokConfig config;
-
-    public GrokAttention(string prefix, GrokConfig config, ParameterBuilder weights) : base(prefix)
-    {
-        this.config = config;
-        long d = config.HiddenSize, q = (long)config.NumHeads * config.HeadDim, kv = (long)config.NumKvHeads * config.HeadDim;
-        queryWeight = weights.Create(prefix + ".query.weight", [q, d]);
-        keyWeight = weights.Create(prefix + ".key.weight", [kv, d]);
-        valueWeight = weights.Create(prefix + ".value.weight", [kv, d]);
-        outputWeight = weights.Create(prefix + ".linear.weight", [d, q]);
-        RegisterComponents();
-    }
-
     /// <param name="x">Pre-attention-normed input [B, T, D].</param>
-    public Tensor Forward(Tensor x, LayerHookNames names, ForwardContext context)
+    /// <param name="w">The layer's W_q, W_k, W_v, W_o.</param>
+    public Tensor Forward(Tensor x, AttentionMatrices w, LayerHookNames names, ForwardContext context)
     {
         var hooks = context.Hooks;
         int layer = names.Layer;
@@ -39,9 +23,9 @@ public sealed class GrokAttention : nn.Module
         int heads = config.NumHeads, kvHeads = config.NumKvHeads, headDim = config.HeadDim;
         int group = config.QueryHeadsPerKvHead;
 
-        var q = RotaryEmbedding.Apply(linear(x, queryWeight).view(batch, length, heads, headDim), context.Cos, context.Sin);
-        var k = RotaryEmbedding.Apply(linear(x, keyWeight).view(batch, length, kvHeads, headDim), context.Cos, context.Sin);
-        var v = linear(x, valueWeight).view(batch, length, kvHeads, headDim);
+        var q = RotaryEmbedding.Apply(w.Query.Multiply(x).view(batch, length, heads, headDim), context.Cos, context.Sin);
+        var k = RotaryEmbedding.Apply(w.Key.Multiply(x).view(batch, length, kvHeads, headDim), context.Cos, context.Sin);
+        var v = w.Value.Multiply(x).view(batch, length, kvHeads, headDim);
         q = hooks.Hook(names.Q, layer, q);
         k = hooks.Hook(names.K, layer, k);
         v = hooks.Hook(names.V, layer, v);
@@ -61,6 +45,12 @@ public sealed class GrokAttention : nn.Module
         if (config.AttnLogitSoftcap > 0)
             scores = scores.div(config.AttnLogitSoftcap).tanh().mul(config.AttnLogitSoftcap);
         scores = hooks.Hook(names.AttnScores, layer, scores);
+        if (config.AttnTemperatureLen > 0)
+        {
+            // Grok-2 (SGLang's order): the temperature multiplies the capped scores of queries past attn_temperature_len.
+            if (context.Temperature is { } temperature) scores = scores.mul(temperature);
+            scores = hooks.Hook(names.AttnScoresTempered, layer, scores);
+        }
 
         // xAI fills masked logits with −1e30 (not −∞): a row with no allowed key then spreads evenly, as in model.py.
         var pattern = softmax(scores.masked_fill(context.AllowedKeys.logical_not(), -1e30), -1);
@@ -74,6 +64,7 @@ public sealed class GrokAttention : nn.Module
         if (hooks.Wants(names.Result))
         {
             // Per-head contributions through the output projection; their sum is the attention output.
+            using var outputWeight = w.Output.ToFloat32();
             using var outputByHead = outputWeight.view(config.HiddenSize, heads, headDim);
             var result = einsum("bthd,nhd->bthn", z, outputByHead);
             result = hooks.Hook(names.Result, layer, result);
@@ -81,7 +72,7 @@ public sealed class GrokAttention : nn.Module
         }
         else
         {
-            output = linear(z.reshape(batch, length, heads * headDim), outputWeight);
+            output = w.Output.Multiply(z.reshape(batch, length, heads * headDim));
         }
         return hooks.Hook(names.AttnOut, layer, output);
     }

@@ -1,11 +1,9 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-
 namespace GrokLens.Model;
 
 /// <summary>
-/// Sizes and constants of a Grok-1-architecture model (SPEC §1). Every number the forward pass uses comes from here.
+/// Sizes and constants of a Grok model (SPEC §1 for Grok-1, §6.2 for Grok-2). Every number the forward pass uses comes
+/// from here; the Grok-2 features (residual MoE, router and final soft-caps, attention temperature, untied head) are
+/// switched on by their settings, so one code path runs both.
 /// </summary>
 public sealed record GrokConfig
 {
@@ -18,6 +16,7 @@ public sealed record GrokConfig
     public int HeadDim { get; init; }
     public int NumExperts { get; init; }
     public int TopK { get; init; }
+    /// <summary>Width F of each expert (moe_intermediate_size).</summary>
     public int ExpertSize { get; init; }
     public int MaxPositions { get; init; }
     public double RopeTheta { get; init; } = 10000;
@@ -31,7 +30,24 @@ public sealed record GrokConfig
     /// <summary>Keys whose token id equals this are masked out of attention, as xAI's model.py does for id 0.</summary>
     public int PadTokenId { get; init; }
 
+    /// <summary>Grok-2's residual MoE: a dense gated MLP of width <see cref="DenseSize"/> beside the experts, (mlp + moe)/√2.</summary>
+    public bool ResidualMoe { get; init; }
+    /// <summary>Width of the dense MLP (intermediate_size) when <see cref="ResidualMoe"/>; 0 otherwise.</summary>
+    public int DenseSize { get; init; }
+    /// <summary>Router logits become cap·tanh(r/cap) before the softmax (Grok-2: 30); 0 turns it off (Grok-1).</summary>
+    public double RouterLogitSoftcap { get; init; }
+    /// <summary>Output logits become cap·tanh(z/cap) after the output multiplier (Grok-2: 50); 0 turns it off (Grok-1).</summary>
+    public double FinalLogitSoftcap { get; init; }
+    /// <summary>
+    /// Attention temperature length L (Grok-2: 1024): capped scores of a query at position p &gt; L are multiplied by
+    /// log₂(p)/log₂(L); 0 turns it off.
+    /// </summary>
+    public int AttnTemperatureLen { get; init; }
+
     public int QueryHeadsPerKvHead => NumHeads / NumKvHeads;
+
+    /// <summary>"Grok-2" for a residual-MoE model, else "Grok-1": the architecture family the settings describe.</summary>
+    public string Architecture => ResidualMoe ? "Grok-2" : "Grok-1";
 
     /// <summary>Grok-1 as released by xAI (SPEC §1).</summary>
     public static GrokConfig Grok1 { get; } = new()
@@ -49,7 +65,33 @@ public sealed record GrokConfig
         MaxPositions = 8192,
     };
 
-    /// <summary>Number of stored parameters (the tied embedding counted once).</summary>
+    /// <summary>Grok-2 as released by xAI (SPEC §6.2; third-party copies of its config.json).</summary>
+    public static GrokConfig Grok2 { get; } = new()
+    {
+        ModelType = "git",
+        VocabSize = 131072,
+        HiddenSize = 8192,
+        NumLayers = 64,
+        NumHeads = 64,
+        NumKvHeads = 8,
+        HeadDim = 128,
+        NumExperts = 8,
+        TopK = 2,
+        ExpertSize = 16384,
+        MaxPositions = 131072,
+        RopeTheta = 208533496,
+        EmbeddingMultiplier = 90.50966799187809,
+        OutputMultiplier = 0.5,
+        AttnOutputMultiplier = 1 / Math.Sqrt(128),
+        TieWordEmbeddings = false,
+        ResidualMoe = true,
+        DenseSize = 32768,
+        RouterLogitSoftcap = 30,
+        FinalLogitSoftcap = 50,
+        AttnTemperatureLen = 1024,
+    };
+
+    /// <summary>Number of stored parameters (a tied embedding counted once).</summary>
     public long ParameterCount
     {
         get
@@ -57,13 +99,14 @@ public sealed record GrokConfig
             long d = HiddenSize, q = (long)NumHeads * HeadDim, kv = (long)NumKvHeads * HeadDim;
             long attention = d * q + 2 * d * kv + q * d;
             long moe = 3L * NumExperts * d * ExpertSize + (long)NumExperts * d;
-            long perLayer = attention + moe + 4 * d;
+            long dense = ResidualMoe ? 3L * d * DenseSize : 0;
+            long perLayer = attention + moe + dense + 4 * d;
             long embeddings = (long)VocabSize * d * (TieWordEmbeddings ? 1 : 2);
             return embeddings + NumLayers * perLayer + d;
         }
     }
 
-    /// <summary>Parameters touched per token: attention, router and only the top-k experts.</summary>
+    /// <summary>Parameters touched per token: attention, router, dense MLP and only the top-k experts.</summary>
     public long ActiveParameterCount
     {
         get
@@ -73,24 +116,48 @@ public sealed record GrokConfig
         }
     }
 
+    /// <summary>Largest sizes accepted: far above any Grok, low enough that no size product overflows or exhausts memory before a checkpoint is read.</summary>
+    public const int MaxLayers = 1024, MaxHeads = 1024, MaxExperts = 1024, MaxHeadDim = 4096, MaxHidden = 1 << 17,
+        MaxWidth = 1 << 20, MaxVocab = 1 << 22, MaxContext = 1 << 22;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
     public GrokConfig Validated()
     {
-        Require(VocabSize > 0, "vocab_size must be positive");
-        Require(HiddenSize > 0, "hidden_size must be positive");
-        Require(NumLayers > 0, "num_hidden_layers must be positive");
-        Require(NumHeads > 0 && NumKvHeads > 0, "num_attention_heads and num_key_value_heads must be positive");
+        Range(VocabSize, MaxVocab, "vocab_size");
+        Range(HiddenSize, MaxHidden, "hidden_size");
+        Range(NumLayers, MaxLayers, "num_hidden_layers");
+        Range(NumHeads, MaxHeads, "num_attention_heads");
+        Range(NumKvHeads, MaxHeads, "num_key_value_heads");
         Require(NumHeads % NumKvHeads == 0,
             $"num_attention_heads ({NumHeads}) must be a multiple of num_key_value_heads ({NumKvHeads})");
-        Require(HeadDim > 0 && HeadDim % 2 == 0, $"head_dim ({HeadDim}) must be positive and even (RoPE rotates halves)");
-        Require(NumExperts > 0, "num_local_experts must be positive");
+        Range(HeadDim, MaxHeadDim, "head_dim");
+        Require(HeadDim % 2 == 0, $"head_dim ({HeadDim}) must be even (RoPE rotates halves)");
+        Range(NumExperts, MaxExperts, "num_local_experts");
         Require(TopK > 0 && TopK <= NumExperts, $"num_experts_per_tok ({TopK}) must be between 1 and {NumExperts}");
-        Require(ExpertSize > 0, "moe_intermediate_size must be positive");
-        Require(MaxPositions > 0, "max_position_embeddings must be positive");
-        Require(RmsNormEps > 0, "rms_norm_eps must be positive");
-        Require(RopeTheta > 0, "rope_theta must be positive");
-        Require(AttnLogitSoftcap >= 0, "attn_logit_softcapping must not be negative");
+        Range(ExpertSize, MaxWidth, "moe_intermediate_size");
+        Range(MaxPositions, MaxContext, "max_position_embeddings");
+        if (ResidualMoe) Range(DenseSize, MaxWidth, "intermediate_size (the dense MLP of residual_moe)");
+        else Require(DenseSize == 0, "intermediate_size gives a dense MLP width, but residual_moe is off");
+        Require(RmsNormEps > 0 && double.IsFinite(RmsNormEps), "rms_norm_eps must be positive");
+        Require(RopeTheta > 0 && double.IsFinite(RopeTheta), "rope_theta must be positive");
+        foreach (var (value, key) in new[]
+                 {
+                     (EmbeddingMultiplier, "embedding_multiplier_scale"), (OutputMultiplier, "output_multiplier_scale"),
+                     (AttnOutputMultiplier, "attn_output_multiplier"),
+                 })
+            Require(double.IsFinite(value) && value != 0, $"{key} must be a finite non-zero number");
+        foreach (var (value, key) in new[]
+                 {
+                     (AttnLogitSoftcap, "attn_logit_softcapping"), (RouterLogitSoftcap, "router_logit_softcapping"),
+                     (FinalLogitSoftcap, "final_logit_softcapping"),
+                 })
+            Require(value >= 0 && double.IsFinite(value), $"{key} must not be negative (0 turns the cap off)");
+        Require(AttnTemperatureLen >= 0 && AttnTemperatureLen != 1, "attn_temperature_len must be 0 (off) or at least 2");
+        Require(PadTokenId >= 0 && PadTokenId < VocabSize, $"pad_token_id ({PadTokenId}) must be inside the vocabulary");
         return this;
+
+        static void Range(int value, int max, string key) =>
+            Require(value > 0 && value <= max, value <= 0 ? $"{key} must be positive" : $"{key} {value} is beyond what GrokLens supports (at most {max})");
 
         static void Require(bool condition, string message)
         {
@@ -98,110 +165,10 @@ public sealed record GrokConfig
         }
     }
 
-    /// <summary>Reads a Hugging Face style config.json (Grok1ForCausalLM keys).</summary>
-    public static GrokConfig FromJsonFile(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Model config not found: {path}", path);
-        try
-        {
-            return FromJson(File.ReadAllText(path));
-        }
-        catch (Exception e) when (e is JsonException or ArgumentException or FormatException)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}", e);
-        }
-    }
+    /// <summary>Reads a Hugging Face style config.json (Grok1ForCausalLM keys; see <see cref="GrokConfigJson"/>).</summary>
+    public static GrokConfig FromJsonFile(string path) => GrokConfigJson.ReadFile(path);
 
-    public static GrokConfig FromJson(string json)
-    {
-        var root = JsonNode.Parse(json) as JsonObject ?? throw new FormatException("config.json must be a JSON object");
-        int vocab = RequiredInt(root, "vocab_size");
-        int hidden = RequiredInt(root, "hidden_size");
-        int heads = RequiredInt(root, "num_attention_heads");
-        return new GrokConfig
-        {
-            ModelType = root["model_type"]?.GetValue<string>() ?? "grok-1",
-            VocabSize = vocab,
-            HiddenSize = hidden,
-            NumLayers = RequiredInt(root, "num_hidden_layers"),
-            NumHeads = heads,
-            NumKvHeads = OptionalInt(root, "num_key_value_heads") ?? heads,
-            HeadDim = OptionalInt(root, "head_dim") ?? hidden / heads,
-            NumExperts = OptionalInt(root, "num_local_experts") ?? RequiredInt(root, "num_experts"),
-            TopK = RequiredInt(root, "num_experts_per_tok"),
-            ExpertSize = OptionalInt(root, "moe_intermediate_size") ?? RequiredInt(root, "intermediate_size"),
-            MaxPositions = OptionalInt(root, "max_position_embeddings") ?? 8192,
-            RopeTheta = OptionalDouble(root, "rope_theta") ?? 10000,
-            RmsNormEps = OptionalDouble(root, "rms_norm_eps") ?? 1e-5,
-            EmbeddingMultiplier = OptionalDouble(root, "embedding_multiplier_scale") ?? 78.38367176906169,
-            OutputMultiplier = OptionalDouble(root, "output_multiplier_scale") ?? 0.5773502691896257,
-            AttnOutputMultiplier = OptionalDouble(root, "attn_output_multiplier") ?? 0.08838834764831845,
-            AttnLogitSoftcap = OptionalDouble(root, "attn_logit_softcapping") ?? OptionalDouble(root, "max_attn_value") ?? 30.0,
-            TieWordEmbeddings = root["tie_word_embeddings"]?.GetValue<bool>() ?? true,
-            PadTokenId = OptionalInt(root, "pad_token_id") ?? 0,
-        }.Validated();
-    }
+    public static GrokConfig FromJson(string json) => GrokConfigJson.Read(json);
 
-    public string ToJson()
-    {
-        var node = new JsonObject
-        {
-            ["architectures"] = new JsonArray("Grok1ForCausalLM"),
-            ["model_type"] = ModelType,
-            ["vocab_size"] = VocabSize,
-            ["hidden_size"] = HiddenSize,
-            ["num_hidden_layers"] = NumLayers,
-            ["num_attention_heads"] = NumHeads,
-            ["num_key_value_heads"] = NumKvHeads,
-            ["head_dim"] = HeadDim,
-            ["num_local_experts"] = NumExperts,
-            ["num_experts_per_tok"] = TopK,
-            ["moe_intermediate_size"] = ExpertSize,
-            ["intermediate_size"] = ExpertSize,
-            ["max_position_embeddings"] = MaxPositions,
-            ["rope_theta"] = RopeTheta,
-            ["rms_norm_eps"] = RmsNormEps,
-            ["embedding_multiplier_scale"] = EmbeddingMultiplier,
-            ["output_multiplier_scale"] = OutputMultiplier,
-            ["attn_output_multiplier"] = AttnOutputMultiplier,
-            ["attn_logit_softcapping"] = AttnLogitSoftcap,
-            ["tie_word_embeddings"] = TieWordEmbeddings,
-            ["pad_token_id"] = PadTokenId,
-        };
-        return node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-    }
-
-    private static int RequiredInt(JsonObject root, string key) =>
-        OptionalInt(root, key) ?? throw new FormatException($"config.json lacks the required key \"{key}\"");
-
-    private static int? OptionalInt(JsonObject root, string key)
-    {
-        var value = root[key];
-        if (value is null) return null;
-        try
-        {
-            double number = value.GetValue<double>();
-            if (number != Math.Floor(number) || number < int.MinValue || number > int.MaxValue)
-                throw new FormatException($"config.json key \"{key}\" must be an integer, got {number.ToString(CultureInfo.InvariantCulture)}");
-            return (int)number;
-        }
-        catch (InvalidOperationException)
-        {
-            throw new FormatException($"config.json key \"{key}\" must be a number, got {value.ToJsonString()}");
-        }
-    }
-
-    private static double? OptionalDouble(JsonObject root, string key)
-    {
-        var value = root[key];
-        if (value is null) return null;
-        try
-        {
-            return value.GetValue<double>();
-        }
-        catch (InvalidOperationException)
-        {
-            throw new FormatException($"config.json key \"{key}\" must be a number, got {value.ToJsonString()}");
-        }
-    }
+    public string ToJson() => GrokConfigJson.Write(this);
 }

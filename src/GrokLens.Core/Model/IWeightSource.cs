@@ -8,6 +8,6 @@ namespace GrokLens.Model;
 /// </summary>
 public interface IWeightSource
 {
-    /// <summary>Returns a float32 tensor of exactly <paramref name="shape"/> for the canonical parameter name.</summary>
-    Tensor Create(string name, long[] shape);
+    /// <summary>Returns a float32 tensor of exactly <paramref name="shape"/> for the weight.</summary>
+    Tensor Create(WeightId id, long[] shape);
 }

@@ -9,8 +9,8 @@ namespace GrokLens.Model;
 /// </summary>
 public sealed class KvCache : IDisposable
 {
-    private readonly Tensor[] keys;
-    private readonly Tensor[] values;
+    private readonly Tensor?[] keys;
+    private readonly Tensor?[] values;
     private readonly Tensor keyIsToken;
 
     public KvCache(GrokConfig config, int batchSize, int capacity, Device device)
@@ -24,7 +24,13 @@ public sealed class KvCache : IDisposable
     {
     }
 
-    private KvCache(GrokConfig config, int batchSize, int capacity, Device device, Device[] layerDevices)
+    /// <summary>A cache for the layers of <paramref name="layers"/> only (a cluster shard); the others hold nothing.</summary>
+    public KvCache(GrokModel model, int batchSize, int capacity, LayerRange layers)
+        : this(model.Config, batchSize, capacity, model.Device, model.layers.Select(layer => layer.Device).ToArray(), layers)
+    {
+    }
+
+    private KvCache(GrokConfig config, int batchSize, int capacity, Device device, Device[] layerDevices, LayerRange? held = null)
     {
         if (capacity <= 0 || capacity > config.MaxPositions)
             throw new ArgumentOutOfRangeException(nameof(capacity), $"KV cache capacity must be 1…{config.MaxPositions}.");
@@ -33,10 +39,11 @@ public sealed class KvCache : IDisposable
         values = new Tensor[config.NumLayers];
         for (int layer = 0; layer < config.NumLayers; layer++)
         {
+            if (held is { } range && !range.Contains(layer)) continue;
             keys[layer] = zeros([batchSize, capacity, config.NumKvHeads, config.HeadDim], device: layerDevices[layer]);
             values[layer] = zeros([batchSize, capacity, config.NumKvHeads, config.HeadDim], device: layerDevices[layer]);
-            keys[layer].DetachFromDisposeScope();
-            values[layer].DetachFromDisposeScope();
+            keys[layer]!.DetachFromDisposeScope();
+            values[layer]!.DetachFromDisposeScope();
         }
         keyIsToken = zeros([batchSize, capacity], dtype: ScalarType.Bool, device: device);
         keyIsToken.DetachFromDisposeScope();
@@ -61,20 +68,22 @@ public sealed class KvCache : IDisposable
     internal (Tensor Keys, Tensor Values) Append(int layer, Tensor newKeys, Tensor newValues)
     {
         int count = (int)newKeys.shape[1];
+        var layerKeys = keys[layer] ?? throw new InvalidOperationException($"This KV cache holds no layer {layer}.");
+        var layerValues = values[layer]!;
         using (no_grad())
         {
-            keys[layer].narrow(1, Length, count).copy_(newKeys);
-            values[layer].narrow(1, Length, count).copy_(newValues);
+            layerKeys.narrow(1, Length, count).copy_(newKeys);
+            layerValues.narrow(1, Length, count).copy_(newValues);
         }
-        return (keys[layer].narrow(1, 0, Length + count), values[layer].narrow(1, 0, Length + count));
+        return (layerKeys.narrow(1, 0, Length + count), layerValues.narrow(1, 0, Length + count));
     }
 
-    /// <summary>Called once per forward pass, after every layer has appended.</summary>
-    internal void Advance(int count) => Length += count;
+    /// <summary>Called once per forward pass, after every layer has appended (by the model, or by whoever runs its parts).</summary>
+    public void Advance(int count) => Length += count;
 
     public void Dispose()
     {
-        foreach (var tensor in keys.Concat(values)) tensor.Dispose();
+        foreach (var tensor in keys.Concat(values)) tensor?.Dispose();
         keyIsToken.Dispose();
     }
 }

@@ -13,6 +13,7 @@ public sealed class LayerHookNames(int layer)
     public string V { get; } = HookPoints.Layer(layer, HookPoints.V);
     public string AttnScoresRaw { get; } = HookPoints.Layer(layer, HookPoints.AttnScoresRaw);
     public string AttnScores { get; } = HookPoints.Layer(layer, HookPoints.AttnScores);
+    public string AttnScoresTempered { get; } = HookPoints.Layer(layer, HookPoints.AttnScoresTempered);
     public string Pattern { get; } = HookPoints.Layer(layer, HookPoints.Pattern);
     public string Z { get; } = HookPoints.Layer(layer, HookPoints.Z);
     public string Result { get; } = HookPoints.Layer(layer, HookPoints.Result);
@@ -21,6 +22,7 @@ public sealed class LayerHookNames(int layer)
     public string ResidMid { get; } = HookPoints.Layer(layer, HookPoints.ResidMid);
     public string MoeInput { get; } = HookPoints.Layer(layer, HookPoints.MoeInput);
     public string RouterLogits { get; } = HookPoints.Layer(layer, HookPoints.RouterLogits);
+    public string RouterLogitsCapped { get; } = HookPoints.Layer(layer, HookPoints.RouterLogitsCapped);
     public string RouterProbs { get; } = HookPoints.Layer(layer, HookPoints.RouterProbs);
     public string TopKIndices { get; } = HookPoints.Layer(layer, HookPoints.TopKIndices);
     public string TopKWeights { get; } = HookPoints.Layer(layer, HookPoints.TopKWeights);
@@ -28,6 +30,10 @@ public sealed class LayerHookNames(int layer)
     public string ExpertPost { get; } = HookPoints.Layer(layer, HookPoints.ExpertPost);
     public string ExpertOut { get; } = HookPoints.Layer(layer, HookPoints.ExpertOut);
     public string MoeOut { get; } = HookPoints.Layer(layer, HookPoints.MoeOut);
+    public string MlpPre { get; } = HookPoints.Layer(layer, HookPoints.MlpPre);
+    public string MlpPost { get; } = HookPoints.Layer(layer, HookPoints.MlpPost);
+    public string MlpOut { get; } = HookPoints.Layer(layer, HookPoints.MlpOut);
+    public string FfnOut { get; } = HookPoints.Layer(layer, HookPoints.FfnOut);
     public string MoeOutNormed { get; } = HookPoints.Layer(layer, HookPoints.MoeOutNormed);
     public string ResidPost { get; } = HookPoints.Layer(layer, HookPoints.ResidPost);
 }

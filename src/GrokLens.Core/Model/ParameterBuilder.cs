@@ -3,26 +3,26 @@ using TorchSharp.Modules;
 namespace GrokLens.Model;
 
 /// <summary>
-/// Creates the model's parameters from an <see cref="IWeightSource"/> and remembers each one's canonical name, so the
-/// model can list, save or replace its weights by name.
+/// Creates the model's parameters from an <see cref="IWeightSource"/> and remembers which weight each one is, so the
+/// model can list, save or replace its weights.
 /// </summary>
 public sealed class ParameterBuilder(IWeightSource source)
 {
-    private readonly List<(string Name, Parameter Parameter)> created = new();
+    private readonly List<(WeightId Id, Parameter Parameter)> created = new();
 
-    public IReadOnlyList<(string Name, Parameter Parameter)> Created => created;
+    public IReadOnlyList<(WeightId Id, Parameter Parameter)> Created => created;
 
-    public Parameter Create(string name, long[] shape)
+    public Parameter Create(WeightId id, long[] shape)
     {
-        var tensor = source.Create(name, shape);
+        var tensor = source.Create(id, shape);
         if (!tensor.shape.SequenceEqual(shape))
         {
             var actual = string.Join(", ", tensor.shape);
             tensor.Dispose();
-            throw new InvalidDataException($"Weight '{name}' has shape [{actual}], the config needs [{string.Join(", ", shape)}].");
+            throw new InvalidDataException($"Weight '{id}' has shape [{actual}], the config needs [{string.Join(", ", shape)}].");
         }
         var parameter = new Parameter(tensor);
-        created.Add((name, parameter));
+        created.Add((id, parameter));
         return parameter;
     }
 }

@@ -10,10 +10,10 @@ public sealed class RmsNorm : nn.Module
     public readonly Parameter weight;
     private readonly double eps;
 
-    public RmsNorm(string parameterName, long size, double eps, ParameterBuilder weights) : base(parameterName)
+    public RmsNorm(WeightId id, long size, double eps, ParameterBuilder weights) : base(id.ToString())
     {
         this.eps = eps;
-        weight = weights.Create(parameterName, [size]);
+        weight = weights.Create(id, [size]);
         RegisterComponents();
     }
 

@@ -98,9 +98,9 @@ public sealed record TrainingCheckpoint(string Folder, int Step, ulong SamplerSt
             if (loaded.Config != model.Config)
                 throw new InvalidDataException($"Checkpoint '{Folder}' has a different model config than the model being trained.");
             using var _ = no_grad();
-            var source = loaded.Model.NamedWeights.ToDictionary(w => w.Name, w => w.Parameter);
-            foreach (var (name, parameter) in model.NamedWeights)
-                parameter.copy_(source[name]);
+            var source = loaded.Model.Weights.ToDictionary(w => w.Id, w => w.Parameter);
+            foreach (var (id, parameter) in model.Weights)
+                parameter.copy_(source[id]);
         }
         var optimizerPath = Path.Combine(Folder, OptimizerFileName);
         if (!File.Exists(optimizerPath)) throw new FileNotFoundException($"Checkpoint '{Folder}' lacks {OptimizerFileName}.", optimizerPath);

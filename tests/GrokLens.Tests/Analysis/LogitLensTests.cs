@@ -26,11 +26,15 @@ public class LogitLensTests
         }
     }
 
-    [Fact]
-    public void LogitsOfTheLastResidualAreTheModelsLogits()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LogitsOfTheLastResidualAreTheModelsLogits(bool grok2)
     {
-        using var model = ModelLoader.Load(TestModels.FixtureDirectory);
-        var tokens = FixtureReference.TokenIds();
+        // Grok-2's untied head and final soft-cap go through the same unembedding as the model's own logits.
+        var fixture = grok2 ? TestModels.Grok2FixtureDirectory : TestModels.FixtureDirectory;
+        using var model = ModelLoader.Load(fixture);
+        var tokens = FixtureReference.TokenIds(fixture);
         using var run = model.Run(tokens, RunOptions.CaptureOnly("blocks.1.hook_resid_post"));
 
         using var logits = LogitLens.Logits(model, run.Cache["blocks.1.hook_resid_post"]);

@@ -38,7 +38,7 @@ public class OtherCommandTests
         var result = CliOutput.Run("info", "--model", TestModels.FixtureDirectory);
         Assert.True(result.ExitCode == 0, result.ToString());
         using var model = ModelLoader.Load(TestModels.FixtureDirectory);
-        long parameters = model.Model.NamedWeights.Sum(w => w.Parameter.NumberOfElements);
+        long parameters = model.Model.Weights.Sum(w => w.Parameter.NumberOfElements);
         Assert.Equal(model.Config.ParameterCount, parameters);
         Assert.Contains(parameters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " total", result.Out);
         Assert.Contains("none: token ids only", result.Out);
@@ -54,6 +54,21 @@ public class OtherCommandTests
         Assert.Contains("315,684,820,992 total", result.Out);
         Assert.Contains("meta", result.Out);
         Assert.Matches(new Regex(@"NumLayers\s+64"), result.Out);
+    }
+
+    [Fact]
+    public void InfoAndHooksOfTheGrok2PresetShowItsArchitecture()
+    {
+        var info = CliOutput.Run("info", "--preset", "grok-2");
+        Assert.True(info.ExitCode == 0, info.ToString());
+        Assert.Contains("269,515,497,472 total", info.Out);
+        Assert.Contains("Arch:       Grok-2", info.Out);
+        Assert.Matches(new Regex(@"DenseSize\s+32768"), info.Out);
+        var hooks = CliOutput.Run("hooks", "--preset", "grok-2", "--pattern", "blocks.63.*");
+        Assert.True(hooks.ExitCode == 0, hooks.ToString());
+        Assert.Contains("blocks.63.hook_mlp_out", hooks.Out);
+        Assert.Contains("blocks.63.moe.hook_router_logits_capped", hooks.Out);
+        Assert.Contains("30 hook points", hooks.Out);
     }
 
     [Fact]

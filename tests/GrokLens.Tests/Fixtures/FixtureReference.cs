@@ -3,20 +3,24 @@ using GrokLens.Checkpoints;
 
 namespace GrokLens.Tests.Fixtures;
 
-/// <summary>The grok1-mini reference outputs (tests/fixtures/grok1-mini) and how to compare against them.</summary>
+/// <summary>
+/// The reference outputs of a fixture (tests/fixtures/grok1-mini by default, or grok2-mini) and how to compare against them.
+/// </summary>
 internal static class FixtureReference
 {
-    public static string ReferencePath => Path.Combine(TestModels.FixtureDirectory, "reference.safetensors");
+    public static string ReferencePath => ReferencePathOf(TestModels.FixtureDirectory);
 
-    public static int[] TokenIds()
+    private static string ReferencePathOf(string fixture) => Path.Combine(fixture, "reference.safetensors");
+
+    public static int[] TokenIds(string? fixture = null)
     {
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestModels.FixtureDirectory, "tokens.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture ?? TestModels.FixtureDirectory, "tokens.json")));
         return json.RootElement.GetProperty("token_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
     }
 
-    public static IReadOnlyList<string> HookNames()
+    public static IReadOnlyList<string> HookNames(string? fixture = null)
     {
-        using var reference = SafetensorsFile.Open(ReferencePath);
+        using var reference = SafetensorsFile.Open(ReferencePathOf(fixture ?? TestModels.FixtureDirectory));
         return reference.Names.OrderBy(n => n, StringComparer.Ordinal).ToList();
     }
 
@@ -24,9 +28,10 @@ internal static class FixtureReference
     /// Asserts every reference tensor is matched: ‖a−b‖/‖b‖ below <paramref name="tolerance"/>, top-k indices exactly
     /// (or, with <paramref name="minimumTopKAgreement"/> below 1, at least that share of them).
     /// </summary>
-    public static void AssertMatches(Func<string, Tensor> actualByName, double tolerance, double minimumTopKAgreement = 1.0)
+    public static void AssertMatches(Func<string, Tensor> actualByName, double tolerance, double minimumTopKAgreement = 1.0,
+        string? fixture = null)
     {
-        using var reference = SafetensorsFile.Open(ReferencePath);
+        using var reference = SafetensorsFile.Open(ReferencePathOf(fixture ?? TestModels.FixtureDirectory));
         Assert.NotEmpty(reference.Names);
         var failures = new List<string>();
         foreach (var name in reference.Names.OrderBy(n => n, StringComparer.Ordinal))

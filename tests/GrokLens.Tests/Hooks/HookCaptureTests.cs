@@ -80,7 +80,7 @@ public class HookCaptureTests
         using var model = TestModels.RandomLoaded();
         using var run = model.Run(Tokens, RunOptions.CaptureOnly("blocks.1.*"));
         var cache = run.Cache;
-        var moe = model.Model.layers[1].moe;
+        var matrices = model.Model.layers[1].matrices!;
         var x = cache["blocks.1.ln2.hook_normalized"];
         var indices = cache["blocks.1.moe.hook_topk_indices"];
         var weights = cache["blocks.1.moe.hook_topk_weights"];
@@ -97,11 +97,11 @@ public class HookCaptureTests
             {
                 long e = indices[t, slot].item<long>();
                 var row = x[t];
-                var gateIn = moe.gateProjection[e].matmul(row);
-                var up = moe.upProjection[e].matmul(row);
+                var gateIn = matrices.expertGate[e].matmul(row);
+                var up = matrices.expertUp[e].matmul(row);
                 var tanhGelu = 0.5 * gateIn * (1 + (Math.Sqrt(2 / Math.PI) * (gateIn + 0.044715 * gateIn.pow(3))).tanh());
                 var neurons = tanhGelu * up;
-                var output = moe.downProjection[e].matmul(neurons);
+                var output = matrices.expertDown[e].matmul(neurons);
                 AssertClose(cache["blocks.1.moe.hook_expert_pre"][t, slot], gateIn);
                 AssertClose(cache["blocks.1.moe.hook_expert_post"][t, slot], neurons);
                 AssertClose(cache["blocks.1.moe.hook_expert_out"][t, slot], output);

@@ -31,7 +31,7 @@ public class RoutingPatchingTests
         AssertClose(input, plain.Cache["blocks.1.ln2.hook_normalized"]);
 
         // Expert pre-activations by hand, in float64: x_t · W_gate[e]ᵀ for the source's expert e of each slot.
-        var gate = model.Model.layers[1].moe.gateProjection.detach().to_type(ScalarType.Float64);
+        var gate = model.Model.layers[1].matrices!.expertGate.detach().to_type(ScalarType.Float64);
         var x = input.to_type(ScalarType.Float64);
         var pre = run.Cache["blocks.1.moe.hook_expert_pre"];
         for (int t = 0; t < Target.Length; t++)

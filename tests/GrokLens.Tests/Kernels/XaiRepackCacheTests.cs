@@ -1,3 +1,4 @@
+using GrokLens.Loading.Naming;
 using GrokLens.Checkpoints.Xai;
 using GrokLens.Kernels;
 using GrokLens.Kernels.Repack;
@@ -26,26 +27,24 @@ public sealed class XaiRepackCacheTests : IDisposable
 
     private string CacheFolder => Path.Combine(_folder.Path, "cache");
 
-    private string SourceOf(string canonical) => Path.Combine(_checkpoint.Folder, XaiCheckpoint.FileName(_checkpoint.Locate(canonical).Index));
+    private static (int Index, bool Transposed) Slot(WeightKind kind) => XaiFileSlots.Locate(new WeightId(kind, 0), 1)!.Value;
 
-    public static TheoryData<string> QuantizedNames() =>
+    private string SourceOf(WeightKind kind) => Path.Combine(_checkpoint.Folder, XaiCheckpoint.FileName(Slot(kind).Index));
+
+    public static TheoryData<WeightKind> QuantizedNames() =>
     [
-        "transformer.decoder_layer.0.moe.linear.weight",
-        "transformer.decoder_layer.0.moe.linear_1.weight",
-        "transformer.decoder_layer.0.moe.linear_v.weight",
-        "transformer.decoder_layer.0.multi_head_attention.query.weight",
-        "transformer.decoder_layer.0.multi_head_attention.key.weight",
-        "transformer.decoder_layer.0.multi_head_attention.value.weight",
-        "transformer.decoder_layer.0.multi_head_attention.linear.weight",
+        WeightKind.ExpertGate, WeightKind.ExpertDown, WeightKind.ExpertUp,
+        WeightKind.Query, WeightKind.Key, WeightKind.Value, WeightKind.AttentionOutput,
     ];
 
     [Theory]
     [MemberData(nameof(QuantizedNames))]
-    public void RepackedWeightsAreExactlyXaisDequantisation(string canonical)
+    public void RepackedWeightsAreExactlyXaisDequantisation(WeightKind kind)
     {
-        using var repacked = new XaiRepackCache(CacheFolder).Open(SourceOf(canonical));
+        using var repacked = new XaiRepackCache(CacheFolder).Open(SourceOf(kind));
         Assert.Equal("built", repacked.Status);
-        using var reference = _checkpoint.Load(canonical).Quantized!;
+        var (index, transposed) = Slot(kind);
+        using var reference = _checkpoint.Load(index, transposed).Quantized!;
         Assert.Equal(reference.Shape, repacked.Shape);
         using var expected = reference.Dequantize(); // bf16(q·s) with torch's rounding, [.., out, in]
         var w = repacked.Matrix;
@@ -54,14 +53,14 @@ public sealed class XaiRepackCacheTests : IDisposable
         {
             using var columns = Int8MatMul.Multiply(w, identity, new Int8KernelOptions { Path = path }); // [in, E·out] = Wᵀ
             using var weights = columns.t().reshape(expected.shape);
-            Assert.True(weights.equal(expected).all().item<bool>(), $"{canonical} on {path}");
+            Assert.True(weights.equal(expected).all().item<bool>(), $"{kind} on {path}");
         }
     }
 
     [Fact]
     public void ASecondOpenReusesTheCacheWithoutWriting()
     {
-        var source = SourceOf("transformer.decoder_layer.0.moe.linear_1.weight");
+        var source = SourceOf(WeightKind.ExpertDown);
         var cache = new XaiRepackCache(CacheFolder);
         using (var first = cache.Open(source)) Assert.Equal("built", first.Status);
         var written = File.GetLastWriteTimeUtc(cache.CachePathOf(source));
@@ -73,7 +72,7 @@ public sealed class XaiRepackCacheTests : IDisposable
     [Fact]
     public void AChangedSourceIsDetectedAndRebuilt()
     {
-        var source = SourceOf("transformer.decoder_layer.0.multi_head_attention.query.weight");
+        var source = SourceOf(WeightKind.Query);
         var cache = new XaiRepackCache(CacheFolder);
         cache.Open(source).Dispose();
         File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddMinutes(1));
@@ -92,8 +91,8 @@ public sealed class XaiRepackCacheTests : IDisposable
     [Fact]
     public void CorruptOrForeignCacheFilesAreRebuiltNeverTrusted()
     {
-        var source = SourceOf("transformer.decoder_layer.0.moe.linear.weight");
-        var other = SourceOf("transformer.decoder_layer.0.moe.linear_v.weight");
+        var source = SourceOf(WeightKind.ExpertGate);
+        var other = SourceOf(WeightKind.ExpertUp);
         var cache = new XaiRepackCache(CacheFolder);
         var path = cache.CachePathOf(source);
 
@@ -121,7 +120,7 @@ public sealed class XaiRepackCacheTests : IDisposable
     [Fact]
     public void FullVerificationFindsDamageOutsideTheSamples()
     {
-        var source = SourceOf("transformer.decoder_layer.0.moe.linear.weight");
+        var source = SourceOf(WeightKind.ExpertGate);
         var cache = new XaiRepackCache(CacheFolder);
         cache.Open(source).Dispose();
         var path = cache.CachePathOf(source);
@@ -141,7 +140,7 @@ public sealed class XaiRepackCacheTests : IDisposable
     [Fact]
     public void APlainArrayIsRefused()
     {
-        var norm = SourceOf("transformer.decoder_layer.0.rms_norm.weight");
+        var norm = SourceOf(WeightKind.PreAttentionNorm);
         var error = Assert.Throws<GrokLens.Checkpoints.CheckpointFormatException>(() => new XaiRepackCache(CacheFolder).Open(norm));
         Assert.Contains("nothing to repack", error.Message);
         Assert.Empty(Directory.GetFiles(CacheFolder));

@@ -1,4 +1,5 @@
 using GrokLens.Loading.Placement;
+using GrokLens.Model;
 
 namespace GrokLens.Tests.Placement;
 
@@ -13,8 +14,8 @@ public class DeviceMapTests
         Assert.Equal("cpu", map.DeviceOf(32));
         Assert.Equal("cuda:0", map.DeviceOf(63));
         Assert.Equal("0-31:cuda:0,32-62:cpu,63:cuda:0", map.ToString());
-        Assert.Equal("cuda:0", map.DeviceOfParameter("transformer.in_out_embed.weight"));
-        Assert.Equal("cpu", map.DeviceOfParameter("transformer.decoder_layer.40.router.weight"));
+        Assert.Equal("cuda:0", map.DeviceOfWeight(WeightId.Global(WeightKind.Embedding)));
+        Assert.Equal("cpu", map.DeviceOfWeight(new WeightId(WeightKind.Router, 40)));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using GrokLens.Loading.Naming;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using GrokLens.Checkpoints.Gguf;
@@ -85,6 +86,12 @@ public class SyntheticCheckpointTests
         Assert.Empty(Directory.GetFiles(folder.Path, "*.partial"));
     }
 
+    private static XaiLoaded Load(XaiCheckpoint checkpoint, WeightId id, GrokConfig config)
+    {
+        var (index, transposed) = XaiFileSlots.Locate(id, config.NumLayers)!.Value;
+        return checkpoint.Load(index, transposed);
+    }
+
     [Fact]
     public void XaiCheckpointIsReadBackAndRuns()
     {
@@ -92,14 +99,14 @@ public class SyntheticCheckpointTests
         var config = Config() with { NumLayers = 11 }; // layers 0, 1, 10, 2, …: lexicographic file order matters
         SyntheticXaiCheckpoint.Write(folder.Path, config, seed: 5);
         var checkpoint = XaiCheckpoint.Open(folder.Path, config.NumLayers);
-        var down = checkpoint.Load("transformer.decoder_layer.10.moe.linear_1.weight").Quantized!;
+        var down = Load(checkpoint, new WeightId(WeightKind.ExpertDown, 10), config).Quantized!;
         using (down)
         {
             Assert.Equal([config.NumExperts, config.HiddenSize, config.ExpertSize], down.Shape);
             Assert.Equal(config.ExpertSize / 8, down.BlockSize); // 8 row blocks, as in the release
             Assert.True(down.RoundToBFloat16);
         }
-        var norm = checkpoint.Load("transformer.decoder_layer.2.rms_norm_3.weight").Float!;
+        var norm = Load(checkpoint, new WeightId(WeightKind.PostMoeNorm, 2), config).Float!;
         using (norm) Assert.InRange(norm.mean().item<float>(), 0.9, 1.1);
 
         using var model = ModelLoader.Load(folder.Path, new LoadOptions { Int8Weights = true });
@@ -125,10 +132,10 @@ public class SyntheticCheckpointTests
         }
         var checkpoint = XaiCheckpoint.Open(folder.Path, config.NumLayers);
         int compared = 0;
-        foreach (var (name, _) in GrokParameterNames.All(config))
+        foreach (var (name, _) in GrokModel.Inventory(config))
         {
-            var (index, transposed) = checkpoint.Locate(name);
-            var loaded = checkpoint.Load(name);
+            var (index, transposed) = XaiFileSlots.Locate(name, config.NumLayers)!.Value;
+            var loaded = checkpoint.Load(index, transposed);
             using var weight = loaded.Float ?? loaded.Quantized!.Dequantize();
             loaded.Quantized?.Dispose();
             using var stored = transposed ? weight.transpose(-1, -2).contiguous() : weight.alias();

@@ -71,7 +71,7 @@ public class TrainerTests
         var resumed = new Trainer(second, Options(resumedDir.Path, 6)).Train(train, validation, new SyncProgress<TrainingProgress>(p => steps.Add(p.Step)));
         Assert.Equal(3, resumed.StartStep);
         Assert.Equal([4, 5, 6], steps);
-        foreach (var ((name, a), (_, b)) in straight.NamedWeights.Zip(second.NamedWeights))
+        foreach (var ((name, a), (_, b)) in straight.Weights.Zip(second.Weights))
             Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-6), $"{name} differs after resume");
         Assert.Equal(Enumerable.Range(1, 6), TrainingLog.Read(resumed.LogPath).Select(r => r.Step));
     }

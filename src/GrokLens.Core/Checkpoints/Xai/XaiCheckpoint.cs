@@ -1,4 +1,3 @@
-using GrokLens.Model;
 using static TorchSharp.torch;
 
 namespace GrokLens.Checkpoints.Xai;
@@ -49,35 +48,6 @@ public sealed unsafe class XaiCheckpoint
         return new XaiCheckpoint(folder, numLayers);
     }
 
-    /// <summary>Index of the file holding a canonical parameter, and whether its stored matrix is JAX [in, out].</summary>
-    public (int Index, bool Transposed) Locate(string canonical)
-    {
-        if (canonical == GrokParameterNames.Embedding) return (0, false);
-        if (canonical == GrokParameterNames.FinalNorm) return (1, false);
-        const string prefix = "transformer.decoder_layer.";
-        if (!canonical.StartsWith(prefix, StringComparison.Ordinal))
-            throw new CheckpointFormatException(Folder, canonical, "the raw release has no such tensor (its embedding is tied)");
-        int dot = canonical.IndexOf('.', prefix.Length);
-        int layer = int.Parse(canonical[prefix.Length..dot]);
-        int slot = canonical[(dot + 1)..] switch
-        {
-            "moe.linear.weight" => 0,
-            "moe.linear_1.weight" => 1,
-            "moe.linear_v.weight" => 2,
-            "multi_head_attention.key.weight" => 3,
-            "multi_head_attention.linear.weight" => 4,
-            "multi_head_attention.query.weight" => 5,
-            "multi_head_attention.value.weight" => 6,
-            "rms_norm.weight" => 7,
-            "rms_norm_1.weight" => 8,
-            "rms_norm_2.weight" => 9,
-            "rms_norm_3.weight" => 10,
-            "router.weight" => 11,
-            var other => throw new ArgumentException($"Unknown layer parameter '{other}'."),
-        };
-        return (LayerBlockStart(layer, NumLayers) + slot, slot != 7 && slot != 8 && slot != 9 && slot != 10);
-    }
-
     /// <summary>First file of a layer: 2 + 12·(rank of the layer's decimal string among all layers' strings).</summary>
     public static int LayerBlockStart(int layer, int numLayers)
     {
@@ -86,10 +56,12 @@ public sealed unsafe class XaiCheckpoint
         return 2 + FilesPerLayer * rank;
     }
 
-    /// <summary>Reads a canonical parameter: float arrays as float32, QuantizedWeight8bit as int8 + scales, in [out, in] layout.</summary>
-    public XaiLoaded Load(string canonical)
+    /// <summary>
+    /// Reads file <paramref name="index"/>: float arrays as float32 (matrices transposed to [out, in] when
+    /// <paramref name="transposed"/>), QuantizedWeight8bit as int8 + scales in [out, in] layout.
+    /// </summary>
+    public XaiLoaded Load(int index, bool transposed)
     {
-        var (index, transposed) = Locate(canonical);
         var path = Path.Combine(Folder, FileName(index));
         using var file = MappedFile.Open(path);
         var stored = XaiTensorFile.Read(file);

@@ -23,14 +23,8 @@ public sealed class DeviceMap
 
     public string DeviceOf(int layer) => layerDevices[layer];
 
-    /// <summary>Device of a canonical parameter: its layer's, or layer 0's for the embedding, final norm and head.</summary>
-    public string DeviceOfParameter(string canonical)
-    {
-        const string prefix = "transformer.decoder_layer.";
-        if (!canonical.StartsWith(prefix, StringComparison.Ordinal)) return layerDevices[0];
-        int dot = canonical.IndexOf('.', prefix.Length);
-        return layerDevices[int.Parse(canonical[prefix.Length..dot], CultureInfo.InvariantCulture)];
-    }
+    /// <summary>Device of a weight: its layer's, or layer 0's for the embedding, final norm and head.</summary>
+    public string DeviceOfWeight(WeightId id) => layerDevices[id.IsLayerWeight ? id.Layer : 0];
 
     public static DeviceMap Uniform(int numLayers, string device) => new(Enumerable.Repeat(device, numLayers).ToArray());
 

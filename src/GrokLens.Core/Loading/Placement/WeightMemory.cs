@@ -9,26 +9,21 @@ namespace GrokLens.Loading.Placement;
 public static class WeightMemory
 {
     /// <summary>
-    /// Bytes per device ("cpu", "cuda:0", …) of float parameters that hold storage (not the placeholders of int8 or streamed
-    /// layers, not meta tensors) plus int8 values and their scales. A streamed model additionally holds up to two layers
-    /// while it runs; they are not counted.
+    /// Bytes per device ("cpu", "cuda:0", …) of parameters that hold storage (not meta tensors) plus the matrices a
+    /// matrix source holds (int8 values and their scales). A streamed model additionally holds up to two layers while it
+    /// runs; they are not counted.
     /// </summary>
-    public static IReadOnlyDictionary<string, long> ByDevice(GrokModel model, IEnumerable<QuantizedWeight> int8)
+    public static IReadOnlyDictionary<string, long> ByDevice(GrokModel model)
     {
         var bytes = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (_, parameter) in model.NamedWeights)
-            if (parameter.device_type != DeviceType.META && !IsPlaceholder(parameter))
-                Add(bytes, parameter.device, parameter.NumberOfElements * parameter.ElementSize);
-        foreach (var weight in int8) Add(bytes, weight.Values.device, weight.ByteSize);
+        foreach (var (_, parameter) in model.Weights)
+            if (parameter.device_type != DeviceType.META)
+                Add(bytes, parameter.device.ToString(), parameter.NumberOfElements * parameter.ElementSize);
+        foreach (var (device, count) in model.MatrixSource?.BytesByDevice ?? new Dictionary<string, long>())
+            Add(bytes, device, count);
         return bytes;
     }
 
-    /// <summary>A placeholder is one element broadcast to the parameter's shape (all strides 0).</summary>
-    private static bool IsPlaceholder(Tensor tensor) => tensor.NumberOfElements > 1 && tensor.stride().All(s => s == 0);
-
-    private static void Add(SortedDictionary<string, long> bytes, Device device, long count)
-    {
-        var name = device.ToString();
-        bytes[name] = bytes.GetValueOrDefault(name) + count;
-    }
+    private static void Add(SortedDictionary<string, long> bytes, string device, long count) =>
+        bytes[device] = bytes.GetValueOrDefault(device) + count;
 }

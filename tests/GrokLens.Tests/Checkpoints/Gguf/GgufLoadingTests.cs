@@ -51,12 +51,12 @@ public class GgufLoadingTests
         var path = Path.Combine(folder.Path, "m.gguf");
         GgufTestWriter.Write(original, path, type);
         using var file = GgufFile.Open(path);
-        foreach (var (name, parameter) in original.NamedWeights)
+        foreach (var (id, parameter) in original.Weights)
         {
-            using var loaded = file.LoadFloat32(GrokLens.Loading.Gguf.GgufTensorNames.For(name)[0]);
+            using var loaded = file.LoadFloat32(GrokLens.Loading.Naming.TensorNameTables.Gguf.PreferredName(id));
             var expected = parameter.detach().contiguous().data<float>().ToArray();
-            var stored = GgufTestWriter.Encode(expected, parameter.dim() >= 2 && !name.EndsWith("router.weight") ? type : GgmlType.F32);
-            var decoded = Decode(stored, parameter.dim() >= 2 && !name.EndsWith("router.weight") ? type : GgmlType.F32);
+            var stored = GgufTestWriter.Encode(expected, id.IsMatrix ? type : GgmlType.F32);
+            var decoded = Decode(stored, id.IsMatrix ? type : GgmlType.F32);
             Assert.Equal(decoded, loaded.data<float>().ToArray());
             Assert.Equal(parameter.shape, loaded.shape);
         }
@@ -71,9 +71,9 @@ public class GgufLoadingTests
         GgufTestWriter.Write(original, path, GgmlType.Q8_0);
         using var file = GgufFile.Open(path);
         int matrices = 0, values = 0, exact = 0;
-        foreach (var (name, parameter) in original.NamedWeights.Where(w => w.Parameter.dim() >= 2 && !w.Name.EndsWith("router.weight")))
+        foreach (var (id, parameter) in original.Weights.Where(w => w.Id.IsMatrix))
         {
-            var info = file.Info(GrokLens.Loading.Gguf.GgufTensorNames.For(name)[0]);
+            var info = file.Info(GrokLens.Loading.Naming.TensorNameTables.Gguf.PreferredName(id));
             Assert.Equal(GgmlType.Q8_0, info.Type);
             using var loadedTensor = file.LoadFloat32(info.Name);
             var loaded = loadedTensor.data<float>().ToArray();
@@ -88,10 +88,10 @@ public class GgufLoadingTests
                     int k = block * 32 + i;
                     double reference = Math.Round(x[k] / d, MidpointRounding.AwayFromZero) * dHalf;
                     // A float32 x·(1/d) may round the other way than float64 exactly at a .5 boundary: one step of d.
-                    Assert.True(Math.Abs(loaded[k] - reference) <= dHalf * 1.0001, $"{name}[{k}]: {loaded[k]} vs {reference}");
+                    Assert.True(Math.Abs(loaded[k] - reference) <= dHalf * 1.0001, $"{id}[{k}]: {loaded[k]} vs {reference}");
                     if (Math.Abs(loaded[k] - reference) <= 1e-7 * Math.Abs(reference)) exact++;
                     // Q8_0's error bound: half a step of d plus the fp16 rounding of d across |q| ≤ 127.
-                    Assert.True(Math.Abs(loaded[k] - x[k]) <= d / 2 + 127 * Math.Abs(dHalf - d) + 1e-7, $"{name}[{k}] error too large");
+                    Assert.True(Math.Abs(loaded[k] - x[k]) <= d / 2 + 127 * Math.Abs(dHalf - d) + 1e-7, $"{id}[{k}] error too large");
                     values++;
                 }
             }

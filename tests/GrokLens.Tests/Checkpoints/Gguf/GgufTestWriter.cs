@@ -1,5 +1,5 @@
 using GrokLens.Checkpoints.Gguf;
-using GrokLens.Loading.Gguf;
+using GrokLens.Loading.Naming;
 using GrokLens.Model;
 using GrokLens.Tools;
 
@@ -10,14 +10,13 @@ internal static class GgufTestWriter
 {
     public static void Write(GrokModel model, string path, GgmlType matrixType, int alignment = GgufFile.DefaultAlignment)
     {
-        var c = model.Config;
         var writer = SyntheticGguf.AddGrokMetadata(new GgufWriter(alignment), model.Config);
-        foreach (var w in model.NamedWeights)
+        foreach (var w in model.Weights)
         {
             var values = w.Parameter.detach().contiguous().cpu().data<float>().ToArray();
-            var type = w.Parameter.dim() >= 2 && !w.Name.EndsWith(".router.weight", StringComparison.Ordinal) ? matrixType : GgmlType.F32;
+            var type = w.Id.IsMatrix ? matrixType : GgmlType.F32;
             var data = Encode(values, type);
-            writer.AddTensor(GgufTensorNames.For(w.Name)[0], w.Parameter.shape, type, stream => stream.Write(data));
+            writer.AddTensor(TensorNameTables.Gguf.PreferredName(w.Id), w.Parameter.shape, type, stream => stream.Write(data));
         }
         writer.WriteTo(path);
     }

@@ -25,9 +25,10 @@ public class XaiCheckpointTests
         var checkpoint = XaiCheckpoint.Open(mini.Path, mini.Config.NumLayers);
         var source = new XaiWeightSource(checkpoint);
         int compared = 0;
-        foreach (var (name, shape) in GrokParameterNames.All(mini.Config))
+        foreach (var (id, shape) in GrokModel.Inventory(mini.Config))
         {
-            using var loaded = source.Create(name, shape);
+            var name = id.ToString();
+            using var loaded = source.Create(id, shape);
             Assert.Equal(shape, loaded.shape);
             Assert.True(mini.ExpectedBytes(name).AsSpan().SequenceEqual(loaded.bytes), $"{name} differs from the Python reference");
             compared++;
@@ -80,7 +81,8 @@ public class XaiCheckpointTests
         Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * c.ParameterCount }, resident.WeightBytesByDevice);
         Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * globals + c.NumLayers * (4 * floatsPerLayer + int8PerLayer + 4 * scalesPerLayer) },
             int8.WeightBytesByDevice);
-        Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * globals }, streamed.WeightBytesByDevice);
+        // Streaming reads only the matrices per layer: norms and routers are small and stay resident.
+        Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * globals + c.NumLayers * 4 * floatsPerLayer }, streamed.WeightBytesByDevice);
     }
 
     [Fact]
