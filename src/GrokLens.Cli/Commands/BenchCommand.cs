@@ -67,13 +67,21 @@ public static class BenchCommand
         model.DefaultValueFactory = _ => "models/grok-tiny";
         var shardSize = CommonOptions.ShardSize();
         shardSize.DefaultValueFactory = _ => "4MB";
+        var weights = new Option<string>("--weights")
+        {
+            Description = "Instead: --model (a Q8_0 .gguf or xAI's raw release) loaded with these weights (int8: mapped, int8 kernels): " +
+                          "prefill of --tokens, decode per token of --generate, peak memory and the memory-bandwidth bound.",
+        };
+        var json = new Option<bool>("--json") { Description = "With --weights: print one JSON object instead of the table." };
         var cluster = new Option<bool>("--cluster") { Description = "Instead: grok-tiny on two silo processes against in-process (captures, generation)." };
         var grok1Gguf = new Option<string>("--grok1-gguf") { Description = "With --cluster: also the two-layer Grok-1 Q8_0 GGUF, one layer per silo process." };
         var command = new Command("bench", "Measure the overhead of captures and hook functions on a small random model.")
         {
-            tokens, repeats, generate, streaming, grok1Layers, keep, dumps, kernels, threads, model, shardSize, cluster, grok1Gguf,
+            tokens, repeats, generate, streaming, grok1Layers, keep, dumps, kernels, threads, model, shardSize, cluster, grok1Gguf, weights, json,
         };
-        command.SetAction(parse => parse.GetValue(cluster)
+        command.SetAction(parse => parse.GetValue(weights) is { } weightKind
+            ? ModelBench.Run(io, parse.GetValue(model)!, weightKind, parse.GetValue(tokens), parse.GetValue(generate), parse.GetValue(repeats), parse.GetValue(json))
+            : parse.GetValue(cluster)
             ? ClusterBench.Run(io, parse.GetValue(tokens), parse.GetValue(repeats), parse.GetValue(generate), parse.GetValue(grok1Gguf))
             : parse.GetValue(kernels)
             ? parse.GetResult(model) is { Implicit: false }
