@@ -16,7 +16,8 @@ namespace GrokLens.Cli.Commands;
 /// prompt; prefill is the time to the first token, decode the time per token after it (medians of --repeats rounds
 /// after one warm-up round). Also the process's peak resident memory, and the memory-bandwidth bound measured in the
 /// same run: the time to read once the bytes a decode step must read (each layer's four attention matrices and two
-/// experts' three matrices), and decode's ratio to it.
+/// experts' three matrices), and decode's ratio to it. CPU times (all threads) are printed beside wall times: on a
+/// machine shared with other jobs, wall time includes waiting for a core.
 /// </summary>
 internal static class ModelBench
 {
@@ -46,14 +47,18 @@ internal static class ModelBench
         var regions = DecodeRegions(model.Model.MatrixSource!, config);
         var prefill = new List<double>();
         var decode = new List<double>();
+        var prefillCpu = new List<double>();
+        var decodeCpu = new List<double>();
         var bound = new List<double>();
         for (int round = 0; round <= repeats; round++)
         {
-            var (first, perToken) = Generate(model, prompt, generateCount);
+            var timing = Generate(model, prompt, generateCount);
             double boundSeconds = MemoryBandwidth.ReadSeconds(regions, repeats: 1);
             if (round == 0) continue; // the warm-up maps the pages in and compiles the code
-            prefill.Add(first * 1000);
-            decode.Add(perToken * 1000);
+            prefill.Add(timing.First * 1000);
+            decode.Add(timing.PerToken * 1000);
+            prefillCpu.Add(timing.FirstCpu * 1000);
+            decodeCpu.Add(timing.PerTokenCpu * 1000);
             bound.Add(boundSeconds * 1000);
         }
         var result = new
@@ -70,14 +75,18 @@ internal static class ModelBench
             bandwidth_bound_ms_per_token = BenchCommand.MedianOf(bound),
             decode_bytes_per_token = regions.Sum(r => r.Length),
             decode_to_bound_ratio = BenchCommand.MedianOf(decode) / BenchCommand.MedianOf(bound),
+            prefill_cpu_ms = BenchCommand.MedianOf(prefillCpu),
+            decode_cpu_ms_per_token = BenchCommand.MedianOf(decodeCpu),
         };
         if (json)
         {
             io.Out.WriteLine(JsonSerializer.Serialize(result, Json));
             return CliApp.Ok;
         }
-        io.Out.WriteLine($"prefill ({tokenCount} tokens, to the first generated token)  {result.prefill_ms,10:0.0} ms   (min {prefill.Min():0.0}, max {prefill.Max():0.0})");
-        io.Out.WriteLine($"decode per token                                {result.decode_ms_per_token,10:0.0} ms   (min {decode.Min():0.0}, max {decode.Max():0.0})");
+        io.Out.WriteLine($"prefill ({tokenCount} tokens, to the first generated token)  {result.prefill_ms,10:0.0} ms   " +
+                         $"(min {prefill.Min():0.0}, max {prefill.Max():0.0}; CPU {result.prefill_cpu_ms:0.0} ms)");
+        io.Out.WriteLine($"decode per token                                {result.decode_ms_per_token,10:0.0} ms   " +
+                         $"(min {decode.Min():0.0}, max {decode.Max():0.0}; CPU {result.decode_cpu_ms_per_token:0.0} ms)");
         io.Out.WriteLine($"bandwidth bound per token                       {result.bandwidth_bound_ms_per_token,10:0.0} ms   " +
                          $"(reading {DeviceMapFormat(result.decode_bytes_per_token)} once); decode / bound = {result.decode_to_bound_ratio:0.00}");
         io.Out.WriteLine($"peak resident memory (VmHWM)                    {(result.peak_rss_bytes is { } peak ? DeviceMapFormat(peak) : "unknown"),13}");
@@ -86,16 +95,23 @@ internal static class ModelBench
 
     private static string DeviceMapFormat(long bytes) => Loading.Placement.DeviceMap.Format(bytes);
 
-    /// <summary>Seconds to the first token, and per token after it.</summary>
-    private static (double First, double PerToken) Generate(LoadedModel model, int[] prompt, int count)
+    private readonly record struct Timing(double First, double PerToken, double FirstCpu, double PerTokenCpu);
+
+    /// <summary>Seconds (wall and CPU) to the first token, and per token after it.</summary>
+    private static Timing Generate(LoadedModel model, int[] prompt, int count)
     {
         var sampling = SamplingOptions.Greedy(count) with { StopAtEos = false };
         var clock = Stopwatch.StartNew();
-        double first = 0;
+        double cpuStart = ProcessCpuTime.Seconds(), first = 0, firstCpu = 0;
         int generated = 0;
         foreach (var _ in TextGenerator.Generate(model, prompt, sampling))
-            if (generated++ == 0) first = clock.Elapsed.TotalSeconds;
-        return (first, (clock.Elapsed.TotalSeconds - first) / Math.Max(1, generated - 1));
+            if (generated++ == 0)
+            {
+                first = clock.Elapsed.TotalSeconds;
+                firstCpu = ProcessCpuTime.Seconds() - cpuStart;
+            }
+        int after = Math.Max(1, generated - 1);
+        return new Timing(first, (clock.Elapsed.TotalSeconds - first) / after, firstCpu, (ProcessCpuTime.Seconds() - cpuStart - firstCpu) / after);
     }
 
     /// <summary>The bytes a decode step must read at least once: each layer's attention matrices and two experts.</summary>
