@@ -65,6 +65,7 @@ public static class CliApp
             EvalCommand.Create(io),
             CompareCommand.Create(io),
             SynthesizeCommand.Create(io),
+            ExpertsCommand.Create(io),
             SiloCommand.Create(io),
             ClusterCommand.Create(io),
         };

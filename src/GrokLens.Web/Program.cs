@@ -1,4 +1,5 @@
 using GrokLens.Web.Components;
+using GrokLens.Web.Security;
 using GrokLens.Web.Services;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -33,6 +34,7 @@ builder.Services.AddSingleton<ExploreService>();
 builder.Services.AddSingleton<CompareService>();
 builder.Services.AddSingleton(sp => new ExperimentStore(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ExperimentsFolder));
 builder.Services.AddHostedService<DefaultModelLoader>();
+builder.Services.AddHostedService<TemporarySweeper>();
 builder.Services.PostConfigure<WorkbenchOptions>(o =>
 {
     if (string.IsNullOrEmpty(o.DumpsFolder)) o.DumpsFolder = Path.Combine(repositoryRoot, "dumps");
@@ -46,14 +48,25 @@ builder.Services.AddScoped(sp => new ExploreSession
     NearTieThreshold = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.NearTieThreshold,
 });
 
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+// No exception details in the browser, in any environment (they are in the server's log).
+builder.Services.AddRazorComponents().AddInteractiveServerComponents(o => o.DetailedErrors = false)
+    // A long pasted prompt travels in one message: room for PromptLimits.MaxCharacters of any text.
+    .AddHubOptions(o => o.MaximumReceiveMessageSize = PromptLimits.HubMessageBytes);
 builder.Services.AddMudServices();
+// A stop closes the circuits' connections and takes no new ones (UseStoppingGate); whatever is left after 5 s is cut.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
 var app = builder.Build();
-if (!app.Environment.IsDevelopment())
-    app.UseExceptionHandler("/Error", createScopeForErrors: true);
-app.UseAntiforgery();
+app.UseWorkbenchErrors();
+app.UseStoppingGate();
+app.UseSecurityHeaders();
+app.UseOriginCheck(app.Configuration.GetSection($"{WorkbenchOptions.Section}:{nameof(WorkbenchOptions.AllowedOrigins)}").Get<string[]>() ?? []);
+// The repository's wwwroot is served before routing: MapStaticAssets' development handler would otherwise take these
+// files (they are not in the project's build manifest) and log a warning for every request of one.
 app.UseStaticFiles();
+app.UseRouting();
+app.UseSessionCookie();
+app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapDumpEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

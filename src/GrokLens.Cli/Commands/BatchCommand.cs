@@ -67,7 +67,7 @@ public static class BatchCommand
             cancellation.Cancel();
         };
         Console.CancelKeyPress += onCancel;
-        var bar = new ProgressLine(io.Error);
+        var bar = new ProgressLine<BatchProgress>(io.Error, Render, p => p.Done >= p.Total);
         try
         {
             var manifest = BatchCapture.Run(loaded, prompts, output, options, bar, cancellation.Token);
@@ -88,38 +88,14 @@ public static class BatchCommand
         }
     }
 
-    /// <summary>"[#####-----] 12/100 prompts · 345 tokens/s · ETA 0:01:23" on one stderr line, redrawn at most 5 times a second.</summary>
-    private sealed class ProgressLine(TextWriter error) : IProgress<BatchProgress>
+    /// <summary>"[#####-----] 12/100 prompts · 345 tokens/s · ETA 0:01:23".</summary>
+    internal static string Render(BatchProgress p)
     {
-        private DateTime lastDraw = DateTime.MinValue;
-        private BatchProgress? last;
-
-        public void Report(BatchProgress value)
-        {
-            last = value;
-            if (value.Done < value.Total && DateTime.UtcNow - lastDraw < TimeSpan.FromMilliseconds(200)) return;
-            lastDraw = DateTime.UtcNow;
-            error.Write("\r" + Render(value));
-            error.Flush();
-        }
-
-        public void End()
-        {
-            if (last is not null) error.WriteLine("\r" + Render(last));
-        }
-
-        internal static string Render(BatchProgress p)
-        {
-            const int width = 24;
-            int filled = p.Total == 0 ? width : (int)((long)width * p.Done / p.Total);
-            double seconds = p.Elapsed.TotalSeconds;
-            int ranNow = p.Done - p.Resumed;
-            string rate = seconds > 0 ? $"{Format.Number(p.Tokens / seconds, "0.0")} tokens/s" : "– tokens/s";
-            string eta = ranNow > 0 && p.Done < p.Total
-                ? TimeSpan.FromSeconds(seconds / ranNow * (p.Total - p.Done)).ToString(@"h\:mm\:ss")
-                : p.Done >= p.Total ? "done" : "–";
-            string resumed = p.Resumed > 0 ? $" ({p.Resumed} resumed)" : "";
-            return $"[{new string('#', filled)}{new string('-', width - filled)}] {p.Done}/{p.Total} prompts{resumed} · {rate} · ETA {eta}  ";
-        }
+        double seconds = p.Elapsed.TotalSeconds;
+        string rate = seconds > 0 ? $"{Format.Number(p.Tokens / seconds, "0.0")} tokens/s" : "– tokens/s";
+        // The pace counts only prompts run in this session, not those found finished on resume.
+        string eta = p.Done >= p.Total ? "done" : ProgressLine<BatchProgress>.Eta(p.Elapsed, p.Done - p.Resumed, p.Total - p.Resumed);
+        string resumed = p.Resumed > 0 ? $" ({p.Resumed} resumed)" : "";
+        return $"{ProgressLine<BatchProgress>.Bar(p.Done, p.Total)} {p.Done}/{p.Total} prompts{resumed} · {rate} · ETA {eta}  ";
     }
 }

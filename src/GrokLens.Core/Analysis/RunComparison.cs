@@ -47,6 +47,9 @@ public sealed record CapturedRun(IReadOnlyList<int> TokenIds, ActivationCache Ca
 /// <summary>Compares a baseline run with a modified one (other interventions, or another prompt).</summary>
 public static class RunComparison
 {
+    /// <summary>At most this many missing hooks are listed per part, plus one to show that there are more.</summary>
+    public const int MaxListedMissing = 64;
+
     /// <summary>Keys of <see cref="RunComparisonResult.MissingHooks"/>: the parts a comparison of captured runs may lack.</summary>
     public const string NextTokenPart = "next token";
     public const string ResidualPart = "residual";
@@ -105,7 +108,8 @@ public static class RunComparison
         var missing = new Dictionary<string, string[]>();
         bool Has(string part, IEnumerable<string> hooks)
         {
-            var lacking = hooks.Where(h => !a.Cache.Contains(h) || !b.Cache.Contains(h)).ToArray();
+            // Listing stops after a few: a dump's config may claim far more layers than it holds hooks for.
+            var lacking = hooks.Where(h => !a.Cache.Contains(h) || !b.Cache.Contains(h)).Take(MaxListedMissing + 1).ToArray();
             if (lacking.Length > 0) missing[part] = lacking;
             return lacking.Length == 0;
         }

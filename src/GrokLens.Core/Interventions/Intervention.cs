@@ -20,6 +20,7 @@ namespace GrokLens.Interventions;
 [JsonDerivedType(typeof(PatchActivation), "patch_activation")]
 [JsonDerivedType(typeof(PatchRouting), "patch_routing")]
 [JsonDerivedType(typeof(PatchExpertOutputs), "patch_expert_outputs")]
+[JsonDerivedType(typeof(RouterBias), "router_bias")]
 public abstract record Intervention
 {
     /// <summary>Switched-off interventions stay in an experiment but do nothing.</summary>

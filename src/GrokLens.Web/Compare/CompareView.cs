@@ -27,6 +27,7 @@ public sealed record CompareView(RunComparisonResult Result, string[] TokenLabel
     public string? Missing(string part, string view) =>
         Result.MissingHooks.TryGetValue(part, out var hooks)
             ? $"The {view} needs hook{(hooks.Length > 1 ? "s" : "")} {string.Join(", ", hooks.Take(6))}" +
-              $"{(hooks.Length > 6 ? $" (and {hooks.Length - 6} more)" : "")} in both runs, which the dumps do not hold."
+              $"{(hooks.Length > GrokLens.Analysis.RunComparison.MaxListedMissing ? " (and many more)" : hooks.Length > 6 ? $" (and {hooks.Length - 6} more)" : "")}" +
+              " in both runs, which the dumps do not hold."
             : null;
 }

@@ -31,11 +31,12 @@ public sealed record Experiment(string Prompt, string? SourcePrompt, string? Tar
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new InterventionException("an experiment file holds a JSON object.");
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject
+                   ?? throw new InterventionException("an experiment file holds a JSON object with \"prompt\" and \"interventions\".");
         }
         catch (JsonException e)
         {
-            throw new InterventionException($"invalid experiment JSON: {e.Message}");
+            throw new InterventionException($"the experiment is not valid JSON (line {(e.LineNumber ?? 0) + 1}, position {(e.BytePositionInLine ?? 0) + 1}).");
         }
         string? Text(string name) => root[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         var interventions = root["interventions"] is JsonArray list

@@ -133,7 +133,7 @@ public sealed class CompareService(ModelHost host, DumpService dumps)
                 new ComparisonOptions { NearTieThreshold = nearTieThreshold }, text);
             int layers = config.NumLayers;
             return new CompareView(result, TokenLabels.Disambiguate(a.Run.TokenIds.Select(text).ToArray()), null,
-                ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")], null, null,
+                result.Residual is null ? [] : ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")], null, null,
                 result.Attention is null ? null : AttentionDifference(layers, cacheA, cacheB),
                 result.Routing is null ? null : FirstExperts(layers, cacheA),
                 "", "", Descriptions(b.Run))

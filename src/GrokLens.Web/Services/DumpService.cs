@@ -1,6 +1,7 @@
 using GrokLens.Analysis;
 using GrokLens.Dumps;
 using GrokLens.Engine;
+using GrokLens.Files;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
 using GrokLens.Model;
@@ -19,11 +20,15 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     public DumpCatalog Catalog { get; } = catalog;
     public long MaxUploadBytes => options.Value.MaxDumpUploadBytes;
 
-    /// <summary>Splits the dialog's text ("all", empty, or patterns separated by commas/whitespace) into hook patterns.</summary>
+    /// <summary>
+    /// Splits the dialog's text ("all", empty, or patterns separated by commas or white space outside <c>{a,b}</c>
+    /// braces) into hook patterns; a malformed list is an <see cref="ArgumentException"/> saying what is wrong.
+    /// </summary>
     public static IReadOnlyList<string> ParsePatterns(string? text)
     {
-        var patterns = (text ?? "").Split([',', ' ', '\n', '\t', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return patterns.Length == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
+        var patterns = HookPatterns.Split(text);
+        foreach (var pattern in patterns) HookPatterns.ToRegex(pattern);
+        return patterns.Count == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
     }
 
     /// <summary>The hooks the patterns select on the loaded model; an <see cref="UnknownHookException"/> names a pattern matching nothing.</summary>
@@ -42,7 +47,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
                 throw new InvalidOperationException($"The run was made with model '{request.ModelName}', but '{model.Name}' is loaded now: run the prompt again.");
             var hooks = HookPatterns.Resolve(patterns, model.HookNames);
             var runs = new List<RunResult>();
-            var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            var file = StaleTemporaries.CreateFile(Path.GetTempPath(), $"{DownloadPrefix}{Guid.NewGuid():N}.zip");
             try
             {
                 var contents = request.Runs.Select(r =>
@@ -73,38 +78,37 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     public async Task<OpenedDump> OpenUploadAsync(Stream upload, long size, string fileName, CancellationToken cancellation = default)
     {
         if (size > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(size));
-        var temporary = Path.GetTempFileName();
-        try
+        // Spooled to disk first (an upload stream cannot seek); deleted when closed, swept if the server is killed meanwhile.
+        await using var spool = StaleTemporaries.CreateFile(Path.GetTempPath(), $"{UploadPrefix}{Guid.NewGuid():N}.zip");
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await upload.ReadAsync(buffer, cancellation)) > 0)
         {
-            await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            {
-                var buffer = new byte[1 << 16];
-                long total = 0;
-                int read;
-                while ((read = await upload.ReadAsync(buffer, cancellation)) > 0)
-                {
-                    total += read;
-                    if (total > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(total));
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellation);
-                }
-            }
-            return await OpenAsync(() =>
-            {
-                using var zip = new FileStream(temporary, FileMode.Open, FileAccess.Read, FileShare.Read);
-                return DumpReader.OpenZip(zip, ReadOptions, location: fileName); // messages name the user's file, not the temporary one
-            }, fileName, cancellation);
+            total += read;
+            if (total > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(total));
+            await spool.WriteAsync(buffer.AsMemory(0, read), cancellation);
         }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        spool.Position = 0;
+        // Messages name the user's file, not the temporary one.
+        return await OpenAsync(() => DumpReader.OpenZip(spool, UploadReadOptions, location: fileName), fileName, cancellation);
     }
 
     /// <summary>Opens a dump of the configured dumps folder by its name there (no paths).</summary>
     public Task<OpenedDump> OpenFromFolderAsync(string name, CancellationToken cancellation = default) =>
-        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions), name, cancellation);
+        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions, location: name), name, cancellation); // messages name the dump, not the server's path
 
     private DumpReadOptions ReadOptions => new() { MaxZipBytes = MaxUploadBytes };
+
+    /// <summary>An upload's manifest is parsed in memory at a few times its size: far below what a local dump may have.</summary>
+    public const long MaxUploadManifestBytes = 8L << 20;
+
+    private DumpReadOptions UploadReadOptions => ReadOptions with { MaxManifestBytes = MaxUploadManifestBytes };
+
+    /// <summary>Prefixes of the temporary files in the system's temporary folder (swept at start: <see cref="TemporarySweeper"/>).</summary>
+    public const string DownloadPrefix = "groklens-download-";
+
+    public const string UploadPrefix = "groklens-upload-";
 
     private string TooLarge(long size) =>
         $"the file is {size / 1048576.0:0.#} MB, over the upload limit of {MaxUploadBytes / 1048576.0:0.#} MB " +
@@ -137,7 +141,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     }
 
     /// <summary>
-    /// Token texts for a dump's run: the loaded model's tokenizer when it is the dump's model (same weights hash), else
+    /// Token texts for a dump's run: the loaded model's tokenizer when it is the dump's model (same weights), else
     /// the run's own pieces ("#id" for ids the run does not contain).
     /// </summary>
     public Task<Func<int, string>> TokenTextAsync(DumpManifest manifest, DumpRun run, CancellationToken cancellation = default) =>
@@ -155,7 +159,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
 
     /// <summary>
     /// Runs <paramref name="work"/> on the loaded model (in the host's queue) when it is the dump's model, i.e. has the
-    /// same weights hash; otherwise, or when no model is loaded, returns <paramref name="otherwise"/>'s value.
+    /// same weights; otherwise, or when no model is loaded, returns <paramref name="otherwise"/>'s value.
     /// </summary>
     private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<LoadedModel, T> work, Func<T> otherwise, CancellationToken cancellation)
     {
@@ -170,11 +174,10 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
         }
     }
 
-    private static bool IsDumpModel(LoadedModel model, DumpManifest manifest) =>
-        manifest.Model.WeightsSha256 is { } hash && DumpDescriptions.Model(model).WeightsSha256 == hash;
+    private static bool IsDumpModel(LoadedModel model, DumpManifest manifest) => DumpDescriptions.IsModelOf(model, manifest.Model);
 
     /// <summary>
-    /// Builds the views' arrays from a dump's run. When the loaded model is the dump's model (same weights hash), its final
+    /// Builds the views' arrays from a dump's run. When the loaded model is the dump's model (same weights), its final
     /// norm and unembedding give the logit lens and its tokenizer the token texts; no forward pass runs either way.
     /// </summary>
     private async Task<ExploreResult> BuildAsync(Func<ActivationCache> load, DumpManifest manifest, GrokConfig config, DumpRun run,

@@ -18,6 +18,7 @@ public sealed class ExploreService(ModelHost host)
     {
         if (string.IsNullOrWhiteSpace(prompt))
             throw new PromptException("The prompt is empty: type some text first.");
+        PromptLimits.Check(prompt);
         return host.UseAsync(model =>
         {
             var ids = model.Encode(prompt);

@@ -20,6 +20,12 @@ public sealed class WorkbenchOptions
     /// <summary>Largest dump upload accepted, in bytes (also the limit on a zip's extracted size).</summary>
     public long MaxDumpUploadBytes { get; set; } = 200L << 20;
 
+    /// <summary>
+    /// Origins (scheme://host:port) besides the server's own whose pages may use the workbench, e.g. a reverse proxy's
+    /// public address. Host names the server answers to are set by the standard <c>AllowedHosts</c> setting.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
     /// <summary>The only folder Compare-page experiments are saved to and loaded from; defaults to experiments/ at the repository root.</summary>
     public string ExperimentsFolder { get; set; } = "";
 }

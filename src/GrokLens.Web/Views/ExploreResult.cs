@@ -20,6 +20,9 @@ public sealed class ExploreResult
     /// <summary>Views that cannot be drawn (a dump without their hooks), by view name, with the reason to show instead.</summary>
     public IReadOnlyDictionary<string, string> Unavailable { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>NaN and ±∞ values in each view's data, by view name; the plots draw them as gaps.</summary>
+    public IReadOnlyDictionary<string, long> NonFinite { get; init; } = new Dictionary<string, long>();
+
     /// <summary>Attention probabilities [layer][head][query][key].</summary>
     public required float[][][][] Pattern { get; init; }
 

@@ -22,18 +22,30 @@ public static class ExploreResultBuilder
         }.Select(suffix => HookPoints.Layer(l, suffix))),
     ];
 
-    /// <summary>The hooks each view needs, by view name (the views' <c>data-view</c> families).</summary>
-    public static IReadOnlyDictionary<string, string[]> ViewHooks(int layers)
+    /// <summary>The hooks each view needs, by view name (the views' <c>data-view</c> families): per-layer suffixes and global hooks.</summary>
+    private static readonly Dictionary<string, (string[] PerLayer, string[] Global)> ViewNeeds = new()
     {
-        string[] Layer(params string[] suffixes) =>
-            Enumerable.Range(0, layers).SelectMany(l => suffixes.Select(s => HookPoints.Layer(l, s))).ToArray();
-        return new Dictionary<string, string[]>
-        {
-            [AttentionView] = Layer(HookPoints.AttnScoresRaw, HookPoints.AttnScores, HookPoints.Pattern),
-            [RouterView] = Layer(HookPoints.RouterProbs, HookPoints.TopKIndices, HookPoints.TopKWeights),
-            [LensView] = [.. LogitLens.RequiredHooks(layers), HookPoints.Logits],
-            [ActivationsView] = [HookPoints.Embed, .. Layer(HookPoints.ResidPost, HookPoints.ExpertPost)],
-        };
+        [AttentionView] = ([HookPoints.AttnScoresRaw, HookPoints.AttnScores, HookPoints.Pattern], []),
+        [RouterView] = ([HookPoints.RouterProbs, HookPoints.TopKIndices, HookPoints.TopKWeights], []),
+        [LensView] = ([HookPoints.ResidPost], [HookPoints.Embed, HookPoints.Logits]),
+        [ActivationsView] = ([HookPoints.ResidPost, HookPoints.ExpertPost], [HookPoints.Embed]),
+    };
+
+    private static IEnumerable<string> Needed((string[] PerLayer, string[] Global) needs, int layers) =>
+        needs.Global.Concat(Enumerable.Range(0, layers).SelectMany(l => needs.PerLayer.Select(s => HookPoints.Layer(l, s))));
+
+    /// <summary>
+    /// The hooks a view lacks: a count and the first few names. Counted from the hooks present, so a config claiming a
+    /// million layers costs nothing: only as many names are made as the message shows.
+    /// </summary>
+    private static (long Count, List<string> First) Missing((string[] PerLayer, string[] Global) needs, int layers, Func<string, bool> has,
+        IReadOnlyList<string> present)
+    {
+        long needed = needs.Global.Length + (long)layers * needs.PerLayer.Length;
+        long found = needs.Global.Count(has) + present.Count(h =>
+            HookPoints.TryParseLayer(h, out int l, out var suffix) && l < layers && needs.PerLayer.Contains(suffix));
+        var first = needed == found ? [] : Needed(needs, layers).Where(h => !has(h)).Take(6).ToList();
+        return (needed - found, first);
     }
 
     public const string AttentionView = "Attention";
@@ -62,20 +74,22 @@ public static class ExploreResultBuilder
         string[] Layer(string suffix) => Enumerable.Range(0, layers).Select(l => HookPoints.Layer(l, suffix)).ToArray();
 
         var unavailable = new Dictionary<string, string>();
-        foreach (var (view, hooks) in ViewHooks(layers))
+        bool Present(string hook) => hook == HookPoints.Logits ? source.Logits is not null : cache.Contains(hook);
+        foreach (var (view, needs) in ViewNeeds)
         {
-            var missing = hooks.Where(h => !(h == HookPoints.Logits ? source.Logits is not null : cache.Contains(h))).ToList();
-            if (missing.Count > 0)
-                unavailable[view] = $"The {view} view needs hook{(missing.Count > 1 ? "s" : "")} " +
-                                    $"{string.Join(", ", missing.Take(6))}{(missing.Count > 6 ? $" (and {missing.Count - 6} more)" : "")}, " +
+            var (count, first) = Missing(needs, layers, Present, cache.Names);
+            if (count > 0)
+                unavailable[view] = $"The {view} view needs hook{(count > 1 ? "s" : "")} " +
+                                    $"{string.Join(", ", first)}{(count > first.Count ? $" (and {count - first.Count:N0} more)" : "")}, " +
                                     "which this dump does not hold.";
         }
+        var nonFinite = ViewNeeds.Keys.Where(v => !unavailable.ContainsKey(v))
+            .ToDictionary(v => v, v => Needed(ViewNeeds[v], layers).Sum(h => NonFinite(h == HookPoints.Logits ? source.Logits! : cache[h])));
         if (!unavailable.ContainsKey(LensView) && source.Lens is null)
             unavailable[LensView] = source.LensUnavailable ?? "The logit lens needs the model's weights.";
         bool Has(string view) => !unavailable.ContainsKey(view);
 
         var lens = Has(LensView) ? source.Lens!(cache) : null;
-        var residuals = new[] { HookPoints.Embed }.Concat(Layer(HookPoints.ResidPost)).ToArray();
 
         return new ExploreResult
         {
@@ -87,6 +101,7 @@ public static class ExploreResultBuilder
             TopK = config.TopK,
             SoftCap = config.AttnLogitSoftcap,
             Unavailable = unavailable,
+            NonFinite = nonFinite,
             Pattern = Has(AttentionView) ? Layer(HookPoints.Pattern).Select(h => TensorArrays.To3(cache[h])).ToArray() : [],
             ScoresRaw = Has(AttentionView) ? Layer(HookPoints.AttnScoresRaw).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
             ScoresCapped = Has(AttentionView) ? Layer(HookPoints.AttnScores).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
@@ -95,12 +110,22 @@ public static class ExploreResultBuilder
             GateWeights = Has(RouterView) ? Layer(HookPoints.TopKWeights).Select(h => TensorArrays.ToRows(cache[h])).ToArray() : [],
             ExpertNeurons = Has(ActivationsView) ? Layer(HookPoints.ExpertPost).Select(h => TensorArrays.To3(cache[h])).ToArray() : [],
             Routing = Has(RouterView) ? Layer(HookPoints.TopKIndices).Select((h, l) => Routing(l, cache[h], config.NumExperts)).ToArray() : [],
-            Stages = ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")],
-            ResidualNorm = Has(ActivationsView) ? residuals.Select(h => Norms(cache[h])).ToArray() : [],
+            // Every view needs all layers: with none available, a claimed layer count is not backed by any tensor.
+            Stages = unavailable.Count == ViewNeeds.Count ? [] : ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")],
+            ResidualNorm = Has(ActivationsView) ? [Norms(cache[HookPoints.Embed]), .. Layer(HookPoints.ResidPost).Select(h => Norms(cache[h]))] : [],
             Lens = lens is null ? [] : lens.Top.Select(stage => stage.Select(position =>
                 position.Select(p => new Prediction(p.TokenId, text(p.TokenId), p.Probability)).ToArray()).ToArray()).ToArray(),
             NextTokens = Has(LensView) ? TopTokens(source.Logits!, NextTokenCount, text) : [],
         };
+    }
+
+    /// <summary>How many NaN or ±∞ values a tensor holds (an overflowing model, or a dump that stored them).</summary>
+    private static long NonFinite(Tensor values)
+    {
+        if (!values.is_floating_point()) return 0;
+        using var finite = values.isfinite();
+        using var count = finite.sum();
+        return values.numel() - count.item<long>();
     }
 
     /// <summary>Scores above the diagonal never reach the softmax (causal mask): blank them (NaN) so colour scales ignore them.</summary>

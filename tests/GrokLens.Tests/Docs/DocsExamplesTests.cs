@@ -156,7 +156,7 @@ public class DocsExamplesTests
         Assert.Equal(examples.Values.Order(), shown.Order());
     }
 
-    private static string Dedent(string body)
+    internal static string Dedent(string body)
     {
         var lines = body.Replace("\r\n", "\n").Split('\n');
         int indent = lines.Where(l => l.Trim().Length > 0).Min(l => l.Length - l.TrimStart().Length);

@@ -25,7 +25,7 @@ public sealed class DumpCompareTests(ModelFixture fixture)
     private async Task<OpenedDump> DownloadAndOpenAsync(IReadOnlyList<DumpDownloadRun> runs, params string[] hooks)
     {
         var dumps = Dumps;
-        await using var zip = await dumps.WriteZipAsync(new DumpDownloadRequest(runs, TestRepository.ModelName, DateTimeOffset.MaxValue), hooks);
+        await using var zip = await dumps.WriteZipAsync(new DumpDownloadRequest(runs, TestRepository.ModelName, "test-session", DateTimeOffset.MaxValue), hooks);
         var bytes = new MemoryStream();
         await zip.CopyToAsync(bytes);
         bytes.Position = 0;
@@ -146,7 +146,7 @@ public sealed class DumpCompareTests(ModelFixture fixture)
             Comparer.CompareDumpsAsync(new DumpSide(longer, longer.Run), new DumpSide(miniDump, miniDump.Run)));
         Assert.Contains("model 'grok-tiny'", models.Message);
         Assert.Contains($"model '{miniDump.Manifest.Model.Name}'", models.Message);
-        Assert.Contains("weights SHA-256", models.Message);
+        Assert.Contains("weights fingerprint", models.Message);
     }
 
     [Fact]

@@ -27,7 +27,8 @@ public sealed class ModelCatalogTests
     public void RefusesAnythingButAListedFolderName(string name)
     {
         var error = Assert.Throws<ArgumentException>(() => catalog.Resolve(name));
-        Assert.Contains(TestRepository.ModelsFolder, error.Message);
+        Assert.Contains("the models folder", error.Message);
+        Assert.DoesNotContain(TestRepository.ModelsFolder, error.Message); // no server paths in messages
     }
 
     [Fact]
