@@ -41,7 +41,7 @@ public class SyntheticCheckpointTests
         Assert.Equal(300, tokens.Length);
         Assert.Equal(["[PAD]", "[BOS]", "[EOS]", "[UNK]", "<0x00>"], tokens.Take(5));
         Assert.Equal(300, tokens.Distinct().Count());
-        Assert.Equal(300, ((object[])file.Value("tokenizer.ggml.token_type")!).Length);
+        Assert.Equal(300, ((Array)file.Value("tokenizer.ggml.token_type")!).Length);
         Assert.Equal(2 + 12 * config.NumLayers, file.TensorNames.Count);
         foreach (var name in file.TensorNames)
         {
