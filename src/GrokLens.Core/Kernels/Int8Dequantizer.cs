@@ -14,6 +14,7 @@ public static unsafe class Int8Dequantizer
         float* output = TensorMemory.Float32(result, nameof(result));
         if (w.Format == Int8Format.Q8_0) Q8_0(w, output);
         else RowScaled(w, output);
+        GC.KeepAlive(w.Owner); // the mapping the weight's pointers point into
         return result;
     }
 

@@ -49,6 +49,9 @@ public static unsafe class Int8MatMul
         if (y.Dimensions < 1 || y.shape[^1] != w.Rows || y.NumberOfElements != tokens * w.Rows)
             throw new ArgumentException($"y has shape [{string.Join(", ", y.shape)}]; expected {tokens} rows of the matrix's {w.Rows} outputs.", nameof(y));
         Multiply(w, TensorMemory.Float32(x, nameof(x)), w.Columns, tokens, TensorMemory.Float32(y, nameof(y)), w.Rows, options);
+        // The kernels hold raw pointers into x's and y's native memory: neither may be finalised before they finish.
+        GC.KeepAlive(x);
+        GC.KeepAlive(y);
     }
 
     /// <summary>
@@ -68,6 +71,7 @@ public static unsafe class Int8MatMul
         long work = w.ByteSize * tokens;
         int parts = (int)Math.Clamp(Math.Min(threads, work / MinParallelWork), 1, Math.Max(1, (w.Rows + 3) / 4));
         KernelThreadPool.Run(parts, &RunPart, Unsafe.AsPointer(ref job));
+        GC.KeepAlive(w.Owner); // the mapping the weight's pointers point into
     }
 
     /// <summary>32-input chunks per panel: all inputs in one panel unless the tokens' activations would leave the L2 cache.</summary>

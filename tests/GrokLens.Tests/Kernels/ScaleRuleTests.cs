@@ -4,6 +4,7 @@ using GrokLens.Kernels;
 namespace GrokLens.Tests.Kernels;
 
 /// <summary>bf16(q·s) in registers, for every int8 q and every finite bfloat16 scale s, against torch's float32 → bfloat16 rounding.</summary>
+[Collection(LargeTorchOpsCollection.Name)]
 public class ScaleRuleTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using GrokLens.Tools;
 namespace GrokLens.Tests.Kernels;
 
 /// <summary>The repack cache of xAI's raw int8 weights: exact weights through the kernels, reuse, and rebuilds of stale or corrupt files.</summary>
+[Collection(LargeTorchOpsCollection.Name)]
 public sealed class XaiRepackCacheTests : IDisposable
 {
     /// <summary>4 experts of 256 (the down projection's 8 scale blocks are 32 inputs: vector path), q/o of 64 (blocks of 8: scalar path).</summary>

@@ -12,6 +12,7 @@ using GrokLens.Tools;
 namespace GrokLens.Tests.Tools;
 
 /// <summary>The synthetic checkpoint writers of GrokLens.Tools, read back by GrokLens's readers and by Python.</summary>
+[Collection(GrokLens.Tests.Kernels.LargeTorchOpsCollection.Name)]
 public class SyntheticCheckpointTests
 {
     /// <summary>Every matrix's inputs a multiple of Q8_0's 32; 300 tokens so the byte pieces and some words fit.</summary>
