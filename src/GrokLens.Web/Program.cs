@@ -1,4 +1,6 @@
+using GrokLens.Web.Compare;
 using GrokLens.Web.Components;
+using GrokLens.Web.Models;
 using GrokLens.Web.Security;
 using GrokLens.Web.Services;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -28,8 +30,19 @@ builder.Services.PostConfigure<WorkbenchOptions>(o =>
     if (string.IsNullOrEmpty(o.ModelsFolder)) o.ModelsFolder = Path.Combine(repositoryRoot, "models");
     if (string.IsNullOrEmpty(o.ExperimentsFolder)) o.ExperimentsFolder = Path.Combine(repositoryRoot, "experiments");
 });
-builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelsFolder));
-builder.Services.AddSingleton<ModelHost>();
+builder.Services.AddSingleton(sp => new ClusterModels(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.Cluster));
+builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelsFolder,
+    sp.GetRequiredService<ClusterModels>()));
+builder.Services.AddSingleton(sp => new ComputeQueue(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ComputeSlots is > 0 and var slots
+    ? slots : ComputeQueue.DefaultSlots()));
+builder.Services.AddSingleton(sp =>
+{
+    var budget = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelMemoryBudget;
+    return new ModelRegistry(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<ComputeQueue>(),
+        string.IsNullOrWhiteSpace(budget) ? ModelRegistry.DefaultBudget() : WorkbenchOptions.ParseBudget(budget),
+        sp.GetRequiredService<ILogger<ModelRegistry>>());
+});
+builder.Services.AddScoped<SessionModel>();
 builder.Services.AddSingleton<ExploreService>();
 builder.Services.AddSingleton<CompareService>();
 builder.Services.AddSingleton(sp => new ExperimentStore(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ExperimentsFolder));
@@ -47,6 +60,7 @@ builder.Services.AddScoped(sp => new ExploreSession
 {
     NearTieThreshold = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.NearTieThreshold,
 });
+builder.Services.AddScoped<CompareSession>();
 
 // No exception details in the browser, in any environment (they are in the server's log).
 builder.Services.AddRazorComponents().AddInteractiveServerComponents(o => o.DetailedErrors = false)

@@ -46,13 +46,13 @@ public static class BenchCommand
         var streaming = new Option<bool>("--streaming") { Description = "Instead: layer streaming from disk against the file's read bandwidth." };
         var grok1Layers = new Option<string>("--grok1-layers")
         {
-            Description = "Instead: two full-width Grok-1 layers from a synthetic xAI int8 checkpoint (≈ 9.9 GB, written into this folder " +
+            Description = "Instead: two full-width Grok-1 layers from a synthetic xAI int8 checkpoint (≈ 9.2 GiB, written into this folder " +
                           "and deleted afterwards), resident int8 vs streamed: identical logits, peak memory, time per token per layer.",
         };
         var keep = new Option<bool>("--keep") { Description = "With --grok1-layers: keep the synthetic checkpoint for another run." };
         var dumps = new Option<bool>("--dumps")
         {
-            Description = "Instead: dump write and read (validated) speed in MB/s against a plain file copy of the same bytes, " +
+            Description = "Instead: dump write and read (validated) speed in MiB/s against a plain file copy of the same bytes, " +
                           "for every hook of one --tokens run of --model.",
         };
         var kernels = new Option<bool>("--kernels")
@@ -66,7 +66,7 @@ public static class BenchCommand
                             "decode-step and 8-token-prefill matrix products are timed against reading the same bytes.";
         model.DefaultValueFactory = _ => "models/grok-tiny";
         var shardSize = CommonOptions.ShardSize();
-        shardSize.DefaultValueFactory = _ => "4MB";
+        shardSize.DefaultValueFactory = _ => "4MiB";
         var weights = new Option<string>("--weights")
         {
             Description = "Instead: --model (a Q8_0 .gguf or xAI's raw release) loaded with these weights (int8: mapped, int8 kernels): " +

@@ -369,6 +369,11 @@ public sealed partial class ClusterModel : IModelEngine
         Invalidate();
     }
 
+    /// <summary>Names of the models the cluster's silos declare, sorted (a model missing some layers is listed; opening it says which).</summary>
+    public static async Task<IReadOnlyList<string>> ListModelsAsync(IClusterClient client, TimeSpan timeout) =>
+        (await Declarations(client, timeout).ConfigureAwait(false)).SelectMany(d => d.Models).Select(m => m.Name)
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+
     internal static async Task<IReadOnlyList<SiloDeclaration>> Declarations(IClusterClient client, TimeSpan timeout, ICollection<string>? exclude = null)
     {
         // A request through a gateway that just died is never answered: every control call has a timeout.

@@ -63,7 +63,16 @@ public static class RunComparison
         Compare(model, new ComparedRun(tokenIds), new ComparedRun(tokenIds, interventions, source), options);
 
     /// <summary>Runs both sides on the model (capturing what every part needs), compares them and, if asked, generates from both.</summary>
-    public static RunComparisonResult Compare(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null)
+    public static RunComparisonResult Compare(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null) =>
+        Compare(model, a, b, options, [], null);
+
+    /// <summary>
+    /// As <see cref="Compare(IModelEngine, ComparedRun, ComparedRun, ComparisonOptions?)"/>, each side run once: both runs,
+    /// capturing every hook the parts need plus <paramref name="alsoCapture"/>, are handed to <paramref name="inspect"/>
+    /// (before they are disposed) so a caller can read more from them without running the sides again.
+    /// </summary>
+    public static RunComparisonResult Compare(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions? options,
+        IEnumerable<string> alsoCapture, Action<RunResult, RunResult>? inspect)
     {
         options ??= new ComparisonOptions();
         var config = model.Config;
@@ -77,10 +86,12 @@ public static class RunComparison
             capture.Add(HookPoints.Layer(l, HookPoints.TopKIndices));
             if (options.Attention && sameLength) capture.Add(HookPoints.Layer(l, HookPoints.Pattern));
         }
+        capture = [.. capture.Union(alsoCapture)];
         using var runA = RunSide(model, a, capture);
         using var runB = RunSide(model, b, capture);
         var result = Compare(config, Captured(a, runA), Captured(b, runB), options with { GenerateTokens = 0 },
             id => model.Tokenizer?.DisplayPiece(id));
+        inspect?.Invoke(runA, runB);
         return options.GenerateTokens > 0 ? result with { Generation = Generate(model, a, b, options) } : result;
     }
 

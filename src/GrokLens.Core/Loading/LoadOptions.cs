@@ -20,7 +20,7 @@ public sealed record LoadOptions
     public bool Int8Weights { get; init; }
 
     /// <summary>
-    /// Where xAI's raw int8 weights are repacked once for the int8 kernels (as large as the int8 weights: 318 GB for all
+    /// Where xAI's raw int8 weights are repacked once for the int8 kernels (as large as the int8 weights: 296 GiB for all
     /// of Grok-1). Null: <c>ckpt-0/.groklens-int8</c> if writable, else a folder under the user's cache directory.
     /// </summary>
     public string? Int8CacheFolder { get; init; }

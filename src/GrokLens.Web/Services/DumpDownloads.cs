@@ -11,10 +11,11 @@ public sealed record DumpDownloadRun(string Id, IReadOnlyList<int> TokenIds, str
     IReadOnlyList<int>? SourceTokenIds = null);
 
 /// <summary>
-/// The runs a session offers for download (the current sequence, or a comparison's two runs): what the endpoint runs and
-/// writes; <see cref="SessionKey"/> is the browser session that may fetch it.
+/// The runs a session offers for download (the current sequence, or a comparison's two runs) and the model that made them:
+/// what the endpoint runs and writes; <see cref="SessionKey"/> is the browser session that may fetch it.
 /// </summary>
-public sealed record DumpDownloadRequest(IReadOnlyList<DumpDownloadRun> Runs, string ModelName, string SessionKey, DateTimeOffset Expires);
+public sealed record DumpDownloadRequest(IReadOnlyList<DumpDownloadRun> Runs, GrokLens.Web.Models.IWorkbenchModel Model, string SessionKey,
+    DateTimeOffset Expires);
 
 /// <summary>
 /// Short-lived, unguessable, single-use tickets that bind the download endpoint (a plain HTTP GET, outside the Blazor
@@ -27,7 +28,7 @@ public sealed class DumpDownloads(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, DumpDownloadRequest> tickets = new(StringComparer.Ordinal);
 
-    public string Create(IReadOnlyList<DumpDownloadRun> runs, string modelName, string sessionKey)
+    public string Create(IReadOnlyList<DumpDownloadRun> runs, GrokLens.Web.Models.IWorkbenchModel model, string sessionKey)
     {
         if (runs.Count == 0) throw new ArgumentException("A download needs at least one run.");
         ArgumentException.ThrowIfNullOrEmpty(sessionKey);
@@ -35,7 +36,7 @@ public sealed class DumpDownloads(TimeProvider time)
         foreach (var (key, old) in tickets)
             if (old.Expires <= now) tickets.TryRemove(key, out _);
         var ticket = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        tickets[ticket] = new DumpDownloadRequest(runs.ToArray(), modelName, sessionKey, now + Lifetime);
+        tickets[ticket] = new DumpDownloadRequest(runs.ToArray(), model, sessionKey, now + Lifetime);
         return ticket;
     }
 
@@ -49,6 +50,10 @@ public sealed class DumpDownloads(TimeProvider time)
             ? null
             : "This download link belongs to another browser session: open the download dialog in this one.";
     }
+
+    /// <summary>The request of a ticket this session may use, without taking it (e.g. to check hook patterns first).</summary>
+    public DumpDownloadRequest? Peek(string? ticket, string? sessionKey) =>
+        Problem(ticket, sessionKey) is null && tickets.TryGetValue(ticket!, out var request) ? request : null;
 
     /// <summary>Takes the ticket (it cannot be used again) when this session may use it.</summary>
     public bool TryTake(string? ticket, string? sessionKey, out DumpDownloadRequest request)

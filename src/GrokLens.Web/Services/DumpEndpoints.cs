@@ -24,7 +24,8 @@ public static class DumpEndpoints
             try
             {
                 patterns = DumpService.ParsePatterns(hooks);
-                await dumps.ResolveHooksAsync(patterns, cancellation); // a pattern matching nothing names the closest hooks
+                if (downloads.Peek(ticket, session) is { } pending)
+                    DumpService.ResolveHooks(pending.Model, patterns); // a pattern matching nothing names the closest hooks
             }
             catch (ArgumentException e)
             {
@@ -35,7 +36,7 @@ public static class DumpEndpoints
             try
             {
                 var zip = await dumps.WriteZipAsync(request, patterns, cancellation);
-                return Results.File(zip, "application/zip", $"{request.ModelName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.zip");
+                return Results.File(zip, "application/zip", $"{request.Model.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.zip");
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {

@@ -5,17 +5,18 @@ using GrokLens.Files;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
 using GrokLens.Model;
+using GrokLens.Web.Models;
 using GrokLens.Web.Views;
 using Microsoft.Extensions.Options;
 
 namespace GrokLens.Web.Services;
 
 /// <summary>
-/// Dumps in the workbench: writes a session's sequence as a dump zip (the run goes through the <see cref="ModelHost"/>
-/// queue like every other piece of model work), and opens uploaded or server-side dumps into the Explore views without
-/// running the model.
+/// Dumps in the workbench: writes a session's sequence as a dump zip (run again on the model that made it, leased from the
+/// <see cref="ModelRegistry"/> and queued like every other piece of model work), and opens uploaded or server-side dumps
+/// into the Explore views without running the model.
 /// </summary>
-public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<WorkbenchOptions> options)
+public sealed class DumpService(ModelRegistry models, DumpCatalog catalog, IOptions<WorkbenchOptions> options)
 {
     public DumpCatalog Catalog { get; } = catalog;
     public long MaxUploadBytes => options.Value.MaxDumpUploadBytes;
@@ -31,21 +32,21 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
         return patterns.Count == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
     }
 
-    /// <summary>The hooks the patterns select on the loaded model; an <see cref="UnknownHookException"/> names a pattern matching nothing.</summary>
-    public Task<IReadOnlyList<string>> ResolveHooksAsync(IReadOnlyList<string> patterns, CancellationToken cancellation = default) =>
-        host.UseAsync(model => HookPatterns.Resolve(patterns, model.HookNames), cancellation);
+    /// <summary>The hooks the patterns select on a model; an <see cref="UnknownHookException"/> names a pattern matching nothing.</summary>
+    public static IReadOnlyList<string> ResolveHooks(IWorkbenchModel model, IReadOnlyList<string> patterns) =>
+        HookPatterns.Resolve(patterns, model.HookNames);
 
     /// <summary>
-    /// Runs the request's runs on the loaded model (each with its interventions, patches reading its source run) capturing
-    /// the selected hooks, and writes the dump zip to a temporary file (deleted when the returned stream is closed), so the
-    /// HTTP response can then be sent asynchronously. Several runs get their ids as tensor-name prefixes.
+    /// Runs the request's runs on the model that made them (each with its interventions, patches reading its source run)
+    /// capturing the selected hooks, and writes the dump zip to a temporary file (deleted when the returned stream is
+    /// closed), so the HTTP response can then be sent asynchronously. Several runs get their ids as tensor-name prefixes.
     /// </summary>
-    public Task<Stream> WriteZipAsync(DumpDownloadRequest request, IReadOnlyList<string> patterns, CancellationToken cancellation = default) =>
-        host.UseAsync<Stream>(model =>
+    public async Task<Stream> WriteZipAsync(DumpDownloadRequest request, IReadOnlyList<string> patterns, CancellationToken cancellation = default)
+    {
+        var hooks = ResolveHooks(request.Model, patterns);
+        using var lease = await models.LeaseAsync(request.Model, cancellation: cancellation);
+        return await lease.RunAsync<Stream>(model =>
         {
-            if (model.Name != request.ModelName)
-                throw new InvalidOperationException($"The run was made with model '{request.ModelName}', but '{model.Name}' is loaded now: run the prompt again.");
-            var hooks = HookPatterns.Resolve(patterns, model.HookNames);
             var runs = new List<RunResult>();
             var file = StaleTemporaries.CreateFile(Path.GetTempPath(), $"{DownloadPrefix}{Guid.NewGuid():N}.zip");
             try
@@ -73,6 +74,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
                 foreach (var run in runs) run.Dispose();
             }
         }, cancellation);
+    }
 
     /// <summary>Opens an uploaded zip: refuses one over the size limit before reading it, then validates it fully.</summary>
     public async Task<OpenedDump> OpenUploadAsync(Stream upload, long size, string fileName, CancellationToken cancellation = default)
@@ -111,7 +113,7 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     public const string UploadPrefix = "groklens-upload-";
 
     private string TooLarge(long size) =>
-        $"the file is {size / 1048576.0:0.#} MB, over the upload limit of {MaxUploadBytes / 1048576.0:0.#} MB " +
+        $"the file is {Formatting.ByteSize.Format(size)}, over the upload limit of {Formatting.ByteSize.Format(MaxUploadBytes)} " +
         $"(setting {WorkbenchOptions.Section}:{nameof(WorkbenchOptions.MaxDumpUploadBytes)})";
 
     private async Task<OpenedDump> OpenAsync(Func<DumpReader> open, string name, CancellationToken cancellation)
@@ -141,15 +143,15 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     }
 
     /// <summary>
-    /// Token texts for a dump's run: the loaded model's tokenizer when it is the dump's model (same weights), else
+    /// Token texts for a dump's run: the tokenizer of a resident model that is the dump's model (same weights), else
     /// the run's own pieces ("#id" for ids the run does not contain).
     /// </summary>
     public Task<Func<int, string>> TokenTextAsync(DumpManifest manifest, DumpRun run, CancellationToken cancellation = default) =>
         WithDumpModelAsync(manifest, model => ExploreResultBuilder.Text(model.Tokenizer), () => PieceText(run), cancellation);
 
     /// <summary>
-    /// Logits [T, V] read from a run's last-layer residual (<see cref="LogitLens.Logits"/>) when the loaded model is the
-    /// dump's model; null when the run lacks that hook or another model (or none) is loaded. The caller disposes them.
+    /// Logits [T, V] read from a run's last-layer residual (<see cref="LogitLens.Logits"/>) when the dump's model is
+    /// resident; null when the run lacks that hook or its model is not resident. The caller disposes them.
     /// </summary>
     public Task<TorchSharp.torch.Tensor?> LogitsFromResidualAsync(DumpManifest manifest, GrokConfig config, ActivationCache cache,
         CancellationToken cancellation = default) =>
@@ -158,26 +160,18 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
             : Task.FromResult<TorchSharp.torch.Tensor?>(null);
 
     /// <summary>
-    /// Runs <paramref name="work"/> on the loaded model (in the host's queue) when it is the dump's model, i.e. has the
-    /// same weights; otherwise, or when no model is loaded, returns <paramref name="otherwise"/>'s value.
+    /// Runs <paramref name="work"/> (queued) on a resident model that is the dump's model, i.e. has the same weights,
+    /// whichever session loaded it; otherwise returns <paramref name="otherwise"/>'s value. Nothing is loaded for a dump.
     /// </summary>
-    private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<LoadedModel, T> work, Func<T> otherwise, CancellationToken cancellation)
+    private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<IModelEngine, T> work, Func<T> otherwise, CancellationToken cancellation)
     {
-        try
-        {
-            var (same, value) = await host.UseAsync(model => IsDumpModel(model, manifest) ? (true, work(model)) : (false, default(T)!), cancellation);
-            return same ? value : otherwise();
-        }
-        catch (InvalidOperationException) when (host.Info is null)
-        {
-            return otherwise(); // no model loaded
-        }
+        if (!manifest.Model.HasWeights) return otherwise();
+        using var lease = await Task.Run(() => models.LeaseResident(model => model.HasWeightsOf(manifest.Model)), cancellation);
+        return lease is null ? otherwise() : await lease.RunAsync(work, cancellation);
     }
 
-    private static bool IsDumpModel(LoadedModel model, DumpManifest manifest) => DumpDescriptions.IsModelOf(model, manifest.Model);
-
     /// <summary>
-    /// Builds the views' arrays from a dump's run. When the loaded model is the dump's model (same weights), its final
+    /// Builds the views' arrays from a dump's run. When the dump's model is resident (same weights), its final
     /// norm and unembedding give the logit lens and its tokenizer the token texts; no forward pass runs either way.
     /// </summary>
     private async Task<ExploreResult> BuildAsync(Func<ActivationCache> load, DumpManifest manifest, GrokConfig config, DumpRun run,

@@ -9,11 +9,16 @@ namespace GrokLens.Web.Services;
 /// (paths, "..", folders elsewhere on the server, links leading out of the models folder) is refused. Messages name
 /// models by their names, never by server paths.
 /// </summary>
-public sealed class ModelCatalog(string modelsFolder)
+public sealed class ModelCatalog(string modelsFolder, ClusterModels? cluster = null)
 {
     public string ModelsFolder { get; } = Path.GetFullPath(modelsFolder);
 
-    public IReadOnlyList<string> List() =>
+    /// <summary>The cluster whose models are listed after the folder's ("name@cluster"), when one is configured.</summary>
+    public ClusterModels? Cluster { get; } = cluster?.Address is null ? null : cluster;
+
+    public IReadOnlyList<string> List() => [.. FolderModels(), .. Cluster?.List() ?? []];
+
+    private IReadOnlyList<string> FolderModels() =>
         !Directory.Exists(ModelsFolder) ? []
         : Directory.EnumerateDirectories(ModelsFolder)
             .Where(folder => ContainedPath.FirstEscape(ModelsFolder, folder) is null && HoldsModel(folder))
@@ -30,6 +35,10 @@ public sealed class ModelCatalog(string modelsFolder)
     /// <summary>The full folder of a listed model, or an <see cref="ArgumentException"/> naming the problem.</summary>
     public string Resolve(string name)
     {
+        if (Cluster is not null && ClusterModels.IsClusterName(name))
+            return Cluster.List().Contains(name) ? $"the cluster at {Cluster.Address}"
+                : throw new ArgumentException($"No model '{name}' on the cluster. " +
+                                              (Cluster.Error ?? $"Available: {string.Join(", ", List())}."));
         if (string.IsNullOrWhiteSpace(name) || name.Contains("..") || name.IndexOfAny(['/', '\\', ':']) >= 0 || Path.IsPathRooted(name))
             throw new ArgumentException($"'{name}' is not a model name: pick one of the models folder's models.");
         var folder = Path.GetFullPath(Path.Combine(ModelsFolder, name));

@@ -11,7 +11,24 @@ public static class ExploreResultBuilder
     public const int NextTokenCount = 10;
     public const int LensTopK = 3;
 
-    /// <summary>The hooks a live run must capture for <see cref="Build(LoadedModel, RunResult, int)"/>.</summary>
+    /// <summary>The hooks a live run must capture for <see cref="Build(IModelEngine, RunResult, int)"/>.</summary>
+    /// <summary>The hooks of <see cref="RequiredHooks(int)"/> plus Grok-2's: raw router logits (router cap), dense and expert outputs.</summary>
+    public static IReadOnlyList<string> RequiredHooks(GrokLens.Model.GrokConfig config) =>
+    [
+        .. RequiredHooks(config.NumLayers),
+        .. Enumerable.Range(0, config.NumLayers).SelectMany(l => Grok2Suffixes(config).Select(suffix => HookPoints.Layer(l, suffix))),
+    ];
+
+    private static IEnumerable<string> Grok2Suffixes(GrokLens.Model.GrokConfig config)
+    {
+        if (config.RouterLogitSoftcap > 0) yield return HookPoints.RouterLogits;
+        if (config.ResidualMoe)
+        {
+            yield return HookPoints.MlpOut;
+            yield return HookPoints.MoeOut;
+        }
+    }
+
     public static IReadOnlyList<string> RequiredHooks(int layers) =>
     [
         .. LogitLens.RequiredHooks(layers),
@@ -25,7 +42,8 @@ public static class ExploreResultBuilder
     /// <summary>The hooks each view needs, by view name (the views' <c>data-view</c> families): per-layer suffixes and global hooks.</summary>
     private static readonly Dictionary<string, (string[] PerLayer, string[] Global)> ViewNeeds = new()
     {
-        [AttentionView] = ([HookPoints.AttnScoresRaw, HookPoints.AttnScores, HookPoints.Pattern], []),
+        // The probabilities alone draw the view; its score modes appear when the scores are there too.
+        [AttentionView] = ([HookPoints.Pattern], []),
         [RouterView] = ([HookPoints.RouterProbs, HookPoints.TopKIndices, HookPoints.TopKWeights], []),
         [LensView] = ([HookPoints.ResidPost], [HookPoints.Embed, HookPoints.Logits]),
         [ActivationsView] = ([HookPoints.ResidPost, HookPoints.ExpertPost], [HookPoints.Embed]),
@@ -48,13 +66,23 @@ public static class ExploreResultBuilder
         return (needed - found, first);
     }
 
+    /// <summary>
+    /// For each view, what it lacks among the hooks <paramref name="present"/>: null when it can be drawn, else "needs
+    /// hooks a, b (and 3 more)". The download dialog shows this for a selection before the dump is made.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> Lacking(int layers, IReadOnlyList<string> present, Func<string, bool> has) =>
+        ViewNeeds.ToDictionary(view => view.Key, view => Missing(view.Value, layers, has, present) is { Count: > 0 } missing
+            ? $"needs hook{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.First)}" +
+              (missing.Count > missing.First.Count ? $" (and {missing.Count - missing.First.Count:N0} more)" : "")
+            : null);
+
     public const string AttentionView = "Attention";
     public const string RouterView = "Router and experts";
     public const string LensView = "Logit lens";
     public const string ActivationsView = "Activations";
 
-    /// <summary>A live run of the loaded model.</summary>
-    public static ExploreResult Build(LoadedModel model, RunResult run, int generatedFrom) =>
+    /// <summary>A live run of a model.</summary>
+    public static ExploreResult Build(IModelEngine model, RunResult run, int generatedFrom) =>
         Build(new ExploreSource(model.Config, model.Name, run.TokenIds, Text(model.Tokenizer), run.Cache, run.Logits,
             cache => LogitLens.Compute(model, cache, LensTopK)), generatedFrom);
 
@@ -75,19 +103,14 @@ public static class ExploreResultBuilder
 
         var unavailable = new Dictionary<string, string>();
         bool Present(string hook) => hook == HookPoints.Logits ? source.Logits is not null : cache.Contains(hook);
-        foreach (var (view, needs) in ViewNeeds)
-        {
-            var (count, first) = Missing(needs, layers, Present, cache.Names);
-            if (count > 0)
-                unavailable[view] = $"The {view} view needs hook{(count > 1 ? "s" : "")} " +
-                                    $"{string.Join(", ", first)}{(count > first.Count ? $" (and {count - first.Count:N0} more)" : "")}, " +
-                                    "which this dump does not hold.";
-        }
+        foreach (var (view, lacks) in Lacking(layers, cache.Names, Present))
+            if (lacks is not null) unavailable[view] = $"The {view} view {lacks}, which this dump does not hold.";
         var nonFinite = ViewNeeds.Keys.Where(v => !unavailable.ContainsKey(v))
             .ToDictionary(v => v, v => Needed(ViewNeeds[v], layers).Sum(h => NonFinite(h == HookPoints.Logits ? source.Logits! : cache[h])));
         if (!unavailable.ContainsKey(LensView) && source.Lens is null)
             unavailable[LensView] = source.LensUnavailable ?? "The logit lens needs the model's weights.";
         bool Has(string view) => !unavailable.ContainsKey(view);
+        bool HasScores() => Layer(HookPoints.AttnScoresRaw).Concat(Layer(HookPoints.AttnScores)).All(cache.Contains);
 
         var lens = Has(LensView) ? source.Lens!(cache) : null;
 
@@ -103,9 +126,14 @@ public static class ExploreResultBuilder
             Unavailable = unavailable,
             NonFinite = nonFinite,
             Pattern = Has(AttentionView) ? Layer(HookPoints.Pattern).Select(h => TensorArrays.To3(cache[h])).ToArray() : [],
-            ScoresRaw = Has(AttentionView) ? Layer(HookPoints.AttnScoresRaw).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
-            ScoresCapped = Has(AttentionView) ? Layer(HookPoints.AttnScores).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
+            ScoresRaw = Has(AttentionView) && HasScores() ? Layer(HookPoints.AttnScoresRaw).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
+            ScoresCapped = Has(AttentionView) && HasScores() ? Layer(HookPoints.AttnScores).Select(h => CausalOnly(TensorArrays.To3(cache[h]))).ToArray() : [],
             RouterProbs = Has(RouterView) ? Layer(HookPoints.RouterProbs).Select(h => TensorArrays.ToRows(cache[h])).ToArray() : [],
+            RouterProbsUncapped = Has(RouterView) && config.RouterLogitSoftcap > 0 && Layer(HookPoints.RouterLogits).All(cache.Contains)
+                ? Layer(HookPoints.RouterLogits).Select(h => Softmax(cache[h])).ToArray() : [],
+            DenseShare = config.ResidualMoe && Layer(HookPoints.MlpOut).Concat(Layer(HookPoints.MoeOut)).All(cache.Contains)
+                ? Enumerable.Range(0, layers).Select(l => DenseShareOf(cache[HookPoints.Layer(l, HookPoints.MlpOut)], cache[HookPoints.Layer(l, HookPoints.MoeOut)])).ToArray()
+                : [],
             ChosenExperts = Has(RouterView) ? Layer(HookPoints.TopKIndices).Select(h => TensorArrays.ToIntRows(cache[h])).ToArray() : [],
             GateWeights = Has(RouterView) ? Layer(HookPoints.TopKWeights).Select(h => TensorArrays.ToRows(cache[h])).ToArray() : [],
             ExpertNeurons = Has(ActivationsView) ? Layer(HookPoints.ExpertPost).Select(h => TensorArrays.To3(cache[h])).ToArray() : [],
@@ -117,6 +145,22 @@ public static class ExploreResultBuilder
                 position.Select(p => new Prediction(p.TokenId, text(p.TokenId), p.Probability)).ToArray()).ToArray()).ToArray(),
             NextTokens = Has(LensView) ? TopTokens(source.Logits!, NextTokenCount, text) : [],
         };
+    }
+
+    /// <summary>Rows of softmax over the last dimension (float32, as the router computes its probabilities).</summary>
+    private static float[][] Softmax(Tensor logits)
+    {
+        using var probabilities = logits.to_type(ScalarType.Float32).softmax(-1);
+        return TensorArrays.ToRows(probabilities);
+    }
+
+    /// <summary>Per token ‖dense‖ / (‖dense‖ + ‖experts‖) of the two feed-forward branches [T, D].</summary>
+    private static float[] DenseShareOf(Tensor dense, Tensor experts)
+    {
+        using var scope = NewDisposeScope();
+        var denseNorm = dense.to_type(ScalarType.Float32).norm(-1);
+        var share = denseNorm / (denseNorm + experts.to_type(ScalarType.Float32).norm(-1));
+        return share.data<float>().ToArray();
     }
 
     /// <summary>How many NaN or ±∞ values a tensor holds (an overflowing model, or a dump that stored them).</summary>

@@ -88,9 +88,8 @@ public sealed class HostileBrowserTests(BrowserFixture fixture)
     /// <summary>A dump of a run whose attention, routing and expert values include NaN and ±∞ (as an overflowing model makes).</summary>
     private async Task<string> NonFiniteDumpAsync()
     {
-        var host = fixture.Services.GetRequiredService<ModelHost>();
         var zip = Path.Combine(Path.GetTempPath(), $"groklens-nan-{Guid.NewGuid():N}.zip");
-        await host.UseAsync(model =>
+        await fixture.WithModelAsync(model =>
         {
             var ids = model.Encode("The cat sat on the mat because it was tired.");
             using var run = model.Run(ids, RunOptions.CaptureOnly("*"));

@@ -17,7 +17,7 @@ public sealed class HostileDumpUploadTests(ModelFixture fixture)
     private DumpService Service => fixture.DumpService();
 
     /// <summary>A zip of the fixture's prompt with every hook, each run's tensors changed by <paramref name="spoil"/> first.</summary>
-    private Task<byte[]> DumpAsync(Action<ActivationCache>? spoil = null) => fixture.Host.UseAsync(model =>
+    private Task<byte[]> DumpAsync(Action<ActivationCache>? spoil = null) => fixture.Model.RunAsync(model =>
     {
         using var run = model.Run(fixture.TokenIds, RunOptions.CaptureOnly("*"));
         spoil?.Invoke(run.Cache);
@@ -68,7 +68,7 @@ public sealed class HostileDumpUploadTests(ModelFixture fixture)
     {
         const int claimed = 1024; // the most layers a config may have
         var zip = WithManifest(await DumpAsync(), m => m["model"]!["config"]!["num_hidden_layers"] = claimed);
-        int layers = await fixture.Host.UseAsync(model => model.Config.NumLayers);
+        int layers = await fixture.Model.RunAsync(model => model.Config.NumLayers);
 
         // What the upload does, on this thread so its allocations can be counted: read, check, build the views' arrays.
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -83,8 +83,9 @@ public sealed class HostileDumpUploadTests(ModelFixture fixture)
         Assert.True(allocated < 32L << 20, $"opening allocated {allocated / 1048576.0:0} MB");
         Assert.Empty(result.Stages); // no view has all its layers: nothing is built per claimed layer
         var attention = result.Unavailable[ExploreResultBuilder.AttentionView];
-        Assert.StartsWith($"The Attention view needs hooks blocks.{layers}.attn.hook_attn_scores_raw, blocks.{layers}.attn.hook_attn_scores", attention);
-        Assert.Contains($"(and {3L * (claimed - layers) - 6:N0} more)", attention);
+        // The attention view needs the pattern of every layer (its scores only for the score modes).
+        Assert.StartsWith($"The Attention view needs hooks blocks.{layers}.attn.hook_pattern, blocks.{layers + 1}.attn.hook_pattern", attention);
+        Assert.Contains($"(and {claimed - layers - 6:N0} more)", attention);
 
         // The same through the service, as an upload; and compared with itself on the Compare page.
         using var dump = await Service.OpenUploadAsync(new MemoryStream(zip), zip.Length, "claimed.zip");

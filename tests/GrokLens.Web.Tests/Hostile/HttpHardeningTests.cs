@@ -129,12 +129,9 @@ public sealed class HttpHardeningTests : IAsyncLifetime
         return (client, Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(value))));
     }
 
-    private static async Task WaitForModelAsync(WebApplicationFactory<Program> app)
-    {
-        var host = app.Services.GetRequiredService<ModelHost>();
-        using var loaded = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        while (host.Info is null) await Task.Delay(50, loaded.Token); // polls a condition; fails only if it never holds
-    }
+    /// <summary>A lease of the app's grok-tiny: the model a session's runs (and so its download tickets) are bound to.</summary>
+    private static Task<GrokLens.Web.Models.ModelLease> ModelAsync(WebApplicationFactory<Program> app) =>
+        app.Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>().AcquireAsync(TestRepository.ModelName);
 
     [Theory]
     [InlineData("Development")]
@@ -142,12 +139,12 @@ public sealed class HttpHardeningTests : IAsyncLifetime
     public async Task TheDownloadEndpointRefusesClearlyAndTicketsAreSingleUseAndBoundToTheSession(string environment)
     {
         var app = App(environment);
-        await WaitForModelAsync(app);
+        using var model = await ModelAsync(app);
         var downloads = app.Services.GetRequiredService<DumpDownloads>();
         var (client, session) = await SessionAsync(app);
         using var _ = client;
         DumpDownloadRun[] runs = [new("run0", [1, 2, 3], null, [])];
-        var ticket = downloads.Create(runs, TestRepository.ModelName, session);
+        var ticket = downloads.Create(runs, model.Model, session);
         string Url(string t, string hooks) => $"{DumpEndpoints.CurrentPath}?ticket={t}&hooks={hooks}";
 
         // A malformed pattern (the issue's %7Ba) is a 400 that says what is wrong; the ticket stays usable.
@@ -170,7 +167,7 @@ public sealed class HttpHardeningTests : IAsyncLifetime
         Assert.Contains("unknown, used or expired", await again.Content.ReadAsStringAsync());
 
         // Another browser session cannot use this session's ticket, nor can a request without a session.
-        var fresh = downloads.Create(runs, TestRepository.ModelName, session);
+        var fresh = downloads.Create(runs, model.Model, session);
         var (other, _) = await SessionAsync(app);
         using (other)
         {
