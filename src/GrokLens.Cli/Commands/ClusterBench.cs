@@ -75,6 +75,23 @@ public static class ClusterBench
             io.Out.WriteLine($"{"prompt pass, logits only, ms",-46} {localPass,12:0.0} {clusterPass,12:0.0} {clusterPass / localPass,7:0.00}×");
             double localCapture = BenchCommand.MedianOf(captureTimes.Local), clusterCapture = BenchCommand.MedianOf(captureTimes.Cluster);
             io.Out.WriteLine($"{$"capture '*' ({local.HookNames.Count} hooks), ms",-46} {localCapture,12:0.0} {clusterCapture,12:0.0} {clusterCapture / localCapture,7:0.00}×");
+            // What moving the captures costs without any network: each tensor into a message's bytes and back.
+            var copies = new List<double>();
+            long captureBytes = 0;
+            using (var run = local.Run(prompt, capture))
+                for (int round = 0; round < repeats; round++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    captureBytes = 0;
+                    foreach (var name in run.Cache.Names)
+                    {
+                        var message = GrokLens.Cluster.Contracts.TensorData.From(run.Cache[name]);
+                        captureBytes += message.ByteCount;
+                        using var back = message.ToTensor();
+                    }
+                    copies.Add(clock.Elapsed.TotalMilliseconds);
+                }
+            io.Out.WriteLine($"{$"  of which copying {captureBytes / 1048576.0:0.0} MiB of captures in and out of messages, ms",-46} {"",12} {BenchCommand.MedianOf(copies),12:0.0}");
             double localRate = BenchCommand.MedianOf(generateRates.Local), clusterRate = BenchCommand.MedianOf(generateRates.Cluster);
             io.Out.WriteLine($"{$"greedy generation after the first token, tokens/s",-46} {localRate,12:0.0} {clusterRate,12:0.0} {localRate / clusterRate,7:0.00}×");
             io.Out.WriteLine();
