@@ -22,6 +22,19 @@ public static class GrokSilo
         silo.Services.Configure<ShardOptions>(o => o.SessionLease = sessionLease ?? o.SessionLease);
         silo.UseSiloMetadata(new Dictionary<string, string> { [Contracts.SiloDeclaration.MetadataKey] = models.Declaration.ToJson() });
         silo.AddPlacementDirector<ShardPlacement, ShardPlacementDirector>();
+        // GrokLens's own exception types (e.g. a checkpoint format error) have no Orleans codec: the caller would see
+        // "could not find a codec" instead of the reason. Send their message as a standard exception type.
+        silo.AddIncomingGrainCallFilter(async context =>
+        {
+            try
+            {
+                await context.Invoke();
+            }
+            catch (Exception e) when (e.GetType().Namespace?.StartsWith("GrokLens", StringComparison.Ordinal) == true)
+            {
+                throw new InvalidOperationException($"{e.Message} (on {Environment.MachineName})");
+            }
+        });
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(1);

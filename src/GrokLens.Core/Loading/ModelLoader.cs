@@ -75,6 +75,8 @@ public static class ModelLoader
                 Residency = residency,
                 DeviceMap = map.ToString(),
                 WeightBytesByDevice = WeightMemory.ByDevice(model),
+                // Given a file, its folder may hold other checkpoints: the fingerprint must name the one loaded.
+                WeightFilePaths = File.Exists(path) ? Checkpoints.CheckpointFiles.Find(path) : null,
             };
         }
         catch

@@ -95,6 +95,19 @@ public class WeightsFingerprintTests : IDisposable
     }
 
     [Fact]
+    public void AGgufFileBesideAnotherGgufIsFingerprintedByItself()
+    {
+        // A folder of several .gguf files (e.g. /var/tmp) and no config: the file given is the checkpoint, streamed or not.
+        var first = Copy(Fixture("model.gguf"), Path.Combine("several", "a.gguf"));
+        Copy(Fixture("model.gguf"), Path.Combine("several", "b.gguf"));
+        using var model = ModelLoader.Load(first, new LoadOptions { StreamLayers = true });
+        var file = Assert.Single(model.WeightFiles().Files);
+        Assert.Equal("a.gguf", file.Name);
+        using var gguf = GgufFile.Open(first);
+        Assert.Equal(Reference(first, gguf.DataStart), file.Fingerprint);
+    }
+
+    [Fact]
     public void CaptureOnAGgufOnlyFolderWritesADumpOfTheGguf()
     {
         var model = Path.GetDirectoryName(Copy(Fixture("model.gguf"), Path.Combine("gguf-only", "model.gguf")))!;
