@@ -1,4 +1,5 @@
 using GrokLens.Web.Components;
+using GrokLens.Web.Experts;
 using GrokLens.Web.Services;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -41,12 +42,14 @@ builder.Services.AddSingleton(sp => new DumpCatalog(sp.GetRequiredService<IOptio
 builder.Services.AddSingleton<DumpService>();
 builder.Services.AddSingleton(sp => new DumpDownloads(TimeProvider.System));
 builder.Services.AddScoped<PlotInterop>();
+builder.Services.AddExpertsPage(builder.Configuration, repositoryRoot);
 builder.Services.AddScoped(sp => new ExploreSession
 {
     NearTieThreshold = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.NearTieThreshold,
 });
 
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+// A pasted prompt set (Experts page) travels in one circuit message: SignalR's default 32 KB would drop the circuit.
+builder.Services.AddRazorComponents().AddInteractiveServerComponents().AddHubOptions(o => o.MaximumReceiveMessageSize = 4L << 20);
 builder.Services.AddMudServices();
 
 var app = builder.Build();
