@@ -8,7 +8,9 @@
 It checks what GrokLens' DumpReader checks: manifest format and version, plain file names, every data file's size
 and SHA-256, every safetensors header's bounds, and that each tensor has the dtype and shape the manifest lists.
 Any problem raises DumpError naming it. When the `safetensors` package is installed it decodes the tensors
-(`safetensors.numpy`); without it the numpy parser below does, from memory-mapped files.
+(`safetensors.numpy.load_file`); without it the numpy parser below does, from memory-mapped files. A zipped dump is
+extracted entry by entry to a temporary folder (counting inflated bytes against a limit) and read from there, so
+memory never holds more than the tensors actually used.
 
     python3 read_dump.py DUMP                prints a summary: runs, tokens, hooks with shapes
 """
@@ -18,8 +20,10 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import struct
 import sys
+import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -31,7 +35,7 @@ try:
 except ImportError:
     safetensors_numpy = None
 
-FORMAT, VERSION, MANIFEST = "groklens-dump", 1, "manifest.json"
+FORMAT, VERSION, MANIFEST = "groklens-dump", 2, "manifest.json"
 MAX_MANIFEST_BYTES, MAX_HEADER_BYTES, MAX_ZIP_BYTES = 64 << 20, 100_000_000, 4 << 30
 DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4", "I8": "i1", "U8": "u1"}
 SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.safetensors")
@@ -81,12 +85,18 @@ def load_dump(path: str, verify_checksums: bool = True) -> Dump:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as e:
         raise DumpError(location, f"not a zip file ({e})") from None
-    with archive:
-        return _load_files(location, _ZipFiles(archive, location), verify_checksums)
+    folder = tempfile.mkdtemp(prefix="groklens-dump-")
+    try:
+        with archive:
+            _extract(archive, location, folder)
+        # Memory-mapped arrays stay valid after their files are removed (POSIX); elsewhere the folder may stay behind.
+        return _load_files(location, _FolderFiles(folder), verify_checksums)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def read_safetensors(data: np.ndarray, location: str, name: str) -> tuple[dict[str, np.ndarray], dict]:
-    """Every tensor of safetensors bytes (a uint8 array) after checking the header's bounds; and the metadata."""
+def read_safetensors(data: np.ndarray, location: str, name: str, path: str | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """Every tensor of safetensors bytes (a uint8 array, the file at `path`) after checking the header's bounds; and the metadata."""
     where = f"data file '{name}'"
     if data.size < 8:
         raise DumpError(location, f"{where} is {data.size} bytes, too short for a safetensors header length")
@@ -121,8 +131,8 @@ def read_safetensors(data: np.ndarray, location: str, name: str) -> tuple[dict[s
     for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
         if begin < end:
             raise DumpError(location, f"{where}: tensors '{first}' and '{second}' overlap")
-    if safetensors_numpy is not None and "BF16" not in {info["dtype"] for info in header.values()}:
-        return safetensors_numpy.load(data.tobytes()), metadata
+    if safetensors_numpy is not None and path is not None and "BF16" not in {info["dtype"] for info in header.values()}:
+        return safetensors_numpy.load_file(path), metadata
     arrays = {}
     for tensor, info in header.items():
         begin, end = info["data_offsets"]
@@ -156,41 +166,34 @@ class _FolderFiles:
     def size(self, name):
         return os.path.getsize(os.path.join(self.folder, name))
 
+    def path(self, name):
+        return os.path.join(self.folder, name)
+
     def read(self, name):
         path = os.path.join(self.folder, name)
         return np.memmap(path, np.uint8, mode="r") if os.path.getsize(path) else np.zeros(0, np.uint8)
 
 
-class _ZipFiles:
-    """The files of a zipped dump: flat names only, inflated bytes counted against a limit."""
-
-    def __init__(self, archive: zipfile.ZipFile, location: str):
-        self.archive, self.inflated = archive, 0
-        names = archive.namelist()
+def _extract(archive: zipfile.ZipFile, location: str, folder: str):
+    """Copies every entry to the folder in chunks: flat names only, inflated bytes counted against MAX_ZIP_BYTES."""
+    names = archive.namelist()
+    for name in names:
+        if name != MANIFEST and not SAFE_FILE_NAME.fullmatch(name):
+            raise DumpError(location, f"zip entry '{name}' is not part of a dump (only manifest.json and plain "
+                                      "*.safetensors names; paths such as '../x' are refused)")
+    if len(set(names)) != len(names):
+        raise DumpError(location, "a zip entry appears twice")
+    inflated = 0
+    try:
         for name in names:
-            if name != MANIFEST and not SAFE_FILE_NAME.fullmatch(name):
-                raise DumpError(location, f"zip entry '{name}' is not part of a dump (only manifest.json and plain "
-                                          "*.safetensors names; paths such as '../x' are refused)")
-        if len(set(names)) != len(names):
-            raise DumpError(location, "a zip entry appears twice")
-        self.location = location
-
-    def names(self):
-        return self.archive.namelist()
-
-    def size(self, name):
-        return self.archive.getinfo(name).file_size
-
-    def read(self, name):
-        try:
-            with self.archive.open(name) as entry:
-                data = entry.read(MAX_ZIP_BYTES - self.inflated + 1)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-            raise DumpError(self.location, f"the zip is corrupt ({e})") from None
-        self.inflated += len(data)
-        if self.inflated > MAX_ZIP_BYTES:
-            raise DumpError(self.location, f"the zip inflates to more than the {MAX_ZIP_BYTES}-byte limit")
-        return np.frombuffer(data, np.uint8)
+            with archive.open(name) as entry, open(os.path.join(folder, name), "wb") as out:
+                while chunk := entry.read(1 << 20):
+                    inflated += len(chunk)
+                    if inflated > MAX_ZIP_BYTES:
+                        raise DumpError(location, f"the zip inflates to more than the {MAX_ZIP_BYTES}-byte limit")
+                    out.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        raise DumpError(location, f"the zip is corrupt ({e})") from None
 
 
 def _load_files(location: str, files, verify_checksums: bool) -> Dump:
@@ -209,11 +212,13 @@ def _load_files(location: str, files, verify_checksums: bool) -> Dump:
         if files.size(name) != entry["bytes"]:
             raise DumpError(location, f"data file '{name}' is {files.size(name)} bytes, the manifest says "
                                       f"{entry['bytes']} (truncated or changed)")
+        if verify_checksums:
+            actual = _sha256(files.path(name))
+            if actual != str(entry["sha256"]).lower():
+                raise DumpError(location, f"data file '{name}' fails its checksum: SHA-256 {actual}, "
+                                          f"the manifest says {entry['sha256']} (the file is corrupt or was changed)")
         raw = files.read(name)
-        if verify_checksums and hashlib.sha256(raw).hexdigest() != str(entry["sha256"]).lower():
-            raise DumpError(location, f"data file '{name}' fails its checksum: SHA-256 {hashlib.sha256(raw).hexdigest()}, "
-                                      f"the manifest says {entry['sha256']} (the file is corrupt or was changed)")
-        data[name] = read_safetensors(raw, location, name)[0]
+        data[name] = read_safetensors(raw, location, name, files.path(name))[0]
 
     def tensor(entry, what):
         arrays = data.get(entry["file"])
@@ -249,6 +254,15 @@ def _load_files(location: str, files, verify_checksums: bool) -> Dump:
     return Dump(location, manifest, runs, reductions)
 
 
+def _sha256(path: str) -> str:
+    """SHA-256 of a file, read in chunks: neither a copy of it nor its pages stay in the process's memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _read_manifest(location: str, files) -> dict:
     if MANIFEST not in files.names():
         raise DumpError(location, "no manifest.json: not a GrokLens dump")
@@ -258,6 +272,8 @@ def _read_manifest(location: str, files) -> dict:
         manifest = json.loads(files.read(MANIFEST).tobytes().decode("utf-8"))
     except ValueError as e:
         raise DumpError(location, f"manifest.json is not valid JSON ({e})") from None
+    except RecursionError:
+        raise DumpError(location, "manifest.json nests arrays or objects too deeply to be a dump manifest") from None
     if not isinstance(manifest, dict):
         raise DumpError(location, "manifest.json must hold a JSON object")
     if manifest.get("format") != FORMAT:

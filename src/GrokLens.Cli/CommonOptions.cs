@@ -43,8 +43,8 @@ internal static class CommonOptions
 
     public static Option<string> ShardSize() => new("--shard-size")
     {
-        Description = "Largest tensor data per dump file, e.g. 512MB (a bigger single tensor gets a file of its own).",
-        DefaultValueFactory = _ => "1GB",
+        Description = "Largest tensor data per dump file, e.g. 512MiB (a bigger single tensor gets a file of its own).",
+        DefaultValueFactory = _ => "1GiB",
     };
 
     /// <summary>Loads --interventions (none when not given); patching needs a source run, which capture and batch lack.</summary>

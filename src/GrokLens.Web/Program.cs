@@ -1,5 +1,8 @@
+using GrokLens.Web.Compare;
 using GrokLens.Web.Components;
 using GrokLens.Web.Experts;
+using GrokLens.Web.Models;
+using GrokLens.Web.Security;
 using GrokLens.Web.Services;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -28,12 +31,24 @@ builder.Services.PostConfigure<WorkbenchOptions>(o =>
     if (string.IsNullOrEmpty(o.ModelsFolder)) o.ModelsFolder = Path.Combine(repositoryRoot, "models");
     if (string.IsNullOrEmpty(o.ExperimentsFolder)) o.ExperimentsFolder = Path.Combine(repositoryRoot, "experiments");
 });
-builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelsFolder));
-builder.Services.AddSingleton<ModelHost>();
+builder.Services.AddSingleton(sp => new ClusterModels(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.Cluster));
+builder.Services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelsFolder,
+    sp.GetRequiredService<ClusterModels>()));
+builder.Services.AddSingleton(sp => new ComputeQueue(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ComputeSlots is > 0 and var slots
+    ? slots : ComputeQueue.DefaultSlots()));
+builder.Services.AddSingleton(sp =>
+{
+    var budget = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ModelMemoryBudget;
+    return new ModelRegistry(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<ComputeQueue>(),
+        string.IsNullOrWhiteSpace(budget) ? ModelRegistry.DefaultBudget() : WorkbenchOptions.ParseBudget(budget),
+        sp.GetRequiredService<ILogger<ModelRegistry>>());
+});
+builder.Services.AddScoped<SessionModel>();
 builder.Services.AddSingleton<ExploreService>();
 builder.Services.AddSingleton<CompareService>();
 builder.Services.AddSingleton(sp => new ExperimentStore(sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.ExperimentsFolder));
 builder.Services.AddHostedService<DefaultModelLoader>();
+builder.Services.AddHostedService<TemporarySweeper>();
 builder.Services.PostConfigure<WorkbenchOptions>(o =>
 {
     if (string.IsNullOrEmpty(o.DumpsFolder)) o.DumpsFolder = Path.Combine(repositoryRoot, "dumps");
@@ -47,16 +62,27 @@ builder.Services.AddScoped(sp => new ExploreSession
 {
     NearTieThreshold = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.NearTieThreshold,
 });
+builder.Services.AddScoped<CompareSession>();
 
-// A pasted prompt set (Experts page) travels in one circuit message: SignalR's default 32 KB would drop the circuit.
-builder.Services.AddRazorComponents().AddInteractiveServerComponents().AddHubOptions(o => o.MaximumReceiveMessageSize = 4L << 20);
+// No exception details in the browser, in any environment (they are in the server's log).
+builder.Services.AddRazorComponents().AddInteractiveServerComponents(o => o.DetailedErrors = false)
+    // A long pasted prompt travels in one message: room for PromptLimits.MaxCharacters of any text.
+    .AddHubOptions(o => o.MaximumReceiveMessageSize = PromptLimits.HubMessageBytes);
 builder.Services.AddMudServices();
+// A stop closes the circuits' connections and takes no new ones (UseStoppingGate); whatever is left after 5 s is cut.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
 var app = builder.Build();
-if (!app.Environment.IsDevelopment())
-    app.UseExceptionHandler("/Error", createScopeForErrors: true);
-app.UseAntiforgery();
+app.UseWorkbenchErrors();
+app.UseStoppingGate();
+app.UseSecurityHeaders();
+app.UseOriginCheck(app.Configuration.GetSection($"{WorkbenchOptions.Section}:{nameof(WorkbenchOptions.AllowedOrigins)}").Get<string[]>() ?? []);
+// The repository's wwwroot is served before routing: MapStaticAssets' development handler would otherwise take these
+// files (they are not in the project's build manifest) and log a warning for every request of one.
 app.UseStaticFiles();
+app.UseRouting();
+app.UseSessionCookie();
+app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapDumpEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

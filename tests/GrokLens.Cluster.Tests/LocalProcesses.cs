@@ -154,7 +154,7 @@ internal sealed class RedisCluster : IAsyncDisposable
             int siloPort = Ports.Free(), gatewayPort = Ports.Free();
             var process = new ChildProcess("dotnet",
                 [Paths.CliDll(), "silo", .. arguments, "--redis", $"127.0.0.1:{RedisPort}", "--address", "127.0.0.1",
-                 "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(), "--memory", "2GB",
+                 "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(), "--memory", "2GiB",
                  "--session-lease", sessionLeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)],
                 "ready:", Paths.RepositoryRoot());
             silos.Add((process, siloPort));

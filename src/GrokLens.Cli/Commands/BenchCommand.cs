@@ -46,20 +46,20 @@ public static class BenchCommand
         var streaming = new Option<bool>("--streaming") { Description = "Instead: layer streaming from disk against the file's read bandwidth." };
         var grok1Layers = new Option<string>("--grok1-layers")
         {
-            Description = "Instead: two full-width Grok-1 layers from a synthetic xAI int8 checkpoint (≈ 9.9 GB, written into this folder " +
+            Description = "Instead: two full-width Grok-1 layers from a synthetic xAI int8 checkpoint (≈ 9.2 GiB, written into this folder " +
                           "and deleted afterwards), resident int8 vs streamed: identical logits, peak memory, time per token per layer.",
         };
         var keep = new Option<bool>("--keep") { Description = "With --grok1-layers: keep the synthetic checkpoint for another run." };
         var dumps = new Option<bool>("--dumps")
         {
-            Description = "Instead: dump write and read (validated) speed in MB/s against a plain file copy of the same bytes, " +
+            Description = "Instead: dump write and read (validated) speed in MiB/s against a plain file copy of the same bytes, " +
                           "for every hook of one --tokens run of --model.",
         };
         var model = CommonOptions.Model(required: false);
         model.Description = "With --dumps: the model whose run is dumped.";
         model.DefaultValueFactory = _ => "models/grok-tiny";
         var shardSize = CommonOptions.ShardSize();
-        shardSize.DefaultValueFactory = _ => "4MB";
+        shardSize.DefaultValueFactory = _ => "4MiB";
         var cluster = new Option<bool>("--cluster") { Description = "Instead: grok-tiny on two silo processes against in-process (captures, generation)." };
         var grok1Gguf = new Option<string>("--grok1-gguf") { Description = "With --cluster: also the two-layer Grok-1 Q8_0 GGUF, one layer per silo process." };
         var command = new Command("bench", "Measure the overhead of captures and hook functions on a small random model.")

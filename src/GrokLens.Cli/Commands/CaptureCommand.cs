@@ -127,21 +127,5 @@ public static class CaptureCommand
     }
 
     /// <summary>Splits on commas outside braces, so 'blocks.{0,1}.hook_resid_post,logits' stays two patterns.</summary>
-    internal static IReadOnlyList<string> SplitPatterns(string list)
-    {
-        var patterns = new List<string>();
-        int depth = 0, start = 0;
-        for (int i = 0; i <= list.Length; i++)
-        {
-            if (i == list.Length || (list[i] == ',' && depth == 0))
-            {
-                var part = list[start..i].Trim();
-                if (part.Length > 0) patterns.Add(part);
-                start = i + 1;
-            }
-            else if (list[i] == '{') depth++;
-            else if (list[i] == '}' && depth > 0) depth--;
-        }
-        return patterns;
-    }
+    internal static IReadOnlyList<string> SplitPatterns(string list) => HookPatterns.Split(list);
 }

@@ -6,7 +6,7 @@ using GrokLens.Loading;
 namespace GrokLens.Cli.Commands;
 
 /// <summary>
-/// <c>groklens bench --dumps</c>: how fast dumps are written and read back (validated), in MB/s, against a plain
+/// <c>groklens bench --dumps</c>: how fast dumps are written and read back (validated), in MiB/s, against a plain
 /// <see cref="File.Copy(string, string)"/> of the same files in the same process. The dump is every hook of one run
 /// of the model, sharded, in the temporary folder. The writer fsyncs every file (atomic writes), so a copy that fsyncs
 /// each file is shown too; reads come from the page cache, as they would right after writing.
@@ -64,14 +64,14 @@ internal static class DumpBench
                              $"{Format.Bytes(bytes)} in {manifest.Files.Count} data files (shard size {Format.Bytes(shardBytes)}) + manifest; " +
                              $"median of {repeats} interleaved rounds after 1 warm-up, in {Path.GetTempPath()}");
             io.Out.WriteLine();
-            double copyRate = bytes / BenchCommand.MedianOf(times[0]) / 1e6;
+            double copyRate = bytes / BenchCommand.MedianOf(times[0]) / (1 << 20);
             int width = cases.Max(c => c.Name.Length);
-            io.Out.WriteLine($"{"case".PadRight(width)}  {"MB/s",8}  {"× copy",7}  {"median ms",10}  note");
+            io.Out.WriteLine($"{"case".PadRight(width)}  {"MiB/s",8}  {"× copy",7}  {"median ms",10}  note");
             io.Out.WriteLine(new string('-', width + 2 + 8 + 2 + 7 + 2 + 10 + 2 + 4));
             for (int i = 0; i < cases.Count; i++)
             {
                 double seconds = BenchCommand.MedianOf(times[i]);
-                double rate = cases[i].Bytes / seconds / 1e6;
+                double rate = cases[i].Bytes / seconds / (1 << 20);
                 io.Out.WriteLine($"{cases[i].Name.PadRight(width)}  {Format.Number(rate, "0"),8}  {Format.Number(rate / copyRate, "0.00"),7}  " +
                                  $"{Format.Number(seconds * 1000, "0.0"),10}  {cases[i].Note}");
             }

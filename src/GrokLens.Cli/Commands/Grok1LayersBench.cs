@@ -10,8 +10,8 @@ namespace GrokLens.Cli.Commands;
 
 /// <summary>
 /// <c>groklens bench --grok1-layers DIR</c>: two Grok-1 layers at full width (d 6144, 48 query heads, 8 KV heads of 128,
-/// 8 experts of 32768; vocabulary reduced to 1024 so the embedding is 25 MB) from a synthetic checkpoint in xAI's raw
-/// int8 layout (≈ 9.9 GB, written into DIR by write_xai_miniature.py --large unless DIR already holds one, and deleted
+/// 8 experts of 32768; vocabulary reduced to 1024 so the embedding is 24 MiB) from a synthetic checkpoint in xAI's raw
+/// int8 layout (≈ 9.2 GiB, written into DIR by write_xai_miniature.py --large unless DIR already holds one, and deleted
 /// afterwards), run resident int8 and streamed. Checks the logits are identical and each mode's peak memory (VmHWM) is
 /// within 16 GiB, and prints the time per token per layer.
 /// </summary>
@@ -43,7 +43,7 @@ internal static class Grok1LayersBench
                                  $"{1000 * m.PassSeconds / (tokenCount * Config.NumLayers),14:0.0}  {Peak(m.PeakBytes),12}");
             io.Out.WriteLine($"logits identical (resident int8 vs streamed): {(identical ? "yes" : "NO")}");
             bool withinLimit = new[] { resident, streamed }.All(m => m.PeakBytes is null or <= MemoryLimit);
-            io.Out.WriteLine($"peak memory within {DeviceMap.Format(MemoryLimit)}: {(withinLimit ? "yes" : "NO")}");
+            io.Out.WriteLine($"peak memory within {Format.Bytes(MemoryLimit)}: {(withinLimit ? "yes" : "NO")}");
             resident.Logits.Dispose();
             streamed.Logits.Dispose();
             return identical && withinLimit ? CliApp.Ok : CliApp.Failure;
@@ -82,7 +82,7 @@ internal static class Grok1LayersBench
         File.WriteAllText(Path.Combine(folder, ModelLoader.ConfigFileName), Config.ToJson());
         var script = Path.Combine(RepositoryRoot(), "tests", "GrokLens.Tests", "Checkpoints", "Xai", "write_xai_miniature.py");
         var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        io.Out.WriteLine($"writing a synthetic checkpoint (≈ 9.9 GB) into {folder} …");
+        io.Out.WriteLine($"writing a synthetic checkpoint (≈ 9.2 GiB) into {folder} …");
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(new ProcessStartInfo(python) { ArgumentList = { script, folder, Seed.ToString(), "--large" }, RedirectStandardError = true })
                             ?? throw new InvalidOperationException("python3 could not be started.");
@@ -108,13 +108,13 @@ internal static class Grok1LayersBench
             "GrokLens.sln not found above the CLI: run the Grok-1 layers bench from a source checkout (it needs write_xai_miniature.py).");
     }
 
-    private static string Peak(long? bytes) => bytes is null ? "n/a" : DeviceMap.Format(bytes.Value);
+    private static string Peak(long? bytes) => bytes is null ? "n/a" : Format.Bytes(bytes.Value);
 
     private sealed record Measurement(string Mode, double LoadSeconds, double PassSeconds, long? PeakBytes, Tensor Logits);
 
     private sealed class LayerReporter(CliIO io) : IProgress<LayerProgress>
     {
         public void Report(LayerProgress value) =>
-            io.Out.WriteLine($"  layer {value.Layer}: {DeviceMap.Format(value.Bytes)} read in {value.ReadTime.TotalSeconds:0.0} s, waited {value.WaitTime.TotalSeconds:0.0} s");
+            io.Out.WriteLine($"  layer {value.Layer}: {Format.Bytes(value.Bytes)} read in {value.ReadTime.TotalSeconds:0.0} s, waited {value.WaitTime.TotalSeconds:0.0} s");
     }
 }

@@ -86,14 +86,14 @@ public static class InfoCommand
         output.WriteLine($"Format:     {loaded.Format}");
         output.WriteLine($"Parameters: {Format.Count(parameters)} total, {Format.Count(active)} active per token " +
                          $"({config.TopK} of {config.NumExperts} experts)");
-        output.WriteLine($"Weights:    {Format.Number(bytes / (1024.0 * 1024.0), "#,0.0")} MB " +
+        output.WriteLine($"Weights:    {Format.Bytes(bytes)} " +
                          $"({loaded.Model.embedding.dtype}{(loaded.Source == "meta" ? ", not allocated" : "")})");
         output.WriteLine($"Checkpoint: {loaded.CheckpointFormat}");
         output.WriteLine($"Quantised:  {loaded.Quantisation}");
         output.WriteLine($"Residency:  {loaded.Residency}");
         output.WriteLine($"Device map: {loaded.DeviceMap}");
         output.WriteLine($"Memory:     " + (loaded.WeightBytesByDevice.Count == 0 ? "none held (meta)"
-            : string.Join(", ", loaded.WeightBytesByDevice.Select(d => $"{d.Key} {Format.Number(d.Value / (1024.0 * 1024.0), "#,0.0")} MB"))));
+            : string.Join(", ", loaded.WeightBytesByDevice.Select(d => $"{d.Key} {Format.Bytes(d.Value)}"))));
         output.WriteLine($"Hooks:      {Format.Count(HookPoints.All(config).Count)} hook points");
         output.WriteLine($"Tokenizer:  {(loaded.Tokenizer is { } tokenizer ? $"vocab {Format.Count(tokenizer.VocabSize)}" : "none: token ids only")}");
         output.WriteLine("Config:");

@@ -34,7 +34,7 @@ internal sealed class LocalSilos : IDisposable
                 var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
                 if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(CliApp).Assembly.Location);
                 foreach (var argument in (string[])["silo", .. arguments, "--address", "127.0.0.1", "--silo-port", siloPort.ToString(),
-                             "--gateway-port", gatewayPort.ToString(), "--memory", "12GB"])
+                             "--gateway-port", gatewayPort.ToString(), "--memory", "12GiB"])
                     start.ArgumentList.Add(argument);
                 if (primaryPort != 0)
                 {

@@ -23,7 +23,7 @@ public static class SiloCommand
         var layers = new Option<string>("--layers") { Description = "Layers this silo holds, e.g. 0-31 (default: all)." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
-        var memory = new Option<string>("--memory") { Description = "Memory this silo offers for weights, e.g. 64GB (default: the machine's)." };
+        var memory = new Option<string>("--memory") { Description = "Memory this silo offers for weights, e.g. 64GiB (default: the machine's)." };
         var redis = new Option<string>("--redis") { Description = "Redis host:port holding the membership table (multi-host clusters)." };
         var primary = new Option<string>("--primary") { Description = "Development clustering: the primary silo's host:silo-port (omit on the primary)." };
         var address = new Option<string>("--address") { Description = "IP address this silo advertises.", DefaultValueFactory = _ => "127.0.0.1" };

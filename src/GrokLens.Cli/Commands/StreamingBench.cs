@@ -42,12 +42,12 @@ internal static class StreamingBench
             }
             double readBandwidth = Median(read);
             double streamedBandwidth = layerBytes / (Median(streamedMs) / 1000);
-            io.Out.WriteLine($"Streaming bench: {config.NumLayers} layers of {DeviceMap.Format(ModelLoader.LayerBytes(config, false))} (float32 safetensors), " +
+            io.Out.WriteLine($"Streaming bench: {config.NumLayers} layers of {Format.Bytes(ModelLoader.LayerBytes(config, false))} (float32 safetensors), " +
                              $"{tokenCount} tokens, median of {repeats}");
-            io.Out.WriteLine($"file read bandwidth (same process; page cache if the file is cached): {readBandwidth / 1e9:0.00} GB/s");
+            io.Out.WriteLine($"file read bandwidth (same process; page cache if the file is cached): {readBandwidth / (1L << 30):0.00} GiB/s");
             io.Out.WriteLine($"resident forward pass:  {Median(residentMs),8:0.0} ms");
             io.Out.WriteLine($"streamed forward pass:  {Median(streamedMs),8:0.0} ms  ({Median(streamedMs) / Median(residentMs):0.00} × resident)");
-            io.Out.WriteLine($"streamed layer throughput: {streamedBandwidth / 1e9:0.00} GB/s = {streamedBandwidth / readBandwidth:0.00} × read bandwidth");
+            io.Out.WriteLine($"streamed layer throughput: {streamedBandwidth / (1L << 30):0.00} GiB/s = {streamedBandwidth / readBandwidth:0.00} × read bandwidth");
             foreach (var r in reports)
                 io.Out.WriteLine($"  layer {r.Layer}: read {r.ReadTime.TotalMilliseconds:0.0} ms in the background, waited {r.WaitTime.TotalMilliseconds:0.0} ms");
             return CliApp.Ok;

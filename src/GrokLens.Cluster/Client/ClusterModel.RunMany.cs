@@ -72,7 +72,11 @@ public sealed partial class ClusterModel
                     finished.Clear();
                     if (fatal is not null) outcome = $"failed: {fatal.Message}";
                 }
-                _ = Record(() => job.Finished(outcome));
+                // Awaited, so that the batch's record is final when the caller sees the last result.
+                var received = Enumerable.Range(0, yielded).ToArray();
+                for (int attempt = 0; attempt < 3 && !Record(() => job.Finished(outcome, received)).GetAwaiter().GetResult(); attempt++)
+                {
+                }
             }
         }
 
@@ -141,7 +145,7 @@ public sealed partial class ClusterModel
                         finished[index] = result;
                         Monitor.PulseAll(gate);
                     }
-                    await Record(() => job.Completed(index)).ConfigureAwait(false);
+                    _ = Record(() => job.Completed(index)); // Progress only; Finished records the final set.
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -175,14 +179,16 @@ public sealed partial class ClusterModel
         /// Records progress in the batch grain. Best effort: while the silo holding the grain is being replaced the call
         /// may fail or go unanswered; the grain comes back from storage and the next record lands.
         /// </summary>
-        private async Task Record(Func<Task> call)
+        private async Task<bool> Record(Func<Task> call)
         {
             try
             {
                 await call().WaitAsync(model.options.ControlTimeout).ConfigureAwait(false);
+                return true;
             }
             catch (Exception e) when (e is TimeoutException || IsClusterFault(e) || e is OrleansException)
             {
+                return false;
             }
         }
 

@@ -103,8 +103,8 @@ public sealed partial class ClusterModel : IModelEngine
                 throw new ArgumentException($"Token id {id} is outside the vocabulary 0…{Config.VocabSize - 1}.");
     }
 
-    public (string? Sha256, IReadOnlyList<DumpFile> Files) WeightFiles() => (Files.WeightsSha256,
-        Files.WeightFileNames.Select((name, i) => new DumpFile { Name = name, Bytes = Files.WeightFileBytes[i], Sha256 = Files.WeightFileSha256[i] }).ToList());
+    public (string? Fingerprint, IReadOnlyList<DumpWeightFile> Files) WeightFiles() => (Files.WeightsFingerprint,
+        Files.WeightFileNames.Select((name, i) => new DumpWeightFile { Name = name, Bytes = Files.WeightFileBytes[i], Fingerprint = Files.WeightFileFingerprints[i] }).ToList());
 
     public RunResult Run(IReadOnlyList<int> tokenIds, RunOptions? options = null) =>
         RunAsync(tokenIds, options ?? new RunOptions()).GetAwaiter().GetResult();
@@ -182,14 +182,17 @@ public sealed partial class ClusterModel : IModelEngine
         var session = Guid.NewGuid();
         try
         {
-            await Watch(shards, Task.WhenAll(grains.Select((g, i) => g.Open(OpenFor(i, shards, session, plan, 0)))), cancellation).ConfigureAwait(false);
+            // One trip: each shard opens its session with the call, runs, closes, and its captures come back with the logits.
             var reply = await Watch(shards, grains[0].Step(new StepRequest
             {
                 SessionId = session,
                 Tokens = tokenIds.Select(id => (long)id).ToArray(),
                 Downstream = shards.Skip(1).Select(k => k.ToString()).ToArray(),
+                OpenAndClose = shards.Select((_, i) => OpenFor(i, shards, session, plan, 0)).ToArray(),
             }), cancellation).ConfigureAwait(false);
-            var closed = await Watch(shards, Task.WhenAll(grains.Select(g => g.Close(session))), cancellation).ConfigureAwait(false);
+            var closed = reply.Closed;
+            if (closed.Length != shards.Length)
+                throw new InvalidOperationException($"The pipeline returned {closed.Length} closed sessions for {shards.Length} shards.");
             return Assemble(tokenIds, reply, closed, plan);
         }
         catch
@@ -365,6 +368,11 @@ public sealed partial class ClusterModel : IModelEngine
         layout = ClusterLayout.For(Name, declarations);
         Invalidate();
     }
+
+    /// <summary>Names of the models the cluster's silos declare, sorted (a model missing some layers is listed; opening it says which).</summary>
+    public static async Task<IReadOnlyList<string>> ListModelsAsync(IClusterClient client, TimeSpan timeout) =>
+        (await Declarations(client, timeout).ConfigureAwait(false)).SelectMany(d => d.Models).Select(m => m.Name)
+            .Distinct().Order(StringComparer.Ordinal).ToList();
 
     internal static async Task<IReadOnlyList<SiloDeclaration>> Declarations(IClusterClient client, TimeSpan timeout, ICollection<string>? exclude = null)
     {

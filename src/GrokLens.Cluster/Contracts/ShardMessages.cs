@@ -42,6 +42,12 @@ public sealed class StepRequest
 
     /// <summary>Unembed only the last position (generation).</summary>
     [Id(4)] public bool LastPositionOnly { get; init; }
+
+    /// <summary>
+    /// A single forward pass in one trip: the sessions of this shard and the downstream ones (in order) open with the
+    /// call and close after it, their captures coming back in <see cref="StepReply.Closed"/>. Null: the session is open.
+    /// </summary>
+    [Id(5)] public OpenRequest[]? OpenAndClose { get; init; }
 }
 
 /// <summary>The logits of a forward call, [1, T, V] (or [1, 1, V] for the last position only).</summary>
@@ -49,6 +55,9 @@ public sealed class StepRequest
 public sealed class StepReply
 {
     [Id(0)] public TensorData Logits { get; init; } = new();
+
+    /// <summary>For <see cref="StepRequest.OpenAndClose"/>: each shard's closed session, in pipeline order.</summary>
+    [Id(1)] public CloseReply[] Closed { get; init; } = [];
 }
 
 /// <summary>What a session leaves when it closes: its captures (forward order) and reductions.</summary>
@@ -96,10 +105,11 @@ public sealed class ModelFiles
     /// <summary>Tokenizer files of the model folder by name (tokenizer.model, vocab.json), when present.</summary>
     [Id(1)] public Dictionary<string, byte[]> TokenizerFiles { get; init; } = new();
 
-    [Id(2)] public string? WeightsSha256 { get; init; }
+    /// <summary>The weights fingerprint of the shard's model and each weight file's (docs/dump-format.md).</summary>
+    [Id(2)] public string? WeightsFingerprint { get; init; }
     [Id(3)] public string[] WeightFileNames { get; init; } = [];
     [Id(4)] public long[] WeightFileBytes { get; init; } = [];
-    [Id(5)] public string[] WeightFileSha256 { get; init; } = [];
+    [Id(5)] public string[] WeightFileFingerprints { get; init; } = [];
 }
 
 /// <summary>An active silo and what it declared.</summary>

@@ -21,8 +21,7 @@ public sealed class BatchJobGrain([PersistentState("batch", ClusterNames.Storage
 
     public Task Completed(int prompt)
     {
-        state.State.InFlight.Remove(prompt);
-        if (state.State.Completed.Add(prompt)) state.State.Done++;
+        MarkCompleted(prompt);
         return Save();
     }
 
@@ -34,14 +33,21 @@ public sealed class BatchJobGrain([PersistentState("batch", ClusterNames.Storage
         return Save();
     }
 
-    public Task Finished(string outcome)
+    public Task Finished(string outcome, int[] completed)
     {
+        foreach (var prompt in completed) MarkCompleted(prompt);
         state.State.Outcome = outcome;
         state.State.InFlight.Clear();
         return Save();
     }
 
     public Task<BatchJobState> State() => Task.FromResult(state.State);
+
+    private void MarkCompleted(int prompt)
+    {
+        state.State.InFlight.Remove(prompt);
+        if (prompt >= 0 && prompt < state.State.Total && state.State.Completed.Add(prompt)) state.State.Done++;
+    }
 
     private Task Save()
     {

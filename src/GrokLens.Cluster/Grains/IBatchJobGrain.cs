@@ -17,8 +17,12 @@ public interface IBatchJobGrain : IGrainWithStringKey
     [Alias("Requeued")]
     Task Requeued(int prompt, string reason);
 
+    /// <summary>
+    /// The batch ended. <paramref name="completed"/> lists every prompt the client received, so the final record is
+    /// right even when a progress call was lost while the silo holding this grain was replaced.
+    /// </summary>
     [Alias("Finished")]
-    Task Finished(string outcome);
+    Task Finished(string outcome, int[] completed);
 
     [Alias("State")]
     Task<BatchJobState> State();

@@ -50,7 +50,7 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
 
     public Task<ModelFiles> Files()
     {
-        var (sha256, files) = hosted.Loaded.WeightFiles();
+        var (fingerprint, files) = hosted.Loaded.WeightFiles();
         var tokenizerFiles = new Dictionary<string, byte[]>();
         foreach (var name in new[] { Loading.ModelLoader.TokenizerFileName, Training.CompactVocabulary.FileName })
         {
@@ -61,10 +61,10 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
         {
             ConfigJson = hosted.Config.ToJson(),
             TokenizerFiles = tokenizerFiles,
-            WeightsSha256 = sha256,
+            WeightsFingerprint = fingerprint,
             WeightFileNames = files.Select(f => f.Name).ToArray(),
             WeightFileBytes = files.Select(f => f.Bytes).ToArray(),
-            WeightFileSha256 = files.Select(f => f.Sha256).ToArray(),
+            WeightFileFingerprints = files.Select(f => f.Fingerprint!).ToArray(),
         });
     }
 
@@ -77,6 +77,7 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
 
     public async Task<StepReply> Step(StepRequest request)
     {
+        if (request.OpenAndClose is { Length: > 0 } opens) await Open(opens[0]);
         var session = Session(request.SessionId);
         session.Busy++;
         TensorData output;
@@ -89,16 +90,22 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
             session.Busy--;
             session.Touch();
         }
-        if (request.Downstream.Length == 0) return new StepReply { Logits = output };
-        var next = GrainFactory.GetGrain<IShardGrain>(request.Downstream[0]);
-        return await next.Step(new StepRequest
-        {
-            SessionId = request.SessionId,
-            Tokens = request.Tokens,
-            Residual = output,
-            Downstream = request.Downstream[1..],
-            LastPositionOnly = request.LastPositionOnly,
-        });
+        // A one-trip pass frees this shard's session before the downstream shards run; its captures ride on the reply.
+        CloseReply? closed = request.OpenAndClose is null ? null : await Close(request.SessionId);
+        StepReply reply;
+        if (request.Downstream.Length == 0)
+            reply = new StepReply { Logits = output };
+        else
+            reply = await GrainFactory.GetGrain<IShardGrain>(request.Downstream[0]).Step(new StepRequest
+            {
+                SessionId = request.SessionId,
+                Tokens = request.Tokens,
+                Residual = output,
+                Downstream = request.Downstream[1..],
+                LastPositionOnly = request.LastPositionOnly,
+                OpenAndClose = request.OpenAndClose?[1..],
+            });
+        return closed is null ? reply : new StepReply { Logits = reply.Logits, Closed = [closed, .. reply.Closed] };
     }
 
     public async Task<CloseReply> Close(Guid sessionId)

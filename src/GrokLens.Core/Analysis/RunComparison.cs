@@ -47,6 +47,9 @@ public sealed record CapturedRun(IReadOnlyList<int> TokenIds, ActivationCache Ca
 /// <summary>Compares a baseline run with a modified one (other interventions, or another prompt).</summary>
 public static class RunComparison
 {
+    /// <summary>At most this many missing hooks are listed per part, plus one to show that there are more.</summary>
+    public const int MaxListedMissing = 64;
+
     /// <summary>Keys of <see cref="RunComparisonResult.MissingHooks"/>: the parts a comparison of captured runs may lack.</summary>
     public const string NextTokenPart = "next token";
     public const string ResidualPart = "residual";
@@ -60,7 +63,16 @@ public static class RunComparison
         Compare(model, new ComparedRun(tokenIds), new ComparedRun(tokenIds, interventions, source), options);
 
     /// <summary>Runs both sides on the model (capturing what every part needs), compares them and, if asked, generates from both.</summary>
-    public static RunComparisonResult Compare(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null)
+    public static RunComparisonResult Compare(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions? options = null) =>
+        Compare(model, a, b, options, [], null);
+
+    /// <summary>
+    /// As <see cref="Compare(IModelEngine, ComparedRun, ComparedRun, ComparisonOptions?)"/>, each side run once: both runs,
+    /// capturing every hook the parts need plus <paramref name="alsoCapture"/>, are handed to <paramref name="inspect"/>
+    /// (before they are disposed) so a caller can read more from them without running the sides again.
+    /// </summary>
+    public static RunComparisonResult Compare(IModelEngine model, ComparedRun a, ComparedRun b, ComparisonOptions? options,
+        IEnumerable<string> alsoCapture, Action<RunResult, RunResult>? inspect)
     {
         options ??= new ComparisonOptions();
         var config = model.Config;
@@ -74,10 +86,12 @@ public static class RunComparison
             capture.Add(HookPoints.Layer(l, HookPoints.TopKIndices));
             if (options.Attention && sameLength) capture.Add(HookPoints.Layer(l, HookPoints.Pattern));
         }
+        capture = [.. capture.Union(alsoCapture)];
         using var runA = RunSide(model, a, capture);
         using var runB = RunSide(model, b, capture);
         var result = Compare(config, Captured(a, runA), Captured(b, runB), options with { GenerateTokens = 0 },
             id => model.Tokenizer?.DisplayPiece(id));
+        inspect?.Invoke(runA, runB);
         return options.GenerateTokens > 0 ? result with { Generation = Generate(model, a, b, options) } : result;
     }
 
@@ -105,7 +119,8 @@ public static class RunComparison
         var missing = new Dictionary<string, string[]>();
         bool Has(string part, IEnumerable<string> hooks)
         {
-            var lacking = hooks.Where(h => !a.Cache.Contains(h) || !b.Cache.Contains(h)).ToArray();
+            // Listing stops after a few: a dump's config may claim far more layers than it holds hooks for.
+            var lacking = hooks.Where(h => !a.Cache.Contains(h) || !b.Cache.Contains(h)).Take(MaxListedMissing + 1).ToArray();
             if (lacking.Length > 0) missing[part] = lacking;
             return lacking.Length == 0;
         }

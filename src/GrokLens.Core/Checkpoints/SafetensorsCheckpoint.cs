@@ -124,12 +124,15 @@ public sealed class SafetensorsCheckpoint : ITensorSource
         }
     }
 
+    /// <summary>Largest model.safetensors.index.json read (Grok-1's is about 100 KB).</summary>
+    private const long MaxIndexBytes = 64L << 20;
+
     private static (List<(string Tensor, string Shard)> WeightMap, Dictionary<string, string> Metadata) ReadIndex(string indexPath)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            document = JsonDocument.Parse(GrokLens.Files.BoundedFile.ReadAllBytes(indexPath, MaxIndexBytes, "safetensors index"));
         }
         catch (JsonException ex)
         {

@@ -209,25 +209,6 @@ public static class SafetensorsWriter
         }
     }
 
-    /// <summary>Writes to a temporary file in the same folder, flushes it to disk, then renames it over <paramref name="path"/>.</summary>
-    internal static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var directory = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+    /// <summary>See <see cref="Files.AtomicFile.Write"/>.</summary>
+    internal static void WriteAtomically(string path, Action<Stream> write) => Files.AtomicFile.Write(path, write);
 }

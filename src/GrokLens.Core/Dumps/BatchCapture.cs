@@ -57,7 +57,7 @@ public static class BatchCapture
         {
             if (resume is not null)
             {
-                CheckCompatible(resume, modelInfo, options, reducer, capture, interventionsJson, tokens);
+                CheckCompatible(resume, model, modelInfo, options, reducer, capture, interventionsJson, tokens);
                 reducer?.Restore(resume);
             }
             using var builder = new DumpBuilder(new FolderDumpSink(folder), model.Config, modelInfo, DumpDescriptions.Tokenizer(model.Tokenizer),
@@ -142,7 +142,7 @@ public static class BatchCapture
         if (File.Exists(folder)) throw new IOException($"{folder} is a file; batch writes a dump folder.");
         if (Directory.Exists(folder) && overwrite)
         {
-            DumpZip.DeleteQuietly(folder);
+            GrokLens.Files.OwnedTemporaryFolder.DeleteQuietly(folder);
             if (Directory.Exists(folder)) throw new IOException($"{folder} could not be removed for --overwrite.");
         }
         Directory.CreateDirectory(folder);
@@ -171,12 +171,13 @@ public static class BatchCapture
         }
     }
 
-    private static void CheckCompatible(DumpReader resume, DumpModelInfo model, BatchOptions options, ActivationReducer? reducer,
+    private static void CheckCompatible(DumpReader resume, IModelEngine loaded, DumpModelInfo model, BatchOptions options, ActivationReducer? reducer,
         IReadOnlyList<string> capture, string interventionsJson, Dictionary<string, IReadOnlyList<int>> tokens)
     {
         var manifest = resume.Manifest;
         string Problem(string what) => $"{resume.Location} was started with {what}; finish it with the same settings or pass --overwrite.";
-        if (manifest.Model.WeightsSha256 != model.WeightsSha256 || manifest.Model.Config.ToJsonString() != model.Config.ToJsonString())
+        bool sameWeights = manifest.Model.HasWeights ? DumpDescriptions.IsModelOf(loaded, manifest.Model) : !model.HasWeights;
+        if (!sameWeights || manifest.Model.Config.ToJsonString() != model.Config.ToJsonString())
             throw new ArgumentException(Problem($"other model weights or config (model '{manifest.Model.Name}')"));
         var kind = options.Reduce ? DumpFormat.ReductionsKind : DumpFormat.ActivationsKind;
         if (manifest.Kind != kind) throw new ArgumentException(Problem($"kind '{manifest.Kind}'"));

@@ -8,8 +8,11 @@ public static partial class DumpFormat
     /// <summary>The manifest's <c>format</c> value.</summary>
     public const string Name = "groklens-dump";
 
-    /// <summary>The version this code writes and the highest it reads.</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// The version this code writes and the highest it reads. Version 2 identifies the model's weights by a sampled
+    /// fingerprint (<see cref="WeightsFingerprint"/>) instead of version 1's whole-file SHA-256; both are read.
+    /// </summary>
+    public const int Version = 2;
 
     public const string ManifestFileName = "manifest.json";
 
@@ -18,6 +21,9 @@ public static partial class DumpFormat
 
     /// <summary>Manifest <c>kind</c>: reductions over all runs (usage counts, per-neuron mean/max, routing statistics).</summary>
     public const string ReductionsKind = "reductions";
+
+    /// <summary>Prefix of the folders zipped dumps are extracted to (in <see cref="DumpReadOptions.TemporaryRoot"/>).</summary>
+    public const string ExtractionPrefix = "groklens-dump-";
 
     /// <summary>Default bound on the tensor bytes of one data file.</summary>
     public const long DefaultShardBytes = 1L << 30;

@@ -44,24 +44,17 @@ public sealed record DumpManifest
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    /// <summary>Parses manifest JSON; schema problems become <see cref="DumpFormatException"/> naming <paramref name="location"/>.</summary>
-    public static DumpManifest FromJson(string json, string location)
+    /// <summary>
+    /// Parses manifest JSON (UTF-8); schema problems become <see cref="DumpFormatException"/> naming <paramref name="location"/>.
+    /// The bytes are read straight into the records (no string copy, no document tree), so memory stays a small
+    /// multiple of the manifest's size.
+    /// </summary>
+    public static DumpManifest FromJson(ReadOnlySpan<byte> json, string location)
     {
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            throw new DumpFormatException(location, $"manifest.json is not valid JSON ({e.Message})", e);
-        }
-        if (root is not JsonObject obj) throw new DumpFormatException(location, "manifest.json must hold a JSON object");
+        var (format, version) = FormatAndVersion(json, location);
         // Check format and version before the schema, so a future version gets a version message, not a schema one.
-        var format = obj["format"] is JsonValue f && f.TryGetValue<string>(out var text) ? text : null;
         if (format != DumpFormat.Name)
             throw new DumpFormatException(location, $"manifest.json's \"format\" is {(format is null ? "missing" : $"'{format}'")}, expected '{DumpFormat.Name}'");
-        var version = obj["format_version"] is JsonValue v && v.TryGetValue<int>(out var number) ? number : (int?)null;
         if (version is null) throw new DumpFormatException(location, "manifest.json has no integer \"format_version\"");
         if (version > DumpFormat.Version)
             throw new DumpFormatException(location,
@@ -69,7 +62,7 @@ public sealed record DumpManifest
         if (version < 1) throw new DumpFormatException(location, $"format version {version} is not valid");
         try
         {
-            return obj.Deserialize<DumpManifest>(JsonOptions)
+            return JsonSerializer.Deserialize<DumpManifest>(json, JsonOptions)
                    ?? throw new DumpFormatException(location, "manifest.json holds null");
         }
         catch (JsonException e)
@@ -77,18 +70,88 @@ public sealed record DumpManifest
             throw new DumpFormatException(location, $"manifest.json does not match the schema: {e.Message}", e);
         }
     }
+
+    /// <summary>The top-level "format" string and "format_version" integer (null when absent or of another type).</summary>
+    private static (string? Format, int? Version) FormatAndVersion(ReadOnlySpan<byte> json, string location)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = JsonOptions.MaxDepth });
+        string? format = null;
+        int? version = null;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                throw new DumpFormatException(location, "manifest.json must hold a JSON object");
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                if (name == "format" && reader.TokenType == JsonTokenType.String) format = reader.GetString();
+                else if (name == "format_version" && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number)) version = number;
+                else reader.Skip();
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new DumpFormatException(location, $"manifest.json is not valid JSON ({e.Message})", e);
+        }
+        return (format, version);
+    }
 }
 
-/// <summary>The model a dump was made with. <see cref="Config"/> is its config.json; the weights hash is defined in docs/dump-format.md.</summary>
+/// <summary>
+/// The model a dump was made with. <see cref="Config"/> is its config.json; its weights are identified by
+/// <see cref="WeightsFingerprint"/> (format version 2 on) or, in version 1 dumps, by <see cref="WeightsSha256"/>
+/// (docs/dump-format.md).
+/// </summary>
 public sealed record DumpModelInfo
 {
     public required string Name { get; init; }
     public required JsonObject Config { get; init; }
 
-    /// <summary>SHA-256 over the weight files' "sha256  name" lines, or null for generated (random) weights.</summary>
-    public required string? WeightsSha256 { get; init; }
+    /// <summary>The weights' fingerprint (<see cref="Dumps.WeightsFingerprint"/>), or null for generated (random) weights.</summary>
+    public string? WeightsFingerprint { get; init; }
 
-    public required IReadOnlyList<DumpFile> WeightFiles { get; init; }
+    /// <summary>Version 1 dumps only: SHA-256 over the weight files' "sha256␣␣name" lines, or null for generated weights.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? WeightsSha256 { get; init; }
+
+    public required IReadOnlyList<DumpWeightFile> WeightFiles { get; init; }
+
+    /// <summary>Whether the dump records the weights of a file checkpoint (false: generated weights).</summary>
+    [JsonIgnore]
+    public bool HasWeights => WeightsFingerprint is not null || WeightsSha256 is not null;
+
+    /// <summary>
+    /// True or false when both dumps identify their weights the same way (fingerprint, or version 1's SHA-256), or when
+    /// one has file weights and the other generated ones (false); null when that cannot tell (two dumps of generated
+    /// weights, or one dump of each identification): compare name and config then.
+    /// </summary>
+    public bool? SameWeights(DumpModelInfo other)
+    {
+        if (WeightsFingerprint is { } a && other.WeightsFingerprint is { } b) return a == b;
+        if (WeightsSha256 is { } oldA && other.WeightsSha256 is { } oldB) return oldA == oldB;
+        if (HasWeights != other.HasWeights) return false;
+        return null;
+    }
+
+    /// <summary>A short form of the weights' identity for messages ("fingerprint 3f2a…", "SHA-256 9ab1…"), or null.</summary>
+    [JsonIgnore]
+    public string? ShortIdentity =>
+        WeightsFingerprint is { } f ? $"weights fingerprint {f[..Math.Min(12, f.Length)]}…"
+        : WeightsSha256 is { } h ? $"weights SHA-256 {h[..Math.Min(12, h.Length)]}…" : null;
+}
+
+/// <summary>One weight file of the model: its name, size and fingerprint (version 1 dumps: its whole-file SHA-256).</summary>
+public sealed record DumpWeightFile
+{
+    public required string Name { get; init; }
+    public required long Bytes { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Fingerprint { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Sha256 { get; init; }
 }
 
 /// <summary>What turns text into the token ids of the runs.</summary>

@@ -1,5 +1,5 @@
-using System.Text;
 using GrokLens.Checkpoints;
+using GrokLens.Files;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
 using GrokLens.Model;
@@ -17,16 +17,16 @@ public sealed class DumpReader : IDisposable
 {
     private readonly Dictionary<string, SafetensorsFile> files;
     private readonly Dictionary<string, DumpRun> runsById;
-    private readonly string? ownedTemporaryFolder;
+    private readonly OwnedTemporaryFolder? extraction;
 
     private DumpReader(string location, DumpManifest manifest, GrokConfig config, Dictionary<string, SafetensorsFile> files,
-        string? ownedTemporaryFolder)
+        OwnedTemporaryFolder? extraction)
     {
         Location = location;
         Manifest = manifest;
         Config = config;
         this.files = files;
-        this.ownedTemporaryFolder = ownedTemporaryFolder;
+        this.extraction = extraction;
         runsById = manifest.Runs.ToDictionary(r => r.Id, StringComparer.Ordinal);
     }
 
@@ -40,15 +40,15 @@ public sealed class DumpReader : IDisposable
 
     public IReadOnlyList<DumpRun> Runs => Manifest.Runs;
 
-    /// <summary>Opens a dump folder, or a .zip file holding one.</summary>
-    public static DumpReader Open(string path, DumpReadOptions? options = null)
+    /// <summary>Opens a dump folder, or a .zip file holding one; messages name it <paramref name="location"/> (default: its full path).</summary>
+    public static DumpReader Open(string path, DumpReadOptions? options = null, string? location = null)
     {
         options ??= new DumpReadOptions();
-        if (Directory.Exists(path)) return OpenFolder(Path.GetFullPath(path), options, ownedTemporaryFolder: null);
+        if (Directory.Exists(path)) return OpenFolder(Path.GetFullPath(path), options, extraction: null, location);
         if (File.Exists(path))
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            return OpenZip(stream, options, Path.GetFullPath(path));
+            return OpenZip(stream, options, location ?? Path.GetFullPath(path));
         }
         throw new DirectoryNotFoundException($"Dump not found: '{path}' is neither a folder nor a file.");
     }
@@ -57,22 +57,27 @@ public sealed class DumpReader : IDisposable
     public static DumpReader OpenZip(Stream zip, DumpReadOptions? options = null, string location = "uploaded dump")
     {
         options ??= new DumpReadOptions();
-        var folder = DumpZip.Extract(zip, location, options);
+        var extraction = DumpZip.Extract(zip, location, options);
         try
         {
-            return OpenFolder(folder, options, ownedTemporaryFolder: folder, location);
+            // Where open files may be deleted (POSIX), the extraction goes at once: the data files stay mapped, and
+            // nothing is left on disk even if this process crashes or is killed. Elsewhere it goes with the reader.
+            bool deleteNow = !OperatingSystem.IsWindows();
+            var reader = OpenFolder(extraction.Path, options, deleteNow ? null : extraction, location);
+            if (deleteNow) extraction.Dispose();
+            return reader;
         }
         catch
         {
-            DumpZip.DeleteQuietly(folder);
+            extraction.Dispose();
             throw;
         }
     }
 
-    private static DumpReader OpenFolder(string folder, DumpReadOptions options, string? ownedTemporaryFolder, string? location = null)
+    private static DumpReader OpenFolder(string folder, DumpReadOptions options, OwnedTemporaryFolder? extraction, string? location = null)
     {
         location ??= folder;
-        var manifest = ReadManifest(folder, location);
+        var manifest = ReadManifest(folder, location, options.MaxManifestBytes);
         var config = CheckModel(manifest, location);
         var opened = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
         try
@@ -80,7 +85,7 @@ public sealed class DumpReader : IDisposable
             foreach (var file in manifest.Files)
                 opened.Add(file.Name, OpenDataFile(folder, file, location, options.VerifyChecksums, opened.Keys));
             CheckRuns(manifest, config, opened, location);
-            return new DumpReader(location, manifest, config, opened, ownedTemporaryFolder);
+            return new DumpReader(location, manifest, config, opened, extraction);
         }
         catch
         {
@@ -131,14 +136,20 @@ public sealed class DumpReader : IDisposable
         return files[entry.File].Load(entry.Tensor);
     }
 
-    private static DumpManifest ReadManifest(string folder, string location)
+    private static DumpManifest ReadManifest(string folder, string location, long maxBytes)
     {
         var path = Path.Combine(folder, DumpFormat.ManifestFileName);
         if (!File.Exists(path)) throw new DumpFormatException(location, $"no {DumpFormat.ManifestFileName}: not a GrokLens dump");
-        var length = new FileInfo(path).Length;
-        if (length > DumpFormat.MaxManifestBytes)
-            throw new DumpFormatException(location, $"{DumpFormat.ManifestFileName} is {length} bytes, over the {DumpFormat.MaxManifestBytes}-byte limit");
-        var manifest = DumpManifest.FromJson(File.ReadAllText(path, Encoding.UTF8), location);
+        byte[] json;
+        try
+        {
+            json = GrokLens.Files.BoundedFile.ReadAllBytes(path, maxBytes, "dump manifest");
+        }
+        catch (GrokLens.Files.FileTooLargeException)
+        {
+            throw new DumpFormatException(location, $"{DumpFormat.ManifestFileName} is over the {maxBytes}-byte limit");
+        }
+        var manifest = DumpManifest.FromJson(json, location);
         if (manifest.Kind is not (DumpFormat.ActivationsKind or DumpFormat.ReductionsKind))
             throw new DumpFormatException(location, $"unknown dump kind '{manifest.Kind}' (expected {DumpFormat.ActivationsKind} or {DumpFormat.ReductionsKind})");
         if (manifest.Kind == DumpFormat.ReductionsKind && manifest.Reductions is null)
@@ -201,17 +212,20 @@ public sealed class DumpReader : IDisposable
                 throw new DumpFormatException(location, $"run '{run.Id}' has {pieces.Count} pieces for {run.TokenIds.Count} tokens");
             try
             {
-                Interventions(run);
+                // Valid JSON is not enough: every intervention must fit the recorded model (its layers, experts, sizes).
+                foreach (var intervention in Interventions(run)) intervention.Validate(config);
             }
             catch (InterventionException e)
             {
-                throw new DumpFormatException(location, $"run '{run.Id}': {e.Message}", e);
+                throw new DumpFormatException(location, $"run '{run.Id}' records an invalid intervention: {e.Message}", e);
             }
             var hooks = new HashSet<string>(StringComparer.Ordinal);
             foreach (var hook in run.Hooks)
             {
                 if (!hooks.Add(hook.Name)) throw new DumpFormatException(location, $"run '{run.Id}' lists hook '{hook.Name}' twice");
                 CheckTensor(hook, $"run '{run.Id}' hook '{hook.Name}'", opened, location);
+                if (DumpHookShapes.Problem(hook.Name, hook.Shape, config, run.TokenIds.Count) is { } problem)
+                    throw new DumpFormatException(location, $"run '{run.Id}': {problem}");
             }
         }
         foreach (var tensor in manifest.Reductions?.Tensors ?? [])
@@ -236,7 +250,7 @@ public sealed class DumpReader : IDisposable
     {
         foreach (var file in files.Values) file.Dispose();
         files.Clear();
-        if (ownedTemporaryFolder is not null) DumpZip.DeleteQuietly(ownedTemporaryFolder);
+        extraction?.Dispose();
     }
 }
 
@@ -245,6 +259,9 @@ public sealed record DumpReadOptions
 {
     /// <summary>Hash every data file at open (on by default; turn off only for trusted local dumps).</summary>
     public bool VerifyChecksums { get; init; } = true;
+
+    /// <summary>Largest manifest.json accepted; parsing takes a few times its size in memory.</summary>
+    public long MaxManifestBytes { get; init; } = DumpFormat.MaxManifestBytes;
 
     /// <summary>Largest zip (and largest total extracted size) accepted, e.g. for uploads.</summary>
     public long MaxZipBytes { get; init; } = 4L << 30;

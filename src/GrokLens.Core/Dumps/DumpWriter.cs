@@ -1,4 +1,5 @@
 using GrokLens.Engine;
+using GrokLens.Files;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
 
@@ -30,19 +31,23 @@ public static class DumpWriter
 
         var parent = Path.GetDirectoryName(folder)!;
         Directory.CreateDirectory(parent);
-        var temporary = Path.Combine(parent, $".{Path.GetFileName(folder)}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temporary);
+        // What a killed capture to the same place left behind goes first; a live one's folder is locked and stays.
+        var name = Path.GetFileName(folder);
+        StaleTemporaries.Sweep(parent, $".{name}.*.tmp");
+        StaleTemporaries.Sweep(parent, $".{name}.*.old");
+        using var temporary = OwnedTemporaryFolder.Create(parent, $".{name}.{Guid.NewGuid():N}.tmp");
+        var manifest = Build(new FolderDumpSink(temporary.Path), model, runs, options);
+        temporary.Release();
         try
         {
-            var manifest = Build(new FolderDumpSink(temporary), model, runs, options);
-            Replace(folder, temporary);
-            return manifest;
+            Replace(folder, temporary.Path);
         }
         catch
         {
-            DumpZip.DeleteQuietly(temporary);
+            OwnedTemporaryFolder.DeleteQuietly(temporary.Path);
             throw;
         }
+        return manifest;
     }
 
     /// <summary>Writes the dump as a zip (manifest.json + data files, stored) to a stream, e.g. an HTTP response.</summary>
@@ -79,7 +84,7 @@ public static class DumpWriter
             Directory.Move(folder, old);
         }
         Directory.Move(temporary, folder);
-        if (old is not null) DumpZip.DeleteQuietly(old);
+        if (old is not null) OwnedTemporaryFolder.DeleteQuietly(old);
     }
 }
 

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using GrokLens.Files;
 
 namespace GrokLens.Dumps;
 
@@ -9,10 +10,15 @@ namespace GrokLens.Dumps;
 /// </summary>
 internal static class DumpZip
 {
-    public static string Extract(Stream zip, string location, DumpReadOptions options)
+    /// <summary>
+    /// Extracts into a fresh folder owned by the caller (dispose it to delete it). Extraction folders that a killed
+    /// process left behind in the same place are removed first.
+    /// </summary>
+    public static OwnedTemporaryFolder Extract(Stream zip, string location, DumpReadOptions options)
     {
-        var folder = Path.Combine(options.TemporaryRoot, "groklens-dump-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        StaleTemporaries.Sweep(options.TemporaryRoot, DumpFormat.ExtractionPrefix + "*");
+        var extraction = OwnedTemporaryFolder.Create(options.TemporaryRoot, DumpFormat.ExtractionPrefix + Guid.NewGuid().ToString("N"));
+        var folder = extraction.Path;
         try
         {
             using var seekable = Seekable(zip, folder, location, options.MaxZipBytes);
@@ -39,16 +45,16 @@ internal static class DumpZip
                     total = CopyEntry(entry, Path.Combine(folder, name), total, options.MaxZipBytes, location);
                 }
             }
-            return folder;
+            return extraction;
         }
         catch (Exception e) when (e is not DumpFormatException)
         {
-            DeleteQuietly(folder);
+            extraction.Dispose();
             throw e is InvalidDataException ? new DumpFormatException(location, $"the zip is corrupt ({e.Message})", e) : e;
         }
         catch
         {
-            DeleteQuietly(folder);
+            extraction.Dispose();
             throw;
         }
     }
@@ -102,18 +108,6 @@ internal static class DumpZip
             output.Write(buffer, 0, read);
         }
         return total;
-    }
-
-    public static void DeleteQuietly(string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temporary folder is harmless; the error that got us here matters more.
-        }
     }
 
     /// <summary>Lets the archive be disposed without closing the caller's stream.</summary>

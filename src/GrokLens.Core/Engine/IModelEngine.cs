@@ -56,6 +56,9 @@ public interface IModelEngine : IDisposable
     /// </summary>
     Tensor ReadOut(Tensor residual);
 
-    /// <summary>The weight files and their combined SHA-256 (for dump manifests); empty for generated weights.</summary>
-    (string? Sha256, IReadOnlyList<DumpFile> Files) WeightFiles();
+    /// <summary>
+    /// The weights fingerprint and each weight file's (for dump manifests: docs/dump-format.md, "Weights fingerprint");
+    /// null and empty for generated weights.
+    /// </summary>
+    (string? Fingerprint, IReadOnlyList<DumpWeightFile> Files) WeightFiles();
 }

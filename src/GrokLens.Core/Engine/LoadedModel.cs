@@ -41,6 +41,12 @@ public sealed class LoadedModel : IModelEngine
     /// <summary>File or folder the weights came from ("random" or "meta" for generated ones).</summary>
     public string Source { get; }
 
+    /// <summary>
+    /// The weight files the loader read, when it recorded them; otherwise <see cref="Checkpoints.CheckpointFiles.Find"/>
+    /// on <see cref="Source"/> finds them (null for generated weights either way).
+    /// </summary>
+    public IReadOnlyList<string>? WeightFilePaths { get; init; }
+
     /// <summary>One line for display: checkpoint format, device map and how layer weights are held.</summary>
     public string Format { get; }
 
@@ -139,7 +145,7 @@ public sealed class LoadedModel : IModelEngine
     public IReadOnlyList<LayerPlacement> Placement =>
         [new LayerPlacement(0, Config.NumLayers - 1, $"this process ({DeviceMap})", Format)];
 
-    public (string? Sha256, IReadOnlyList<DumpFile> Files) WeightFiles() => WeightsFingerprint.Compute(Source);
+    public (string? Fingerprint, IReadOnlyList<DumpWeightFile> Files) WeightFiles() => DumpDescriptions.Fingerprint(this);
 
     /// <summary>Checks a sequence before any work: not empty, within the context, ids inside the vocabulary.</summary>
     public void CheckSequence(IReadOnlyList<int> tokenIds)

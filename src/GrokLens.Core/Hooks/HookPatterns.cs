@@ -31,6 +31,30 @@ public static class HookPatterns
         return hookNames.Where(selected.Contains).ToList();
     }
 
+    /// <summary>
+    /// Splits a list of patterns on commas, semicolons and white space outside braces, so
+    /// "blocks.{0,1}.hook_resid_post, logits" is two patterns. A brace left open is an <see cref="ArgumentException"/>.
+    /// </summary>
+    public static IReadOnlyList<string> Split(string? list)
+    {
+        list ??= "";
+        var patterns = new List<string>();
+        int depth = 0, start = 0;
+        for (int i = 0; i <= list.Length; i++)
+        {
+            if (i == list.Length || (depth == 0 && (list[i] is ',' or ';' || char.IsWhiteSpace(list[i]))))
+            {
+                var part = list[start..i].Trim();
+                if (part.Length > 0) patterns.Add(part);
+                start = i + 1;
+            }
+            else if (list[i] == '{') depth++;
+            else if (list[i] == '}' && depth > 0) depth--;
+        }
+        if (depth > 0) throw new ArgumentException($"The hook pattern list '{list}' has a '{{' without its '}}'.");
+        return patterns;
+    }
+
     public static Regex ToRegex(string pattern)
     {
         var builder = new System.Text.StringBuilder("^");

@@ -115,6 +115,37 @@ public static class HookPoints
         return list;
     }
 
+    /// <summary>
+    /// The symbolic shape of the hook named <paramref name="name"/> in a model of <paramref name="config"/>, or null when
+    /// that model has no such hook (an unknown name, a layer it lacks, a Grok-2 point its config does not use). Works
+    /// from the name alone, so it costs the same for any number of layers.
+    /// </summary>
+    public static string? ShapeOf(GrokConfig config, string name)
+    {
+        if (name == Embed || name == FinalNorm) return "[T, D]";
+        if (name == Logits || (name == LogitsUncapped && config.FinalLogitSoftcap > 0)) return "[T, V]";
+        if (!TryParseLayer(name, out int layer, out var suffix) || layer >= config.NumLayers) return null;
+        foreach (var hook in LayerHooks)
+            if (hook.Suffix == suffix) return hook.Present(config) ? hook.Shape : null;
+        return null;
+    }
+
+    /// <summary>Splits "blocks.{layer}.{suffix}" (a plain non-negative layer number) into its layer and suffix.</summary>
+    public static bool TryParseLayer(string name, out int layer, out string suffix)
+    {
+        layer = -1;
+        suffix = "";
+        const string prefix = "blocks.";
+        int dot = name.StartsWith(prefix, StringComparison.Ordinal) ? name.IndexOf('.', prefix.Length) : -1;
+        if (dot < 0) return false;
+        var number = name.AsSpan(prefix.Length, dot - prefix.Length);
+        if (number.Length is 0 or > 9 || (number[0] == '0' && number.Length > 1)
+            || !int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out layer))
+            return false;
+        suffix = name[(dot + 1)..];
+        return true;
+    }
+
     /// <summary>The per-layer hook suffixes with shapes and meanings (for documentation and UIs); some exist only in Grok-2.</summary>
     public static IReadOnlyList<(string Suffix, string Shape, string Meaning)> PerLayer =>
         LayerHooks.Select(h => (h.Suffix, h.Shape, h.Meaning)).ToArray();

@@ -11,7 +11,7 @@ public static class SteeringVectors
     /// mean(activation over the positions of prompts A) − mean(over prompts B) at a hook whose last dimension is the
     /// vector (e.g. <c>blocks.2.hook_resid_post</c>). Each prompt is a list of token ids.
     /// </summary>
-    public static float[] MeanDifference(LoadedModel model, string hook,
+    public static float[] MeanDifference(IModelEngine model, string hook,
         IEnumerable<IReadOnlyList<int>> promptsA, IEnumerable<IReadOnlyList<int>> promptsB)
     {
         using var a = MeanActivation(model, hook, promptsA);
@@ -20,7 +20,7 @@ public static class SteeringVectors
         return difference.data<float>().ToArray();
     }
 
-    private static Tensor MeanActivation(LoadedModel model, string hook, IEnumerable<IReadOnlyList<int>> prompts)
+    private static Tensor MeanActivation(IModelEngine model, string hook, IEnumerable<IReadOnlyList<int>> prompts)
     {
         var sums = new List<Tensor>();
         long count = 0;

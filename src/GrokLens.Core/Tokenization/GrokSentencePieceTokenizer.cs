@@ -103,6 +103,9 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
     /// <summary>The unknown-piece id (3, "[UNK]", for Grok-1).</summary>
     public int UnkId { get; }
 
+    /// <summary>Largest tokenizer.model read (Grok-1's is 2.2 MB): a bigger file, or a link to a device, is refused, not read.</summary>
+    public const long MaxModelFileBytes = 16L << 20;
+
     /// <summary>Loads a SentencePiece BPE <c>tokenizer.model</c>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a SentencePiece model, or uses features this class does not implement.</exception>
@@ -113,7 +116,7 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
         if (!File.Exists(path))
             throw new FileNotFoundException($"SentencePiece tokenizer model not found: '{path}'.", path);
 
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = GrokLens.Files.BoundedFile.ReadAllBytes(path, MaxModelFileBytes, "SentencePiece tokenizer model");
         SentencePieceModelFile model;
         try
         {

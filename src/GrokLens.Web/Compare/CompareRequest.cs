@@ -6,4 +6,4 @@ namespace GrokLens.Web.Compare;
 /// generation both runs continue with the same seed.
 /// </summary>
 public sealed record CompareRequest(string Prompt, IReadOnlyList<InterventionDraft> Drafts, string? SourcePrompt = null,
-    string? Target = null, string? OtherTarget = null, int GenerateTokens = 8, int Seed = 1, double NearTieThreshold = 0.05);
+    string? Target = null, string? OtherTarget = null, int GenerateTokens = 8, int Seed = 1, double NearTieThreshold = GrokLens.Web.Services.WorkbenchOptions.DefaultNearTieThreshold);

@@ -23,10 +23,14 @@ public sealed record CompareView(RunComparisonResult Result, string[] TokenLabel
     /// <summary>A live comparison's two runs as they can be run again for a dump download (null for a comparison of dumps).</summary>
     public IReadOnlyList<Services.DumpDownloadRun>? Runs { get; init; }
 
+    /// <summary>The model that made the live comparison (its download runs on it); null for a comparison of dumps.</summary>
+    public Models.IWorkbenchModel? Model { get; init; }
+
     /// <summary>Why a view of the comparison cannot be drawn (the hooks its part lacks), or null when it can.</summary>
     public string? Missing(string part, string view) =>
         Result.MissingHooks.TryGetValue(part, out var hooks)
             ? $"The {view} needs hook{(hooks.Length > 1 ? "s" : "")} {string.Join(", ", hooks.Take(6))}" +
-              $"{(hooks.Length > 6 ? $" (and {hooks.Length - 6} more)" : "")} in both runs, which the dumps do not hold."
+              $"{(hooks.Length > GrokLens.Analysis.RunComparison.MaxListedMissing ? " (and many more)" : hooks.Length > 6 ? $" (and {hooks.Length - 6} more)" : "")}" +
+              " in both runs, which the dumps do not hold."
             : null;
 }

@@ -25,13 +25,16 @@ public sealed record DumpSide(OpenedDump Dump, DumpRun Run)
 
     private static string? DifferentModels(DumpModelInfo a, DumpModelInfo b)
     {
-        if (a.WeightsSha256 is { } hashA && b.WeightsSha256 is { } hashB)
-            return hashA == hashB ? null
-                : $"A was made with model '{a.Name}' (weights SHA-256 {hashA[..Math.Min(12, hashA.Length)]}…) and B with model '{b.Name}' " +
-                  $"(weights SHA-256 {hashB[..Math.Min(12, hashB.Length)]}…)";
-        if ((a.WeightsSha256 is null) != (b.WeightsSha256 is null))
-            return $"one of the dumps was made with generated (random) weights of model '{(a.WeightsSha256 is null ? a.Name : b.Name)}', the other with " +
-                   $"the weights of '{(a.WeightsSha256 is null ? b.Name : a.Name)}'";
+        switch (a.SameWeights(b))
+        {
+            case true:
+                return null;
+            case false when a.HasWeights && b.HasWeights:
+                return $"A was made with model '{a.Name}' ({a.ShortIdentity}) and B with model '{b.Name}' ({b.ShortIdentity})";
+            case false:
+                return $"one of the dumps was made with generated (random) weights of model '{(a.HasWeights ? b.Name : a.Name)}', the other with " +
+                       $"the weights of '{(a.HasWeights ? a.Name : b.Name)}'";
+        }
         if (a.Name != b.Name) return $"A was made with model '{a.Name}' and B with model '{b.Name}'";
         return a.Config.ToJsonString() == b.Config.ToJsonString() ? null : $"the two dumps record different configs for model '{a.Name}'";
     }

@@ -7,11 +7,16 @@ using GrokLens.Interventions;
 namespace GrokLens.Web.Compare;
 
 /// <summary>
-/// A Compare-page experiment as saved: the prompts, the target tokens and the interventions (in the
-/// <see cref="InterventionJson"/> schema, switched-off ones included).
+/// A Compare-page experiment as saved: the prompts, the target tokens and the editor's entries as typed
+/// (<see cref="DraftJson"/>: switched-off and invalid ones included, steering vectors as their prompts). Saving never
+/// needs the model, so it cannot fail on an entry the model would refuse.
 /// </summary>
-public sealed record Experiment(string Prompt, string? SourcePrompt, string? Target, string? OtherTarget, IReadOnlyList<Intervention> Interventions)
+public sealed record Experiment(string Prompt, string? SourcePrompt, string? Target, string? OtherTarget, IReadOnlyList<InterventionDraft> Drafts)
 {
+    /// <summary>An experiment of copies of the editor's drafts (later edits do not change it).</summary>
+    public static Experiment Of(string prompt, string? sourcePrompt, string? target, string? otherTarget, IEnumerable<InterventionDraft> drafts) =>
+        new(prompt, sourcePrompt, target, otherTarget, [.. drafts.Select(d => d.Clone())]);
+
     public string ToJson()
     {
         var root = new JsonObject
@@ -20,7 +25,7 @@ public sealed record Experiment(string Prompt, string? SourcePrompt, string? Tar
             ["source_prompt"] = SourcePrompt,
             ["target"] = Target,
             ["other_target"] = OtherTarget,
-            ["interventions"] = JsonNode.Parse(InterventionJson.Serialize(Interventions)),
+            ["interventions"] = new JsonArray([.. Drafts.Select(DraftJson.Write)]),
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
@@ -31,18 +36,19 @@ public sealed record Experiment(string Prompt, string? SourcePrompt, string? Tar
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new InterventionException("an experiment file holds a JSON object.");
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject
+                   ?? throw new InterventionException("an experiment file holds a JSON object with \"prompt\" and \"interventions\".");
         }
         catch (JsonException e)
         {
-            throw new InterventionException($"invalid experiment JSON: {e.Message}");
+            throw new InterventionException($"the experiment is not valid JSON (line {(e.LineNumber ?? 0) + 1}, position {(e.BytePositionInLine ?? 0) + 1}).");
         }
         string? Text(string name) => root[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-        var interventions = root["interventions"] is JsonArray list
-            ? InterventionJson.Deserialize(list.ToJsonString())
+        var drafts = root["interventions"] is JsonArray list
+            ? list.Select(DraftJson.Read).ToList()
             : throw new InterventionException("the experiment has no \"interventions\" list.");
         return new Experiment(Text("prompt") ?? throw new InterventionException("the experiment has no \"prompt\"."),
-            Text("source_prompt"), Text("target"), Text("other_target"), interventions);
+            Text("source_prompt"), Text("target"), Text("other_target"), drafts);
     }
 
     /// <summary>The experiment gzip-compressed and base64url-encoded, for the page's query string.</summary>

@@ -28,7 +28,55 @@ public sealed class InterventionDraft
 
     /// <summary>The steering vector once built from the two prompts, or the intervention of a <see cref="InterventionKind.Loaded"/> draft.</summary>
     public float[]? Vector { get; set; }
+
+    /// <summary>The model <see cref="Vector"/> was computed on: another model computes it again from the prompts.</summary>
+    public GrokLens.Web.Models.ModelIdentity? VectorModel { get; set; }
     public Intervention? Fixed { get; set; }
+
+    /// <summary>The typed fields each kind has, by name (the editor's inputs and the saved experiment's keys).</summary>
+    public static IReadOnlyList<string> FieldsOf(InterventionKind kind) => kind switch
+    {
+        InterventionKind.AblateHeads => ["layers", "heads", "positions"],
+        InterventionKind.AblateExpert or InterventionKind.BanExpert => ["layers", "expert", "positions"],
+        InterventionKind.ForceExpert => ["layers", "expert", "positions", "slot"],
+        InterventionKind.SetTopK => ["k", "layers"],
+        InterventionKind.RenormaliseGates => ["layers"],
+        InterventionKind.Steering => ["prompt_a", "prompt_b", "hook", "positions"],
+        InterventionKind.PatchActivation => ["hook", "heads", "positions"],
+        InterventionKind.PatchRouting => ["layers", "positions"],
+        _ => [],
+    };
+
+    /// <summary>A typed field by name; a changed steering field drops the vector built from the old ones.</summary>
+    public string this[string field]
+    {
+        get => field switch
+        {
+            "layers" => Layers, "heads" => Heads, "expert" => Expert, "positions" => Positions, "k" => K, "slot" => Slot,
+            "hook" => Hook, "prompt_a" => PromptA, "prompt_b" => PromptB,
+            _ => throw new ArgumentException($"no field '{field}'"),
+        };
+        set
+        {
+            switch (field)
+            {
+                case "layers": Layers = value; break;
+                case "heads": Heads = value; break;
+                case "expert": Expert = value; break;
+                case "positions": Positions = value; break;
+                case "k": K = value; break;
+                case "slot": Slot = value; break;
+                case "hook": Hook = value; break;
+                case "prompt_a": PromptA = value; break;
+                case "prompt_b": PromptB = value; break;
+                default: throw new ArgumentException($"no field '{field}'");
+            }
+            if (Kind == InterventionKind.Steering) Vector = null;
+        }
+    }
+
+    /// <summary>A copy with the same fields (the vector and a loaded intervention are immutable, so shared).</summary>
+    public InterventionDraft Clone() => (InterventionDraft)MemberwiseClone();
 
     /// <summary>Whether this kind reads the source (clean) prompt's run.</summary>
     public bool NeedsSource => Kind is InterventionKind.PatchActivation or InterventionKind.PatchRouting

@@ -3,8 +3,11 @@ using GrokLens.Hooks;
 
 namespace GrokLens.Web.Compare;
 
-/// <summary>An activation-patching sweep for the page: the library's heatmap and the labels of its columns.</summary>
-public sealed record SweepView(PatchingHeatmap Heatmap, string[] ColumnLabels, string[] CleanLabels, string[] CorruptedLabels)
+/// <summary>
+/// An activation-patching sweep for the page: the library's heatmap, the labels of its columns and its metric in token
+/// text ("logit(▁mat) − logit(▁log) at the last position"; the library's own names ids).
+/// </summary>
+public sealed record SweepView(PatchingHeatmap Heatmap, string[] ColumnLabels, string[] CleanLabels, string[] CorruptedLabels, string Metric)
 {
     /// <summary>The patch of one cell as an editor draft: the clean run's residual at one position, or one head's values.</summary>
     public InterventionDraft PatchOf(int layer, int column) => Heatmap.ColumnKind == "position"

@@ -118,7 +118,9 @@ public sealed class ExpertsService(IOptions<ExpertsOptions> options)
     public async Task<ExpertLensResult> LensAsync(IExpertsModel model, ExpertAnalysis analysis, IReadOnlyList<int> prompt, CancellationToken cancellation)
     {
         CheckSameModel(model, analysis);
-        return analysis.Lens = await model.RunAsync(loaded => ExpertLens.ForPrompt(loaded, prompt, topTokens: 5), cancellation);
+        return analysis.Lens = await model.RunAsync(engine => ExpertLens.ForPrompt(engine as LoadedModel ?? throw new InvalidOperationException(
+            $"The per-expert lens reads the weights of '{engine.Name}', which runs on a cluster: open the model in this process to read it."),
+            prompt, topTokens: 5), cancellation);
     }
 
     /// <summary>
@@ -153,7 +155,7 @@ public sealed class ExpertsService(IOptions<ExpertsOptions> options)
     /// Reopens an analysis dump without a model. The prompts come back from its runs, so the on-demand measurements work
     /// again when <paramref name="model"/> has the dump's shape and vocabulary (it is then also the tokenizer shown).
     /// </summary>
-    public static ExpertAnalysis OpenDump(byte[] zip, string fileName, IExpertsModel? model)
+    public static ExpertAnalysis OpenDump(byte[] zip, string fileName, Models.IWorkbenchModel? model)
     {
         using var reader = DumpReader.OpenZip(new MemoryStream(zip, writable: false), location: fileName);
         var tallies = ExpertAnalysisDump.Read(reader);
@@ -168,13 +170,13 @@ public sealed class ExpertsService(IOptions<ExpertsOptions> options)
     }
 
     /// <summary>Whether measurements on <paramref name="model"/> may join this analysis (same model name and shape).</summary>
-    public static bool CanMeasure(IExpertsModel? model, ExpertAnalysis analysis) =>
-        model is not null && model.Name == analysis.ModelName && model.Config.NumLayers == analysis.Layers && model.Config.NumExperts == analysis.Experts
-        && model.Config.TopK == analysis.TopK;
+    public static bool CanMeasure(string? modelName, Model.GrokConfig? config, ExpertAnalysis analysis) =>
+        modelName == analysis.ModelName && config is not null && config.NumLayers == analysis.Layers && config.NumExperts == analysis.Experts
+        && config.TopK == analysis.TopK;
 
     private static void CheckSameModel(IExpertsModel model, ExpertAnalysis analysis)
     {
-        if (!CanMeasure(model, analysis))
+        if (!CanMeasure(model.Name, model.Config, analysis))
             throw new InvalidOperationException(
                 $"This analysis was made with model '{analysis.ModelName}' ({analysis.Layers} layers × {analysis.Experts} experts); the loaded model is '{model.Name}'. Load that model to measure more.");
     }

@@ -15,5 +15,5 @@ public interface IExpertsModel
     ITokenizer? Tokenizer { get; }
 
     /// <summary>Runs <paramref name="work"/> on the model at its turn in the workbench's queue.</summary>
-    Task<T> RunAsync<T>(Func<LoadedModel, T> work, CancellationToken cancellation);
+    Task<T> RunAsync<T>(Func<IModelEngine, T> work, CancellationToken cancellation);
 }

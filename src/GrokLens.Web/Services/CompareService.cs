@@ -3,24 +3,24 @@ using GrokLens.Engine;
 using GrokLens.Generation;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
+using GrokLens.Model;
 using GrokLens.Web.Compare;
+using GrokLens.Web.Models;
 using GrokLens.Web.Views;
 using static TorchSharp.torch;
 
 namespace GrokLens.Web.Services;
 
 /// <summary>
-/// What the Compare page asks of the model: validate an experiment, compare the baseline with the modified run
-/// (<see cref="RunComparison"/>), compare two dumps' runs without the model, and run activation-patching sweeps. All model
-/// work queues on the <see cref="ModelHost"/>.
+/// What the Compare page asks of a model: validate an experiment, compare the baseline with the modified run
+/// (<see cref="RunComparison"/>), compare two dumps' runs without the model, and run activation-patching sweeps. Model work
+/// runs on the leased model, queued on the server's <see cref="ComputeQueue"/>.
 /// </summary>
-public sealed class CompareService(ModelHost host, DumpService dumps)
+public sealed class CompareService(DumpService dumps)
 {
-    /// <summary>Per draft, the reason it cannot run (null when it can), checked against the loaded model.</summary>
-    public IReadOnlyList<string?> Validate(IReadOnlyList<InterventionDraft> drafts)
-    {
-        var config = host.Config;
-        return drafts.Select(d =>
+    /// <summary>Per draft, the reason it cannot run (null when it can), checked against a model's config (null: parse errors only).</summary>
+    public IReadOnlyList<string?> Validate(IReadOnlyList<InterventionDraft> drafts, GrokConfig? config) =>
+        drafts.Select(d =>
         {
             try
             {
@@ -35,84 +35,66 @@ public sealed class CompareService(ModelHost host, DumpService dumps)
                 return e.Message;
             }
         }).ToList();
-    }
 
     /// <summary>
-    /// The enabled interventions, steering vectors computed from their prompts. Refuses a half-valid experiment,
-    /// naming every draft that cannot run.
+    /// Runs the baseline and the modified side once each on the leased model (<see cref="RunComparison"/>), reads the
+    /// views' arrays from those same two runs, and generates from both when asked.
     /// </summary>
-    public Task<IReadOnlyList<Intervention>> ResolveAsync(IReadOnlyList<InterventionDraft> drafts, CancellationToken cancellation = default) =>
-        host.UseAsync(model => Resolve(model, drafts), cancellation);
-
-    /// <summary>
-    /// The experiment as it would be saved: every draft (switched-off ones too) must be valid; steering vectors are
-    /// computed from their prompts.
-    /// </summary>
-    public Task<Experiment> PrepareAsync(string prompt, string? sourcePrompt, string? target, string? otherTarget,
-        IReadOnlyList<InterventionDraft> drafts, CancellationToken cancellation = default) =>
-        host.UseAsync(model =>
+    public Task<CompareView> CompareAsync(ModelLease lease, CompareRequest request, CancellationToken cancellation = default) =>
+        lease.RunAsync(model =>
         {
-            var all = drafts.Select(d => (Draft: d, Enabled: d.Enabled)).ToList();
-            foreach (var d in drafts) d.Enabled = true;
-            try
-            {
-                Resolve(model, drafts);
-            }
-            finally
-            {
-                foreach (var (d, enabled) in all) d.Enabled = enabled;
-            }
-            return new Experiment(prompt, sourcePrompt, target, otherTarget, drafts.Select(d => d.Build()).ToList());
-        }, cancellation);
-
-    public Task<CompareView> CompareAsync(CompareRequest request, CancellationToken cancellation = default) =>
-        host.UseAsync(model =>
-        {
-            var tokens = Encode(model, request.Prompt, "prompt");
-            var interventions = Resolve(model, request.Drafts);
-            int? target = Token(model, request.Target, "target"), other = Token(model, request.OtherTarget, "second target");
+            var bound = lease.Model;
+            var tokens = PromptInput.Encode(bound, request.Prompt);
+            var interventions = Resolve(bound, model, request.Drafts);
+            int? target = PromptInput.Token(bound, request.Target, "target"), other = PromptInput.Token(bound, request.OtherTarget, "second target");
             if (other is not null && target is null) throw new PromptException("A second target needs a first target token.");
             cancellation.ThrowIfCancellationRequested();
 
-            using var source = SourceRun(model, tokens, request, interventions);
+            using var source = SourceRun(bound, model, tokens, request, interventions);
             var options = new ComparisonOptions
             {
                 Target = target, OtherTarget = other, NearTieThreshold = request.NearTieThreshold,
                 // Patches replace whole-prompt activations; a generation step sees one new position, so they cannot follow it.
                 GenerateTokens = source is null ? request.GenerateTokens : 0, Sampling = new SamplingOptions { Seed = request.Seed, Temperature = 1.0 },
             };
-            var result = RunComparison.Compare(model, tokens, interventions, options, source?.Cache);
-            var sourceTokens = source?.TokenIds;
-
-            // The views' arrays: the target's logit-lens value per stage, and attention differences per head.
-            var capture = LogitLens.RequiredHooks(model.Config.NumLayers)
-                .Concat(Enumerable.Range(0, model.Config.NumLayers)
-                    .SelectMany(l => new[] { HookPoints.Layer(l, HookPoints.Pattern), HookPoints.Layer(l, HookPoints.TopKIndices) })).ToList();
-            using var runA = model.Run(tokens, new RunOptions { Capture = capture });
-            using var runB = InterventionRunner.Run(model, tokens, interventions, new RunOptions { Capture = capture }, source?.Cache);
-            var stages = new[] { "embed" }.Concat(Enumerable.Range(0, model.Config.NumLayers).Select(l => $"layer {l}")).ToArray();
+            int layers = model.Config.NumLayers;
+            // The views' arrays come from the comparison's own two runs: the target's logit-lens value per stage, the
+            // attention difference per head and the baseline's first experts.
+            double[]? lensA = null, lensB = null;
+            float[][][][]? attention = null;
+            int[][]? firstExperts = null;
+            var result = RunComparison.Compare(model, new ComparedRun(tokens), new ComparedRun(tokens, interventions, source?.Cache), options,
+                [.. LogitLens.RequiredHooks(layers), .. Enumerable.Range(0, layers).Select(l => HookPoints.Layer(l, HookPoints.Pattern))],
+                (runA, runB) =>
+                {
+                    if (target is int t)
+                    {
+                        lensA = TargetLens(model, runA.Cache, t, other);
+                        lensB = TargetLens(model, runB.Cache, t, other);
+                    }
+                    attention = AttentionDifference(layers, runA.Cache, runB.Cache);
+                    firstExperts = FirstExperts(layers, runA.Cache);
+                });
+            var stages = new[] { "embed" }.Concat(Enumerable.Range(0, layers).Select(l => $"layer {l}")).ToArray();
             string Text(GeneratedToken[]? generated) => generated is null ? "" : model.Tokenizer?.Decode(generated.Select(g => g.Id)) ?? "";
-            return new CompareView(result, Labels(model, tokens),
-                target is int t ? (other is int o ? $"logit({Label(model, t)}) − logit({Label(model, o)})" : $"logit({Label(model, t)})") : null,
-                stages,
-                target is int ta ? TargetLens(model, runA.Cache, ta, other) : null,
-                target is int tb ? TargetLens(model, runB.Cache, tb, other) : null,
-                AttentionDifference(model.Config.NumLayers, runA.Cache, runB.Cache),
-                FirstExperts(model.Config.NumLayers, runA.Cache),
+            return new CompareView(result, Labels(bound, tokens),
+                target is int ta ? (other is int o ? LogitDifference(bound, ta, o) : $"logit({Label(bound, ta)})") : null,
+                stages, lensA, lensB, attention, firstExperts,
                 Text(result.Generation?.A), Text(result.Generation?.B),
                 [.. interventions.Select(i => i.Describe())])
             {
                 // Patches read a source run: the dump holds it too (third), so the modified run can be understood from the file.
                 Runs = [new DumpDownloadRun("baseline", tokens, request.Prompt, []),
-                    new DumpDownloadRun("modified", tokens, request.Prompt, interventions, sourceTokens),
-                    .. sourceTokens is null ? Array.Empty<DumpDownloadRun>() : [new DumpDownloadRun("source", sourceTokens, request.SourcePrompt, [])]],
+                    new DumpDownloadRun("modified", tokens, request.Prompt, interventions, source?.TokenIds),
+                    .. source is null ? Array.Empty<DumpDownloadRun>() : [new DumpDownloadRun("source", source.TokenIds, request.SourcePrompt, [])]],
+                Model = bound,
             };
         }, cancellation);
 
     /// <summary>
     /// Compares run A with run B of opened dumps without running the model: every view whose hooks both runs hold
     /// (<see cref="RunComparison.Compare(GrokLens.Model.GrokConfig, CapturedRun, CapturedRun, ComparisonOptions?, Func{int, string?}?)"/>);
-    /// logits missing from a dump are read from its last residual when its model is the loaded one.
+    /// logits missing from a dump are read from its last residual when its model is resident.
     /// Runs of different models or lengths are refused (<see cref="DumpSide.CheckComparable"/>).
     /// </summary>
     public async Task<CompareView> CompareDumpsAsync(DumpSide a, DumpSide b, double nearTieThreshold = 0.05, CancellationToken cancellation = default)
@@ -133,7 +115,7 @@ public sealed class CompareService(ModelHost host, DumpService dumps)
                 new ComparisonOptions { NearTieThreshold = nearTieThreshold }, text);
             int layers = config.NumLayers;
             return new CompareView(result, TokenLabels.Disambiguate(a.Run.TokenIds.Select(text).ToArray()), null,
-                ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")], null, null,
+                result.Residual is null ? [] : ["embed", .. Enumerable.Range(0, layers).Select(l => $"layer {l}")], null, null,
                 result.Attention is null ? null : AttentionDifference(layers, cacheA, cacheB),
                 result.Routing is null ? null : FirstExperts(layers, cacheA),
                 "", "", Descriptions(b.Run))
@@ -150,29 +132,37 @@ public sealed class CompareService(ModelHost host, DumpService dumps)
     /// An activation-patching sweep of clean into corrupted, tracking the logit difference of two target tokens (or the
     /// probability of one), reporting progress and stopping on cancellation.
     /// </summary>
-    public Task<SweepView> SweepAsync(string clean, string corrupted, SweepKind kind, string target, string? otherTarget,
-        IProgress<PatchingProgress>? progress = null, CancellationToken cancellation = default) =>
-        host.UseAsync(model =>
+    public Task<SweepView> SweepAsync(ModelLease lease, string clean, string corrupted, SweepKind kind, string target, string? otherTarget,
+        IProgress<PatchingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        var bound = lease.Model;
+        var cleanIds = PromptInput.Encode(bound, clean, "clean prompt");
+        var corruptedIds = PromptInput.Encode(bound, corrupted, "corrupted prompt");
+        if (cleanIds.Count != corruptedIds.Count)
+            throw new PromptException($"The clean prompt has {cleanIds.Count} tokens and the corrupted one {corruptedIds.Count}: " +
+                                      "patching needs the same number of tokens.");
+        int token = PromptInput.Token(bound, target, "target") ?? throw new PromptException("Type the target token of the metric.");
+        var metric = PromptInput.Token(bound, otherTarget, "second target") is int other
+            ? PatchingMetric.LogitDifference(token, other) : PatchingMetric.Probability(token);
+        return lease.RunAsync(model =>
         {
-            var cleanIds = Encode(model, clean, "clean prompt");
-            var corruptedIds = Encode(model, corrupted, "corrupted prompt");
-            if (cleanIds.Count != corruptedIds.Count)
-                throw new PromptException($"The clean prompt has {cleanIds.Count} tokens and the corrupted one {corruptedIds.Count}: " +
-                                          "patching needs the same number of tokens.");
-            int token = Token(model, target, "target") ?? throw new PromptException("Type the target token of the metric.");
-            var metric = Token(model, otherTarget, "second target") is int other
-                ? PatchingMetric.LogitDifference(token, other) : PatchingMetric.Probability(token);
             var heatmap = kind == SweepKind.Positions
                 ? ActivationPatching.ResidualStream(model, cleanIds, corruptedIds, metric, progress, cancellation)
                 : ActivationPatching.Heads(model, cleanIds, corruptedIds, metric, progress, cancellation);
-            var cleanLabels = Labels(model, cleanIds);
+            var cleanLabels = Labels(bound, cleanIds);
             var columns = kind == SweepKind.Positions
                 ? cleanLabels.Select((l, i) => $"{i}:{l}").ToArray()
                 : Enumerable.Range(0, model.Config.NumHeads).Select(h => $"head {h}").ToArray();
-            return new SweepView(heatmap, columns, cleanLabels, Labels(model, corruptedIds));
+            var metricText = metric.OtherToken is int o ? LogitDifference(bound, token, o) : $"p({Label(bound, token)})";
+            return new SweepView(heatmap, columns, cleanLabels, Labels(bound, corruptedIds), $"{metricText} at the last position");
         }, cancellation);
+    }
 
-    private static IReadOnlyList<Intervention> Resolve(LoadedModel model, IReadOnlyList<InterventionDraft> drafts)
+    /// <summary>
+    /// The enabled interventions, steering vectors computed from their prompts on this model (again when they were computed
+    /// on another). Refuses a half-valid experiment, naming every switched-on draft that cannot run.
+    /// </summary>
+    private static IReadOnlyList<Intervention> Resolve(IWorkbenchModel bound, IModelEngine model, IReadOnlyList<InterventionDraft> drafts)
     {
         var errors = drafts.Select((d, i) => (d, i)).Where(x => x.d.Enabled)
             .Select(x => (x.i, Error: ValidateOne(model, x.d))).Where(x => x.Error is not null).ToList();
@@ -181,14 +171,17 @@ public sealed class CompareService(ModelHost host, DumpService dumps)
                                             string.Join("; ", errors.Select(e => $"#{e.i + 1}: {e.Error}")));
         return drafts.Where(d => d.Enabled).Select(d =>
         {
-            if (d.Kind == InterventionKind.Steering && d.Vector is null)
-                d.Vector = SteeringVectors.MeanDifference(model, d.Hook.Trim(), [Encode(model, d.PromptA, "steering prompt A")],
-                    [Encode(model, d.PromptB, "steering prompt B")]);
+            if (d.Kind == InterventionKind.Steering && (d.Vector is null || d.VectorModel != bound.Identity))
+            {
+                d.Vector = SteeringVectors.MeanDifference(model, d.Hook.Trim(), [PromptInput.Encode(bound, d.PromptA, "steering prompt A")],
+                    [PromptInput.Encode(bound, d.PromptB, "steering prompt B")]);
+                d.VectorModel = bound.Identity;
+            }
             return d.Build();
         }).ToList();
     }
 
-    private static string? ValidateOne(LoadedModel model, InterventionDraft draft)
+    private static string? ValidateOne(IModelEngine model, InterventionDraft draft)
     {
         try
         {
@@ -201,45 +194,28 @@ public sealed class CompareService(ModelHost host, DumpService dumps)
         }
     }
 
-    private static RunResult? SourceRun(LoadedModel model, IReadOnlyList<int> tokens, CompareRequest request, IReadOnlyList<Intervention> interventions)
+    private static RunResult? SourceRun(IWorkbenchModel bound, IModelEngine model, IReadOnlyList<int> tokens, CompareRequest request,
+        IReadOnlyList<Intervention> interventions)
     {
         var hooks = InterventionRunner.SourceHooks(model.Config, interventions);
         if (hooks.Count == 0) return null;
         if (string.IsNullOrWhiteSpace(request.SourcePrompt))
             throw new PromptException("Patching interventions read a source run: type the source (clean) prompt.");
-        var source = Encode(model, request.SourcePrompt, "source prompt");
+        var source = PromptInput.Encode(bound, request.SourcePrompt, "source prompt");
         if (source.Count != tokens.Count)
             throw new PromptException($"The source prompt has {source.Count} tokens and the prompt {tokens.Count}: patching needs the same number.");
         return model.Run(source, new RunOptions { Capture = hooks });
     }
 
-    private static IReadOnlyList<int> Encode(LoadedModel model, string text, string what)
-    {
-        if (string.IsNullOrWhiteSpace(text)) throw new PromptException($"The {what} is empty: type some text first.");
-        var ids = model.Encode(text);
-        if (ids.Count > model.Config.MaxPositions)
-            throw new PromptException($"The {what} is {ids.Count} tokens long; model '{model.Name}' takes at most {model.Config.MaxPositions} tokens.");
-        return ids;
-    }
+    /// <summary>"logit(▁mat) − logit(▁log)": token text, not ids.</summary>
+    private static string LogitDifference(IWorkbenchModel model, int target, int other) => $"logit({Label(model, target)}) − logit({Label(model, other)})";
 
-    /// <summary>A token typed as text that encodes to exactly one token (" mat"), or as "#id".</summary>
-    private static int? Token(LoadedModel model, string? text, string what)
-    {
-        if (string.IsNullOrEmpty(text)) return null;
-        if (text.StartsWith('#') && int.TryParse(text[1..], out int id))
-            return id >= 0 && id < model.Config.VocabSize ? id
-                : throw new PromptException($"The {what} #{id} is outside the vocabulary 0…{model.Config.VocabSize - 1}.");
-        var ids = model.Encode(text);
-        return ids.Count == 1 ? ids[0]
-            : throw new PromptException($"The {what} “{text}” is {ids.Count} tokens; type text that is one token (e.g. \" mat\") or #id.");
-    }
+    private static string Label(IWorkbenchModel model, int id) => model.Tokenizer?.DisplayPiece(id) ?? $"#{id}";
 
-    private static string Label(LoadedModel model, int id) => model.Tokenizer?.DisplayPiece(id) ?? $"#{id}";
-
-    private static string[] Labels(LoadedModel model, IReadOnlyList<int> ids) => TokenLabels.Disambiguate(ids.Select(id => Label(model, id)).ToArray());
+    private static string[] Labels(IWorkbenchModel model, IReadOnlyList<int> ids) => TokenLabels.Disambiguate(ids.Select(id => Label(model, id)).ToArray());
 
     /// <summary>The target's logit (or logit difference) at the last position read through the final norm and unembedding at every stage.</summary>
-    private static double[] TargetLens(LoadedModel model, ActivationCache cache, int target, int? other)
+    private static double[] TargetLens(IModelEngine model, ActivationCache cache, int target, int? other)
     {
         using var scope = NewDisposeScope();
         return LogitLens.RequiredHooks(model.Config.NumLayers).Select(hook =>

@@ -1,17 +1,26 @@
+using GrokLens.Web.Models;
 using Microsoft.Extensions.Options;
 
 namespace GrokLens.Web.Services;
 
-/// <summary>Starts loading the default model when the app starts; requests queue behind the load.</summary>
-public sealed class DefaultModelLoader(ModelHost host, IOptions<WorkbenchOptions> options, ILogger<DefaultModelLoader> logger)
+/// <summary>Starts loading the default model when the app starts, so the first session finds it resident (or loading).</summary>
+public sealed class DefaultModelLoader(ModelRegistry models, IOptions<WorkbenchOptions> options, ILogger<DefaultModelLoader> logger)
     : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var name = options.Value.DefaultModel;
-        // LoadAsync takes the model lock synchronously, so nothing can run before the default model is in.
-        _ = host.LoadAsync(name).ContinueWith(t => logger.LogError(t.Exception, "Default model '{Name}' did not load", name),
-            TaskContinuationOptions.OnlyOnFaulted);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                using var lease = await models.AcquireAsync(name, cancellation: CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Default model '{Name}' did not load", name);
+            }
+        }, CancellationToken.None);
         return Task.CompletedTask;
     }
 

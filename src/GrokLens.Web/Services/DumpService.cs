@@ -1,48 +1,54 @@
 using GrokLens.Analysis;
 using GrokLens.Dumps;
 using GrokLens.Engine;
+using GrokLens.Files;
 using GrokLens.Hooks;
 using GrokLens.Interventions;
 using GrokLens.Model;
+using GrokLens.Web.Models;
 using GrokLens.Web.Views;
 using Microsoft.Extensions.Options;
 
 namespace GrokLens.Web.Services;
 
 /// <summary>
-/// Dumps in the workbench: writes a session's sequence as a dump zip (the run goes through the <see cref="ModelHost"/>
-/// queue like every other piece of model work), and opens uploaded or server-side dumps into the Explore views without
-/// running the model.
+/// Dumps in the workbench: writes a session's sequence as a dump zip (run again on the model that made it, leased from the
+/// <see cref="ModelRegistry"/> and queued like every other piece of model work), and opens uploaded or server-side dumps
+/// into the Explore views without running the model.
 /// </summary>
-public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<WorkbenchOptions> options)
+public sealed class DumpService(ModelRegistry models, DumpCatalog catalog, IOptions<WorkbenchOptions> options)
 {
     public DumpCatalog Catalog { get; } = catalog;
     public long MaxUploadBytes => options.Value.MaxDumpUploadBytes;
 
-    /// <summary>Splits the dialog's text ("all", empty, or patterns separated by commas/whitespace) into hook patterns.</summary>
+    /// <summary>
+    /// Splits the dialog's text ("all", empty, or patterns separated by commas or white space outside <c>{a,b}</c>
+    /// braces) into hook patterns; a malformed list is an <see cref="ArgumentException"/> saying what is wrong.
+    /// </summary>
     public static IReadOnlyList<string> ParsePatterns(string? text)
     {
-        var patterns = (text ?? "").Split([',', ' ', '\n', '\t', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return patterns.Length == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
+        var patterns = HookPatterns.Split(text);
+        foreach (var pattern in patterns) HookPatterns.ToRegex(pattern);
+        return patterns.Count == 0 || patterns.Any(p => p.Equals("all", StringComparison.OrdinalIgnoreCase)) ? ["*"] : patterns;
     }
 
-    /// <summary>The hooks the patterns select on the loaded model; an <see cref="UnknownHookException"/> names a pattern matching nothing.</summary>
-    public Task<IReadOnlyList<string>> ResolveHooksAsync(IReadOnlyList<string> patterns, CancellationToken cancellation = default) =>
-        host.UseAsync(model => HookPatterns.Resolve(patterns, model.HookNames), cancellation);
+    /// <summary>The hooks the patterns select on a model; an <see cref="UnknownHookException"/> names a pattern matching nothing.</summary>
+    public static IReadOnlyList<string> ResolveHooks(IWorkbenchModel model, IReadOnlyList<string> patterns) =>
+        HookPatterns.Resolve(patterns, model.HookNames);
 
     /// <summary>
-    /// Runs the request's runs on the loaded model (each with its interventions, patches reading its source run) capturing
-    /// the selected hooks, and writes the dump zip to a temporary file (deleted when the returned stream is closed), so the
-    /// HTTP response can then be sent asynchronously. Several runs get their ids as tensor-name prefixes.
+    /// Runs the request's runs on the model that made them (each with its interventions, patches reading its source run)
+    /// capturing the selected hooks, and writes the dump zip to a temporary file (deleted when the returned stream is
+    /// closed), so the HTTP response can then be sent asynchronously. Several runs get their ids as tensor-name prefixes.
     /// </summary>
-    public Task<Stream> WriteZipAsync(DumpDownloadRequest request, IReadOnlyList<string> patterns, CancellationToken cancellation = default) =>
-        host.UseAsync<Stream>(model =>
+    public async Task<Stream> WriteZipAsync(DumpDownloadRequest request, IReadOnlyList<string> patterns, CancellationToken cancellation = default)
+    {
+        var hooks = ResolveHooks(request.Model, patterns);
+        using var lease = await models.LeaseAsync(request.Model, cancellation: cancellation);
+        return await lease.RunAsync<Stream>(model =>
         {
-            if (model.Name != request.ModelName)
-                throw new InvalidOperationException($"The run was made with model '{request.ModelName}', but '{model.Name}' is loaded now: run the prompt again.");
-            var hooks = HookPatterns.Resolve(patterns, model.HookNames);
             var runs = new List<RunResult>();
-            var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            var file = StaleTemporaries.CreateFile(Path.GetTempPath(), $"{DownloadPrefix}{Guid.NewGuid():N}.zip");
             try
             {
                 var contents = request.Runs.Select(r =>
@@ -68,46 +74,46 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
                 foreach (var run in runs) run.Dispose();
             }
         }, cancellation);
+    }
 
     /// <summary>Opens an uploaded zip: refuses one over the size limit before reading it, then validates it fully.</summary>
     public async Task<OpenedDump> OpenUploadAsync(Stream upload, long size, string fileName, CancellationToken cancellation = default)
     {
         if (size > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(size));
-        var temporary = Path.GetTempFileName();
-        try
+        // Spooled to disk first (an upload stream cannot seek); deleted when closed, swept if the server is killed meanwhile.
+        await using var spool = StaleTemporaries.CreateFile(Path.GetTempPath(), $"{UploadPrefix}{Guid.NewGuid():N}.zip");
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await upload.ReadAsync(buffer, cancellation)) > 0)
         {
-            await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            {
-                var buffer = new byte[1 << 16];
-                long total = 0;
-                int read;
-                while ((read = await upload.ReadAsync(buffer, cancellation)) > 0)
-                {
-                    total += read;
-                    if (total > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(total));
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellation);
-                }
-            }
-            return await OpenAsync(() =>
-            {
-                using var zip = new FileStream(temporary, FileMode.Open, FileAccess.Read, FileShare.Read);
-                return DumpReader.OpenZip(zip, ReadOptions, location: fileName); // messages name the user's file, not the temporary one
-            }, fileName, cancellation);
+            total += read;
+            if (total > MaxUploadBytes) throw new DumpFormatException(fileName, TooLarge(total));
+            await spool.WriteAsync(buffer.AsMemory(0, read), cancellation);
         }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        spool.Position = 0;
+        // Messages name the user's file, not the temporary one.
+        return await OpenAsync(() => DumpReader.OpenZip(spool, UploadReadOptions, location: fileName), fileName, cancellation);
     }
 
     /// <summary>Opens a dump of the configured dumps folder by its name there (no paths).</summary>
     public Task<OpenedDump> OpenFromFolderAsync(string name, CancellationToken cancellation = default) =>
-        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions), name, cancellation);
+        OpenAsync(() => DumpReader.Open(Catalog.Resolve(name), ReadOptions, location: name), name, cancellation); // messages name the dump, not the server's path
 
     private DumpReadOptions ReadOptions => new() { MaxZipBytes = MaxUploadBytes };
 
+    /// <summary>An upload's manifest is parsed in memory at a few times its size: far below what a local dump may have.</summary>
+    public const long MaxUploadManifestBytes = 8L << 20;
+
+    private DumpReadOptions UploadReadOptions => ReadOptions with { MaxManifestBytes = MaxUploadManifestBytes };
+
+    /// <summary>Prefixes of the temporary files in the system's temporary folder (swept at start: <see cref="TemporarySweeper"/>).</summary>
+    public const string DownloadPrefix = "groklens-download-";
+
+    public const string UploadPrefix = "groklens-upload-";
+
     private string TooLarge(long size) =>
-        $"the file is {size / 1048576.0:0.#} MB, over the upload limit of {MaxUploadBytes / 1048576.0:0.#} MB " +
+        $"the file is {Formatting.ByteSize.Format(size)}, over the upload limit of {Formatting.ByteSize.Format(MaxUploadBytes)} " +
         $"(setting {WorkbenchOptions.Section}:{nameof(WorkbenchOptions.MaxDumpUploadBytes)})";
 
     private async Task<OpenedDump> OpenAsync(Func<DumpReader> open, string name, CancellationToken cancellation)
@@ -137,15 +143,15 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
     }
 
     /// <summary>
-    /// Token texts for a dump's run: the loaded model's tokenizer when it is the dump's model (same weights hash), else
+    /// Token texts for a dump's run: the tokenizer of a resident model that is the dump's model (same weights), else
     /// the run's own pieces ("#id" for ids the run does not contain).
     /// </summary>
     public Task<Func<int, string>> TokenTextAsync(DumpManifest manifest, DumpRun run, CancellationToken cancellation = default) =>
         WithDumpModelAsync(manifest, model => ExploreResultBuilder.Text(model.Tokenizer), () => PieceText(run), cancellation);
 
     /// <summary>
-    /// Logits [T, V] read from a run's last-layer residual (<see cref="LogitLens.Logits"/>) when the loaded model is the
-    /// dump's model; null when the run lacks that hook or another model (or none) is loaded. The caller disposes them.
+    /// Logits [T, V] read from a run's last-layer residual (<see cref="LogitLens.Logits"/>) when the dump's model is
+    /// resident; null when the run lacks that hook or its model is not resident. The caller disposes them.
     /// </summary>
     public Task<TorchSharp.torch.Tensor?> LogitsFromResidualAsync(DumpManifest manifest, GrokConfig config, ActivationCache cache,
         CancellationToken cancellation = default) =>
@@ -154,27 +160,18 @@ public sealed class DumpService(ModelHost host, DumpCatalog catalog, IOptions<Wo
             : Task.FromResult<TorchSharp.torch.Tensor?>(null);
 
     /// <summary>
-    /// Runs <paramref name="work"/> on the loaded model (in the host's queue) when it is the dump's model, i.e. has the
-    /// same weights hash; otherwise, or when no model is loaded, returns <paramref name="otherwise"/>'s value.
+    /// Runs <paramref name="work"/> (queued) on a resident model that is the dump's model, i.e. has the same weights,
+    /// whichever session loaded it; otherwise returns <paramref name="otherwise"/>'s value. Nothing is loaded for a dump.
     /// </summary>
-    private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<LoadedModel, T> work, Func<T> otherwise, CancellationToken cancellation)
+    private async Task<T> WithDumpModelAsync<T>(DumpManifest manifest, Func<IModelEngine, T> work, Func<T> otherwise, CancellationToken cancellation)
     {
-        try
-        {
-            var (same, value) = await host.UseAsync(model => IsDumpModel(model, manifest) ? (true, work(model)) : (false, default(T)!), cancellation);
-            return same ? value : otherwise();
-        }
-        catch (InvalidOperationException) when (host.Info is null)
-        {
-            return otherwise(); // no model loaded
-        }
+        if (!manifest.Model.HasWeights) return otherwise();
+        using var lease = await Task.Run(() => models.LeaseResident(model => model.HasWeightsOf(manifest.Model)), cancellation);
+        return lease is null ? otherwise() : await lease.RunAsync(work, cancellation);
     }
 
-    private static bool IsDumpModel(LoadedModel model, DumpManifest manifest) =>
-        manifest.Model.WeightsSha256 is { } hash && DumpDescriptions.Model(model).WeightsSha256 == hash;
-
     /// <summary>
-    /// Builds the views' arrays from a dump's run. When the loaded model is the dump's model (same weights hash), its final
+    /// Builds the views' arrays from a dump's run. When the dump's model is resident (same weights), its final
     /// norm and unembedding give the logit lens and its tokenizer the token texts; no forward pass runs either way.
     /// </summary>
     private async Task<ExploreResult> BuildAsync(Func<ActivationCache> load, DumpManifest manifest, GrokConfig config, DumpRun run,

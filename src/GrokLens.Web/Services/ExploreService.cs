@@ -1,109 +1,67 @@
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using GrokLens.Engine;
 using GrokLens.Generation;
 using GrokLens.Interventions;
+using GrokLens.Web.Models;
 using GrokLens.Web.Views;
 
 namespace GrokLens.Web.Services;
 
 /// <summary>
-/// What the Explore page asks of the model: tokenize, analyse a sequence (optionally with interventions, for the later
-/// Compare page), stream a generation, read one hook's values. All model work queues on the <see cref="ModelHost"/>.
+/// What the Explore page asks of a model: read the prompt, analyse a sequence (optionally with interventions), stream a
+/// generation, read one hook's values. Every call names the model through a lease, so the work runs on the model the
+/// session chose (or the one its result came from), queued on the server's <see cref="ComputeQueue"/>.
 /// </summary>
-public sealed class ExploreService(ModelHost host)
+public sealed class ExploreService
 {
-    /// <summary>Encodes a prompt, refusing an empty one and one longer than the context with a clear message.</summary>
-    public Task<IReadOnlyList<int>> TokenizeAsync(string prompt, CancellationToken cancellation = default)
+    /// <summary>The prompt's tokens (text, or token ids for a model without a tokenizer); refuses an empty or too long one.</summary>
+    public IReadOnlyList<int> Tokenize(IWorkbenchModel model, string prompt) => PromptInput.Encode(model, prompt);
+
+    /// <summary>The sequence's tokens as the strip shows them (the model's token text, or "#id" without a tokenizer).</summary>
+    public IReadOnlyList<TokenView> Labels(IWorkbenchModel model, IReadOnlyList<int> tokenIds)
     {
-        if (string.IsNullOrWhiteSpace(prompt))
-            throw new PromptException("The prompt is empty: type some text first.");
-        return host.UseAsync(model =>
-        {
-            var ids = model.Encode(prompt);
-            if (ids.Count > model.Config.MaxPositions)
-                throw new PromptException(
-                    $"The prompt is {ids.Count} tokens long; model '{model.Name}' takes at most {model.Config.MaxPositions} tokens.");
-            return ids;
-        }, cancellation);
+        var text = ExploreResultBuilder.Text(model.Tokenizer);
+        return TokenLabels.Build(tokenIds, tokenIds.Select(text).ToArray(), tokenIds.Count);
     }
 
     /// <summary>Runs the sequence once, capturing what the views need, and builds their arrays.</summary>
-    public Task<ExploreResult> AnalyseAsync(IReadOnlyList<int> tokenIds, int generatedFrom,
+    public Task<ExploreResult> AnalyseAsync(ModelLease model, IReadOnlyList<int> tokenIds, int generatedFrom,
         IReadOnlyList<Intervention>? interventions = null, CancellationToken cancellation = default) =>
-        host.UseAsync(model =>
+        model.RunAsync(loaded =>
         {
             cancellation.ThrowIfCancellationRequested();
-            var options = new RunOptions { Capture = ExploreResultBuilder.RequiredHooks(model.Config.NumLayers) };
+            var options = new RunOptions { Capture = ExploreResultBuilder.RequiredHooks(loaded.Config) };
             using var run = interventions is { Count: > 0 }
-                ? InterventionRunner.Run(model, tokenIds, interventions, options)
-                : model.Run(tokenIds, options);
-            return ExploreResultBuilder.Build(model, run, generatedFrom);
+                ? InterventionRunner.Run(loaded, tokenIds, interventions, options)
+                : loaded.Run(tokenIds, options);
+            return ExploreResultBuilder.Build(loaded, run, generatedFrom);
         }, cancellation);
 
     /// <summary>The values of one hook over the sequence (flattened), for the histogram.</summary>
-    public Task<float[]> HookValuesAsync(IReadOnlyList<int> tokenIds, string hookName, CancellationToken cancellation = default) =>
-        host.UseAsync(model =>
+    public Task<float[]> HookValuesAsync(ModelLease model, IReadOnlyList<int> tokenIds, string hookName, CancellationToken cancellation = default)
+    {
+        if (!model.Model.HookNames.Contains(hookName))
+            throw new ArgumentException($"Hook '{hookName}' does not exist in model '{model.Model.Name}'.");
+        return model.RunAsync(loaded =>
         {
-            if (!model.HookNames.Contains(hookName))
-                throw new ArgumentException($"Hook '{hookName}' does not exist in model '{model.Name}'.");
-            using var run = model.Run(tokenIds, RunOptions.CaptureOnly(hookName));
+            using var run = loaded.Run(tokenIds, RunOptions.CaptureOnly(hookName));
             using var values = run.Cache[hookName].to_type(TorchSharp.torch.ScalarType.Float32).flatten();
             return values.data<float>().ToArray();
         }, cancellation);
-
-    /// <summary>Hook names of the loaded model, for the histogram's picker.</summary>
-    public Task<IReadOnlyList<string>> HookNamesAsync() => host.UseAsync(model => model.HookNames);
+    }
 
     /// <summary>
-    /// Streams generated tokens as they are chosen. The model stays reserved for this generation until it ends or
-    /// <paramref name="cancellation"/> fires (checked before every token).
+    /// Streams generated tokens as they are chosen; each token's forward pass takes its own turn in the queue, so other
+    /// sessions' work interleaves. Stops within a token when <paramref name="cancellation"/> fires.
     /// </summary>
-    public async IAsyncEnumerable<TokenView> GenerateAsync(IReadOnlyList<int> prompt, SamplingOptions sampling,
-        [EnumeratorCancellation] CancellationToken cancellation = default)
+    public async IAsyncEnumerable<TokenView> GenerateAsync(ModelLease model, IReadOnlyList<int> prompt, SamplingOptions sampling,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
     {
         sampling.Validated();
-        // Also stops the generation when the reader walks away without cancelling (the model lock must come back).
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        // Capacity 1: generation waits for the reader, so a cancelled reader stops it within a token or two.
-        var channel = Channel.CreateBounded<TokenView>(1);
-        var work = host.UseAsync(model =>
+        var text = ExploreResultBuilder.Text(model.Model.Tokenizer);
+        await foreach (var token in model.GenerateAsync(prompt, sampling, cancellation))
         {
-            try
-            {
-                foreach (var token in TextGenerator.Generate(model, prompt, sampling, stop.Token))
-                {
-                    string display = model.Tokenizer?.DisplayPiece(token.Id) ?? $"#{token.Id}";
-                    channel.Writer.WriteAsync(new TokenView(token.Position, token.Id, display, display, true), stop.Token)
-                        .AsTask().GetAwaiter().GetResult();
-                }
-                channel.Writer.TryComplete();
-            }
-            catch (Exception e)
-            {
-                channel.Writer.TryComplete(e);
-            }
-            return 0;
-        }, stop.Token);
-        // A generation cancelled while still queued never starts: end the stream with its outcome.
-        _ = work.ContinueWith(t => channel.Writer.TryComplete(t.Exception?.InnerException
-            ?? (t.IsCanceled ? new OperationCanceledException(cancellation) : null)), TaskScheduler.Default);
-        try
-        {
-            await foreach (var token in channel.Reader.ReadAllAsync(CancellationToken.None))
-                yield return token;
-        }
-        finally
-        {
-            stop.Cancel();
-            try
-            {
-                await work;
-            }
-            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-            {
-                // The reader stopped early on its own: nothing to report.
-            }
+            var display = text(token.Id);
+            yield return new TokenView(token.Position, token.Id, display, display, true);
         }
     }
 }

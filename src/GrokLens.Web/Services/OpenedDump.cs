@@ -46,7 +46,7 @@ public sealed class OpenedDump : IDisposable
         return values.data<float>().ToArray();
     }
 
-    /// <summary>A run's hooks, checked against the dump's config and tokens (<see cref="DumpViewCheck"/>) before any view reads them.</summary>
+    /// <summary>A run's hooks, their expert indices checked (<see cref="DumpViewCheck"/>) before any view reads them.</summary>
     public ActivationCache LoadCache(DumpRun run) => LoadCache(Reader, run, Name);
 
     internal static ActivationCache LoadCache(DumpReader reader, DumpRun run, string name)
@@ -54,7 +54,7 @@ public sealed class OpenedDump : IDisposable
         var cache = reader.LoadCache(run);
         try
         {
-            DumpViewCheck.Check(cache, reader.Config, run.TokenIds.Count, name);
+            DumpViewCheck.Check(cache, reader.Config, name);
             return cache;
         }
         catch

@@ -26,9 +26,9 @@ public sealed class PlotInterop(IJSRuntime js) : IAsyncDisposable
         {
             await (await module).DisposeAsync();
         }
-        catch (JSDisconnectedException)
+        catch (Exception e) when (e is JSDisconnectedException or OperationCanceledException)
         {
-            // The circuit is gone; so is the module.
+            // The circuit is gone (or closing and cancelling its calls); so is the module.
         }
     }
 }

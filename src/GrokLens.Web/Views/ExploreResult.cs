@@ -20,17 +20,32 @@ public sealed class ExploreResult
     /// <summary>Views that cannot be drawn (a dump without their hooks), by view name, with the reason to show instead.</summary>
     public IReadOnlyDictionary<string, string> Unavailable { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>NaN and ±∞ values in each view's data, by view name; the plots draw them as gaps.</summary>
+    public IReadOnlyDictionary<string, long> NonFinite { get; init; } = new Dictionary<string, long>();
+
     /// <summary>Attention probabilities [layer][head][query][key].</summary>
     public required float[][][][] Pattern { get; init; }
 
-    /// <summary>Attention scores before the soft-cap [layer][head][query][key].</summary>
+    /// <summary>Attention scores before the soft-cap [layer][head][query][key]; empty when only the pattern was captured.</summary>
     public required float[][][][] ScoresRaw { get; init; }
 
-    /// <summary>Attention scores after the soft-cap, before the mask [layer][head][query][key].</summary>
+    /// <summary>Attention scores after the soft-cap, before the mask [layer][head][query][key]; empty like <see cref="ScoresRaw"/>.</summary>
     public required float[][][][] ScoresCapped { get; init; }
 
     /// <summary>Router probabilities [layer][token][expert].</summary>
     public required float[][][] RouterProbs { get; init; }
+
+    /// <summary>
+    /// [layer][token][expert] softmax of the router logits before the router softcap (Grok-2): what the router would give
+    /// without the cap. Empty for a model without a router cap or a dump without moe.hook_router_logits.
+    /// </summary>
+    public float[][][] RouterProbsUncapped { get; init; } = [];
+
+    /// <summary>
+    /// [layer][token] the dense MLP's share of the feed-forward output, ‖mlp‖ / (‖mlp‖ + ‖moe‖) (Grok-2, whose dense MLP
+    /// runs beside the experts). Empty without a dense branch or without hook_mlp_out and hook_moe_out.
+    /// </summary>
+    public float[][] DenseShare { get; init; } = [];
 
     /// <summary>Chosen experts, highest probability first [layer][token][slot].</summary>
     public required int[][][] ChosenExperts { get; init; }
@@ -59,7 +74,13 @@ public sealed class ExploreResult
     public int Length => Tokens.Length;
     public string[] Labels => Tokens.Select(t => t.Label).ToArray();
 
-    public float[][] Attention(AttentionMode mode, int layer, int head) => (mode switch
+    /// <summary>Whether the scores (before and after the cap) are there, not just the probabilities.</summary>
+    public bool HasScores => ScoresRaw.Length > 0 && ScoresCapped.Length > 0;
+
+    /// <summary>The mode actually drawn: the probabilities when the scores are missing.</summary>
+    public AttentionMode Shown(AttentionMode mode) => HasScores ? mode : AttentionMode.Probabilities;
+
+    public float[][] Attention(AttentionMode mode, int layer, int head) => (Shown(mode) switch
     {
         AttentionMode.Probabilities => Pattern,
         AttentionMode.RawScores => ScoresRaw,

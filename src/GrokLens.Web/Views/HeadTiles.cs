@@ -27,6 +27,25 @@ public sealed class HeadTiles(int heads, int size, int columns = 4)
         return query >= Size || key >= Size || head >= Heads ? null : (head, query, key);
     }
 
+    /// <summary>
+    /// A label per column of the tiled matrix: the key token's label; tiles further right get zero-width spaces appended,
+    /// as Plotly merges equal category labels. Blank columns get a (never shown) label of their own.
+    /// </summary>
+    public string[] ColumnLabels(IReadOnlyList<string> tokens) => Labels(Width, tokens);
+
+    /// <summary>A label per row of the tiled matrix: the query token's label (made distinct per tile row the same way).</summary>
+    public string[] RowLabels(IReadOnlyList<string> tokens) => Labels(Height, tokens);
+
+    private string[] Labels(int count, IReadOnlyList<string> tokens)
+    {
+        if (tokens.Count != Size) throw new ArgumentException($"Expected {Size} token labels, got {tokens.Count}.", nameof(tokens));
+        return Enumerable.Range(0, count).Select(i =>
+        {
+            int tile = i / (Size + Gap), within = i % (Size + Gap);
+            return within < Size ? tokens[within] + new string('​', tile) : $"gap {i}";
+        }).ToArray();
+    }
+
     /// <summary>Tiles the heads' [query][key] matrices; the blank cells are NaN (gaps in the heatmap).</summary>
     public float[][] Tile(IReadOnlyList<float[][]> matrices)
     {

@@ -99,9 +99,9 @@ public class OtherCommandTests
     public void BenchDumpsWritesReadsAndCopiesAShardedDumpOfTheFixture()
     {
         var leftovers = Directory.GetDirectories(Path.GetTempPath(), "groklens-dump-bench-*").Length;
-        var result = CliOutput.Run("bench", "--dumps", "-m", TestModels.FixtureDirectory, "--tokens", "4", "--repeats", "1", "--shard-size", "2KB");
+        var result = CliOutput.Run("bench", "--dumps", "-m", TestModels.FixtureDirectory, "--tokens", "4", "--repeats", "1", "--shard-size", "2KiB");
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"model 'grok1-mini', 4 tokens, all \d+ hooks, .* in \d+ data files \(shard size 2\.0 KB\)", result.Out);
+        Assert.Matches(@"model 'grok1-mini', 4 tokens, all \d+ hooks, .* in \d+ data files \(shard size 2\.00 KiB\)", result.Out);
         string[] rows = ["file copy of the dump's files", "file copy, each file fsynced", "write dump folder", "read dump folder, validated",
             "read dump folder, no checksums", "write dump zip", "read dump zip, validated"];
         foreach (var row in rows)

@@ -98,14 +98,16 @@ public class PythonDumpReaderTests
     }
 
     /// <summary>
-    /// safetensors.numpy.load(bytes) → {name: array}, as the safetensors package documents it; that package has no
+    /// safetensors.numpy.load_file(path) → {name: array}, as the safetensors package documents it; that package has no
     /// Debian build, so this independent decoder stands in for it to check that read_dump.py hands decoding over to it.
     /// </summary>
     private const string SafetensorsNumpyStandIn = """
         import json, struct
         import numpy as np
         TYPES = {"F64": "<f8", "F32": "<f4", "I64": "<i8", "I32": "<i4"}
-        def load(data):
+        def load_file(path):
+            with open(path, "rb") as f:
+                data = f.read()
             (n,) = struct.unpack("<Q", data[:8])
             header = json.loads(data[8:8 + n])
             header.pop("__metadata__", None)
@@ -231,8 +233,8 @@ public class PythonDumpReaderTests
                 message = "reach outside the";
                 break;
             case "future version":
-                manifest["format_version"] = 2;
-                message = "the dump has format version 2, newer than this reader knows";
+                manifest["format_version"] = 3;
+                message = "the dump has format version 3, newer than this reader knows";
                 break;
             case "hook entry without a file":
                 manifest["runs"]![0]!["hooks"]![0]!.AsObject().Remove("file");

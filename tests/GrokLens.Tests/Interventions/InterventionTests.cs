@@ -187,6 +187,6 @@ public class InterventionTests
         Assert.False(loaded[2].Enabled);
 
         var unknown = Assert.Throws<InterventionException>(() => InterventionJson.Deserialize("[{\"type\": \"explode\"}]"));
-        Assert.Contains("invalid interventions JSON", unknown.Message);
+        Assert.Contains("\"explode\", which is not an intervention type", unknown.Message);
     }
 }

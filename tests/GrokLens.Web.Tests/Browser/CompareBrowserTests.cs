@@ -17,7 +17,6 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
     private const string Clean = "the cat sat on the mat";
     private const string Corrupted = "the dog sat on the mat";
 
-    private ModelHost Host => fixture.Services.GetRequiredService<ModelHost>();
 
     private static async Task AddAsync(IPage page, string menuText)
     {
@@ -40,8 +39,8 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await page.Locator("textarea#compare-prompt").FillAsync(Prompt);
 
         // Ban the expert layer 0 gives the last token first: that token's routing must change.
-        var ids = await Host.UseAsync(model => model.Encode(Prompt));
-        int banned = await Host.UseAsync(model =>
+        var ids = await fixture.WithModelAsync(model => model.Encode(Prompt));
+        int banned = await fixture.WithModelAsync(model =>
         {
             using var run = model.Run(ids, RunOptions.CaptureOnly(HookPoints.Layer(0, HookPoints.TopKIndices)));
             return (int)run.Cache[HookPoints.Layer(0, HookPoints.TopKIndices)][-1, 0].item<long>();
@@ -53,7 +52,7 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await FillAsync(page, 1, "expert", $"{banned}");
         string[] descriptions = ["zero-ablate head 2 of layer 1 at all positions", $"ban expert {banned} of layer 0 (next-best takes its slot) at all positions"];
         // The server re-renders after the field's change event: wait for it, then compare exactly.
-        await page.WaitForFunctionAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.trim() == t)", descriptions[1]);
+        await page.WaitUntilAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.trim() == t)", descriptions[1]);
         Assert.Equal(descriptions, (await page.Locator(".intervention-description").AllInnerTextsAsync()).Select(t => t.Trim()));
 
         // A bad target is explained next to its intervention and Run is refused until it is fixed.
@@ -63,22 +62,22 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         await FillAsync(page, 1, "layers", "0");
 
         await compare.ClickAndWaitAsync("#compare-run");
-        var expected = await Host.UseAsync(model => RunComparison.Compare(model, ids, [new AblateHeads([1], [2]), new BanExpert(0, banned)],
-            new ComparisonOptions { NearTieThreshold = 0.05, Attention = false }));
+        var expected = await fixture.WithModelAsync(model => RunComparison.Compare(model, ids, [new AblateHeads([1], [2]), new BanExpert(0, banned)],
+            new ComparisonOptions { NearTieThreshold = WorkbenchOptions.DefaultNearTieThreshold, Attention = false }));
         var changed = await compare.ChangedCellsAsync();
         Assert.Contains((0, ids.Count - 1), changed);
         Assert.Equal(expected.Routing!.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet(), changed);
         var summary = await page.Locator("#next-token-summary").InnerTextAsync();
         Assert.Contains($"KL(baseline‖modified) = {expected.NextToken!.KlAToB.ToString("0.####", CultureInfo.CurrentCulture)} nats", summary);
         Assert.Equal(expected.NextToken!.TopB[0].Text, (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim('“', '”', ' '));
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-page.png"), FullPage = true });
+        await page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "compare-page.png"));
         await page.Locator("#compare-result").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-result.png") });
 
         // Save on the server; the address then names the experiment, so a reload brings it back.
         string name = $"browser-test-{Guid.NewGuid():N}"[..24];
         await page.Locator("input#save-name").FillAsync(name);
         await page.ClickAsync("#save-button");
-        await page.WaitForFunctionAsync("name => location.search.includes('saved=' + name)", name);
+        await page.WaitUntilAsync("name => location.search.includes('saved=' + name)", name);
         await page.ReloadAsync();
         await compare.WaitInteractiveAsync();
         Assert.Equal(2, await page.Locator(".intervention").CountAsync());
@@ -92,11 +91,11 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
     [Fact]
     public async Task PatchingSweepShowsRecoveryAndAClickedCellIsComparedSideBySide()
     {
-        var cleanIds = await Host.UseAsync(model => model.Encode(Clean));
-        var corruptedIds = await Host.UseAsync(model => model.Encode(Corrupted));
+        var cleanIds = await fixture.WithModelAsync(model => model.Encode(Clean));
+        var corruptedIds = await fixture.WithModelAsync(model => model.Encode(Corrupted));
         Assert.Equal(cleanIds.Count, corruptedIds.Count);
         int differing = Enumerable.Range(0, cleanIds.Count).Single(i => cleanIds[i] != corruptedIds[i]);
-        int target = await Host.UseAsync(model =>
+        int target = await fixture.WithModelAsync(model =>
         {
             using var run = model.Run(cleanIds);
             return (int)run.Logits[-1].argmax().item<long>();
@@ -114,6 +113,9 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         // Patching the clean embedding at the only differing position makes the input the clean one: full recovery.
         var cell = page.Locator($"[data-view='sweep-positions'] td[data-layer='0'][data-column='{differing}']");
         Assert.Equal(1.0, double.Parse(await cell.GetAttributeAsync("data-recovery") ?? "", CultureInfo.InvariantCulture), 3);
+        // The metric names the token by its text, not its id.
+        var targetText = await fixture.WithModelAsync(model => model.Tokenizer!.DisplayPiece(target));
+        Assert.Equal($"p({targetText}) at the last position", (await page.Locator("#sweep-metric").InnerTextAsync()).Trim());
         await page.Locator("#sweep-panel").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-sweep.png") });
 
         await cell.ClickAsync();
@@ -121,8 +123,8 @@ public sealed class CompareBrowserTests(BrowserFixture fixture)
         Assert.Equal($"patch blocks.0.hook_resid_pre from the source run at position {differing}",
             (await page.Locator(".intervention-description").InnerTextAsync()).Trim());
         var top = (await page.Locator("#top-modified tbody tr td").First.InnerTextAsync()).Trim();
-        Assert.Equal(await Host.UseAsync(model => $"“{model.Tokenizer!.DisplayPiece(target)}”"), top);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-two-prompt.png"), FullPage = true });
+        Assert.Equal(await fixture.WithModelAsync(model => $"“{model.Tokenizer!.DisplayPiece(target)}”"), top);
+        await page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "compare-two-prompt.png"));
         await page.Context.CloseAsync();
     }
 }

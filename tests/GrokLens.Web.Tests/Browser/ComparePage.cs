@@ -22,11 +22,10 @@ public sealed class ComparePage(IPage page)
         return compare;
     }
 
-    public async Task WaitInteractiveAsync()
-    {
-        await Page.WaitForFunctionAsync("() => window.Blazor && document.querySelector('#compare') && document.querySelector('#experiment-editor')");
-        await Page.WaitForTimeoutAsync(300);
-    }
+    /// <summary>Interactive once the circuit's first render is in the browser (the layout's data-interactive).</summary>
+    public async Task WaitInteractiveAsync() =>
+        await Page.WaitUntilAsync(
+            "() => document.querySelector(\"[data-interactive='true']\") && document.querySelector('#compare') && document.querySelector('#experiment-editor')");
 
     public async Task<int> RunNumberAsync() => int.Parse(await Page.Locator("#compare").GetAttributeAsync("data-run") ?? "0");
 
@@ -39,7 +38,7 @@ public sealed class ComparePage(IPage page)
     }
 
     public async Task WaitForRunAsync(int run, params string[] views) =>
-        await Page.WaitForFunctionAsync(
+        await Page.WaitUntilAsync(
             @"([run, views]) => document.querySelector('#compare')?.dataset.run == run &&
                 views.every(v => document.querySelector(`[data-view='${v}']`)?.getAttribute('data-drawn-run') == run)",
             new object[] { run, views.Length == 0 ? Views : views });

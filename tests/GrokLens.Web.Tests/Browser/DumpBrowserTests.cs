@@ -35,9 +35,10 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
             // Upload it back: the views are drawn from the dump (run number + 1) with the same token labels.
             int run = await workbench.RunNumberAsync();
             await page.ClickAsync("#open-dump-button");
-            await page.Locator("#dump-upload").SetInputFilesAsync(zip);
+            await page.UploadAsync("#dump-upload", zip);
             await workbench.WaitForViewsAsync(run + 1);
             await page.Locator("#dump-chip").WaitForAsync();
+            Assert.Equal($"Dump prompt: “{Prompt}”", await workbench.TextOfAsync("#dump-prompt"));
             Assert.Equal(chips, await workbench.ChipTextsAsync());
             Assert.Equal(gridLabels, await workbench.TextsAsync("[data-view='router-grid'] thead th[scope=col]"));
             Assert.Equal(heatmapLabels, await workbench.TextsAsync("[data-view='attention-heatmap'] .xtick text"));
@@ -48,27 +49,35 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
             var junk = zip + ".junk.zip";
             await File.WriteAllTextAsync(junk, "this is not a zip");
             await page.ClickAsync("#open-dump-button");
-            await page.Locator("#dump-upload").SetInputFilesAsync(junk);
+            await page.UploadAsync("#dump-upload", junk);
             await page.Locator(".mud-snackbar").GetByText("not a zip file").WaitForAsync();
             File.Delete(junk);
             await page.ClickAsync("#open-dump-close");
             Assert.Equal(run + 1, await workbench.RunNumberAsync());
             await workbench.RunAsync("A short prompt that works.");
 
-            // A dump of the attention hooks only: the attention view draws, the others name the hooks they miss.
+            // The dialog's own example, the attention pattern alone: the dialog says which views it feeds; opened, the
+            // attention view draws its probabilities and the others name the hooks they miss.
             await page.ClickAsync("#download-dump-button");
             var all = await workbench.TextOfAsync("#dump-hooks-status");
-            await page.Locator("#dump-hooks input, input#dump-hooks").First.FillAsync("blocks.*.attn.*");
-            await page.WaitForFunctionAsync("all => document.querySelector('#dump-hooks-status').textContent.trim() !== all", all);
+            Assert.Equal(4, await page.Locator("#dump-views tr[data-supported='true']").CountAsync());
+            await page.Locator("#dump-hooks input, input#dump-hooks").First.FillAsync("blocks.*.attn.hook_pattern");
+            await page.WaitUntilAsync("all => document.querySelector('#dump-hooks-status').textContent.trim() !== all", all);
+            Assert.Equal(["Attention"], await page.Locator("#dump-views tr[data-supported='true']").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.dumpView)"));
+            Assert.Contains("blocks.0.moe.hook_router_probs", await page.Locator("#dump-views tr[data-dump-view='Router and experts']").InnerTextAsync());
+            await page.Locator(".mud-dialog").ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "dump-dialog-views.png") });
             var partial = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-dump-link"));
             await partial.SaveAsAsync(zip);
             await page.ClickAsync("#download-dump-close");
             await page.ClickAsync("#open-dump-button");
-            await page.Locator("#dump-upload").SetInputFilesAsync(zip);
+            await page.UploadAsync("#dump-upload", zip);
             var router = page.Locator("[data-view-unavailable='Router and experts']");
             await router.WaitForAsync();
             Assert.Contains("blocks.0.moe.hook_router_probs", await router.InnerTextAsync());
             await page.Locator("[data-view='attention-heatmap'][data-drawn-run]").WaitForAsync();
+            await page.Locator("#attention-probabilities-only").WaitForAsync();
+            Assert.Equal("Dump prompt: “A short prompt that works.”", await workbench.TextOfAsync("#dump-prompt"));
+            await page.Locator("#workbench").ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "dump-pattern-only.png") });
             await router.Locator("xpath=..").ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "dump-missing-hooks.png") });
         }
         finally
@@ -76,26 +85,5 @@ public sealed class DumpBrowserTests(BrowserFixture fixture)
             File.Delete(zip);
             await page.Context.CloseAsync();
         }
-    }
-
-    [Fact]
-    public async Task DownloadEndpointRefusesUnknownTicketsAndUnknownHooks()
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseAddress) };
-
-        var unknown = await http.GetAsync(DumpEndpoints.CurrentPath + "?ticket=0123456789abcdef&hooks=all");
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
-        Assert.Contains("expired", await unknown.Content.ReadAsStringAsync());
-
-        var ticket = fixture.Services.GetRequiredService<DumpDownloads>().Create([new DumpDownloadRun("run0", [1, 2, 3], null, [])], TestRepository.ModelName);
-        var badHooks = await http.GetAsync($"{DumpEndpoints.CurrentPath}?ticket={ticket}&hooks=blocks.*.attn.no_such_hook");
-        Assert.Equal(System.Net.HttpStatusCode.BadRequest, badHooks.StatusCode);
-        Assert.Contains("blocks.*.attn.no_such_hook", await badHooks.Content.ReadAsStringAsync());
-
-        var ok = await http.GetAsync($"{DumpEndpoints.CurrentPath}?ticket={ticket}&hooks=logits");
-        Assert.Equal("application/zip", ok.Content.Headers.ContentType?.MediaType);
-        using var dump = GrokLens.Dumps.DumpReader.OpenZip(await ok.Content.ReadAsStreamAsync());
-        Assert.Equal([1, 2, 3], dump.Runs[0].TokenIds);
-        Assert.Equal(["logits"], dump.Runs[0].Hooks.Select(h => h.Name));
     }
 }

@@ -18,7 +18,6 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
 {
     private const string Prompt = "the cat sat on the mat and the dog sat on the";
 
-    private ModelHost Host => fixture.Services.GetRequiredService<ModelHost>();
 
     /// <summary>KL(first‖second) as the summary line prints it.</summary>
     private static async Task<double> KlAsync(IPage page)
@@ -37,7 +36,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
         {
             var before = (await status.InnerTextAsync()).Trim();
             await page.Locator("#dump-hooks input, input#dump-hooks").First.FillAsync(hooks);
-            await page.WaitForFunctionAsync("before => document.querySelector('#dump-hooks-status').textContent.trim() !== before", before);
+            await page.WaitUntilAsync("before => document.querySelector('#dump-hooks-status').textContent.trim() !== before", before);
         }
         if (dialogScreenshot is not null) await page.Locator(".mud-dialog").ScreenshotAsync(new() { Path = dialogScreenshot });
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-dump-link"));
@@ -51,8 +50,9 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
     private static async Task UploadDumpAsync(IPage page, string side, string zip)
     {
         await page.ClickAsync($"#dump-open-{side}");
-        await page.Locator("#dump-upload").SetInputFilesAsync(zip);
-        await page.Locator($"#dump-name-{side}").WaitForAsync();
+        await page.UploadAsync("#dump-upload", zip);
+        // This file's name (the side may already show an earlier dump).
+        await page.Locator($"#dump-name-{side}").GetByText(Path.GetFileName(zip)).WaitForAsync();
         await page.Locator(".mud-dialog").WaitForAsync(new() { State = WaitForSelectorState.Detached });
     }
 
@@ -60,20 +60,20 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
     private static async Task CloseSnackbarsAsync(IPage page)
     {
         foreach (var close in await page.Locator(".mud-snackbar button").AllAsync()) await close.ClickAsync();
-        await page.WaitForFunctionAsync("() => document.querySelectorAll('.mud-snackbar').length === 0");
+        await page.WaitUntilAsync("() => document.querySelectorAll('.mud-snackbar').length === 0");
     }
 
     [Fact]
     public async Task ComparisonDownloadedAsADumpOpensIntoTheSameRoutingDiffAndKl()
     {
-        var ids = await Host.UseAsync(model => model.Encode(Prompt));
-        int banned = await Host.UseAsync(model =>
+        var ids = await fixture.WithModelAsync(model => model.Encode(Prompt));
+        int banned = await fixture.WithModelAsync(model =>
         {
             using var run = model.Run(ids, RunOptions.CaptureOnly(HookPoints.Layer(0, HookPoints.TopKIndices)));
             return (int)run.Cache[HookPoints.Layer(0, HookPoints.TopKIndices)][-1, 0].item<long>();
         });
-        var expected = await Host.UseAsync(model => RunComparison.Compare(model, ids, [new BanExpert(0, banned)],
-            new ComparisonOptions { NearTieThreshold = 0.05, Attention = false }));
+        var expected = await fixture.WithModelAsync(model => RunComparison.Compare(model, ids, [new BanExpert(0, banned)],
+            new ComparisonOptions { NearTieThreshold = WorkbenchOptions.DefaultNearTieThreshold, Attention = false }));
         var expectedChanged = expected.Routing!.Changes.Select(c => (c.Layer, c.PositionA)).ToHashSet();
 
         // Live: ban the expert layer 0 gives the last token first, run both.
@@ -85,7 +85,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
         var expert = page.Locator(".intervention[data-index='0'] .field-expert input");
         await expert.FillAsync($"{banned}");
         await expert.PressAsync("Tab");
-        await page.WaitForFunctionAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.includes(t))", $"ban expert {banned} of layer 0");
+        await page.WaitUntilAsync("t => [...document.querySelectorAll('.intervention-description')].some(d => d.textContent.includes(t))", $"ban expert {banned} of layer 0");
         await compare.ClickAndWaitAsync("#compare-run");
         var liveChanged = await compare.ChangedCellsAsync();
         Assert.Equal(expectedChanged, liveChanged);
@@ -107,7 +107,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             await CloseSnackbarsAsync(page);
             await page.Locator("#compare-result").ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "compare-dumps.png") });
             await page.EvaluateAsync("() => window.scrollTo(0, 0)");
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "compare-dumps-page.png"), FullPage = true });
+            await page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "compare-dumps-page.png"));
 
             // Routing hooks only: the routing diff is the same, the other views name the hooks they lack. The download
             // belongs to a live comparison (a comparison of dumps has nothing to run again): run both first.
@@ -128,7 +128,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             zips.Add(junk);
             await File.WriteAllTextAsync(junk, "this is not a zip");
             await page.ClickAsync("#dump-open-a");
-            await page.Locator("#dump-upload").SetInputFilesAsync(junk);
+            await page.UploadAsync("#dump-upload", junk);
             await page.Locator(".mud-snackbar").GetByText("not a zip file").WaitForAsync();
             await page.ClickAsync("#open-dump-close");
             await compare.ClickAndWaitAsync("#compare-dumps", "routing-diff");
@@ -138,7 +138,7 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             await BrowserFixture.WaitForCircuitAsync(page);
             var workbench = new WorkbenchPage(page);
             await page.ClickAsync("#open-dump-button");
-            await page.Locator("#dump-upload").SetInputFilesAsync(twoRuns);
+            await page.UploadAsync("#dump-upload", twoRuns);
             await workbench.WaitForViewsAsync(1);
             string Experts(int[] experts) => string.Join(",", experts);
             async Task<string?> CellAsync(RoutingChange c) =>
@@ -174,8 +174,8 @@ public sealed class DumpCompareBrowserTests(BrowserFixture fixture)
             }
             await workbench.Page.Context.CloseAsync();
 
-            var expected = await Host.UseAsync(model => RunComparison.Compare(model, new ComparedRun(model.Encode(first)), new ComparedRun(model.Encode(second)),
-                new ComparisonOptions { NearTieThreshold = 0.05 }));
+            var expected = await fixture.WithModelAsync(model => RunComparison.Compare(model, new ComparedRun(model.Encode(first)), new ComparedRun(model.Encode(second)),
+                new ComparisonOptions { NearTieThreshold = WorkbenchOptions.DefaultNearTieThreshold }));
             var compare = await ComparePage.OpenAsync(fixture);
             var page = compare.Page;
             await UploadDumpAsync(page, "a", zips[0]);

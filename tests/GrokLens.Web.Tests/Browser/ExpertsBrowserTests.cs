@@ -15,13 +15,12 @@ namespace GrokLens.Web.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class ExpertsBrowserTests(BrowserFixture fixture)
 {
-    private ModelHost Host => fixture.Services.GetRequiredService<ModelHost>();
 
     /// <summary>The page's default corpus, as the library builds it (the reference the page's numbers are checked against).</summary>
     private async Task<ExpertCorpus> DefaultCorpusAsync()
     {
         var request = new ExpertsSession().Request();
-        return await Host.UseAsync(model => request.Build(model, null));
+        return await fixture.WithModelAsync(model => request.Build(model, null));
     }
 
     [Fact]
@@ -34,7 +33,7 @@ public sealed class ExpertsBrowserTests(BrowserFixture fixture)
 
         // The reference: one library pass over the whole corpus (the page runs one queued pass per prompt and sums them).
         var corpus = await DefaultCorpusAsync();
-        var tallies = await Host.UseAsync(model => ExpertPass.Run(model, corpus, ExpertsService.PassOptions));
+        var tallies = await fixture.WithModelAsync(model => ExpertPass.Run(model, corpus, ExpertsService.PassOptions));
         var load = ExpertLoadResult.From(tallies, 2);
 
         // A click on the load heatmap selects that expert everywhere: its card shows its numbers per subset.
@@ -56,7 +55,7 @@ public sealed class ExpertsBrowserTests(BrowserFixture fixture)
 
         // Its causal effect: banning it over the corpus, next to the observational numbers; the library's audit agrees.
         await experts.ClickAndWaitAsync("#ban-selected", "audit-loss-change");
-        var audit = await Host.UseAsync(model => CausalAudit.Run(model, corpus, new CausalAuditOptions { Layers = [2], Experts = [5] }));
+        var audit = await fixture.WithModelAsync(model => CausalAudit.Run(model, corpus, new CausalAuditOptions { Layers = [2], Experts = [5] }));
         Assert.Equal($"{audit.Experts[0].LossChange.ToString("+0.0000;-0.0000")} nats/token",
             (await page.Locator("#expert-causal [data-cell='loss-change']").InnerTextAsync()).Trim());
 
@@ -64,8 +63,8 @@ public sealed class ExpertsBrowserTests(BrowserFixture fixture)
         await page.Locator("input#lens-prompt").FillAsync("the cat sat on the mat and the dog sat on the log");
         await page.Locator("#lens-run[data-prompt='the cat sat on the mat and the dog sat on the log']").WaitForAsync();
         await experts.ClickAndWaitAsync("#lens-run");
-        var lensIds = await Host.UseAsync(model => model.Encode("the cat sat on the mat and the dog sat on the log"));
-        var lens = await Host.UseAsync(model => ExpertLens.ForPrompt(model, lensIds, 5));
+        var lensIds = await fixture.WithModelAsync(model => model.Encode("the cat sat on the mat and the dog sat on the log"));
+        var lens = await fixture.WithModelAsync(model => ExpertLens.ForPrompt((LoadedModel)model, lensIds, 5));
         var chosenAt = lens.Layers[2].Positions.Where(p => p.Slots.Any(s => s.Expert == 5)).ToList();
         Assert.Equal(chosenAt.Select(p => $"{p.Position}"), await page.Locator("#expert-lens .lens-row").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.position)"));
         if (chosenAt.Count > 0)
@@ -81,8 +80,8 @@ public sealed class ExpertsBrowserTests(BrowserFixture fixture)
         await page.Locator("#steer-run[data-prompt='Once upon a time'][data-tokens='12']").WaitForAsync();
         await experts.ClickAndWaitAsync("#steer-run");
         var scores = SteeringScoresResult.From("stories", tallies.For("stories").Routing, "verse", tallies.For("verse").Routing);
-        var steerIds = await Host.UseAsync(model => model.Encode("Once upon a time"));
-        var expected = await Host.UseAsync(model => ExpertSteering.Compare(model, steerIds, scores.Steer(4, 4),
+        var steerIds = await fixture.WithModelAsync(model => model.Encode("Once upon a time"));
+        var expected = await fixture.WithModelAsync(model => ExpertSteering.Compare(model, steerIds, scores.Steer(4, 4),
             new SamplingOptions { MaxNewTokens = 12, Seed = 1 }));
         Assert.Equal(expected.SteeredText, await page.Locator("#steer-steered").TextContentAsync());
         Assert.Equal(expected.BaselineText, await page.Locator("#steer-baseline").TextContentAsync());
@@ -105,8 +104,8 @@ public sealed class ExpertsBrowserTests(BrowserFixture fixture)
         {
             int before = await experts.VersionAsync();
             await page.Locator("#dump-upload").SetInputFilesAsync(path);
+            await page.WaitForFunctionAsync("name => document.querySelector('#analysis-summary h6')?.textContent.trim() === name", Path.GetFileName(path));
             await experts.WaitIdleAsync(before + 1, "expert-load");
-            Assert.Equal(Path.GetFileName(path), (await page.Locator("#analysis-summary h6").InnerTextAsync()).Trim());
             Assert.Equal(csv, Encoding.UTF8.GetString(await experts.DownloadAsync("#csv-download")));
         }
         finally
@@ -123,14 +122,14 @@ public sealed class ExpertsBrowserTests(BrowserFixture fixture)
         var page = experts.Page;
         await experts.ClickAndWaitAsync("#experts-run", "expert-load");
         int version = await experts.VersionAsync();
-        // 2,000 pasted lines (130 KB in one circuit message, far over SignalR's default limit): 2,006 runs in all.
-        var lines = string.Join("\n", Enumerable.Range(0, 2000).Select(i => $"line {i} of a long set of prompts about the sea and the sky"));
+        // 900 pasted lines (58 KB in one circuit message, over SignalR's default 32 KB): 906 runs in all.
+        var lines = string.Join("\n", Enumerable.Range(0, 900).Select(i => $"line {i} of a long set of prompts about the sea and the sky"));
         await page.ClickAsync("#add-prompt-set");
         await page.Locator(".prompt-set[data-index='2'] .set-text textarea").First.FillAsync(lines);
         // The server has the text once it counts the prompts.
-        await page.WaitForFunctionAsync("() => document.querySelector(\".prompt-set[data-index='2'] .set-count\")?.textContent.trim() === '2000 prompts'");
+        await page.WaitForFunctionAsync("() => document.querySelector(\".prompt-set[data-index='2'] .set-count\")?.textContent.trim() === '900 prompts'");
         await page.ClickAsync("#experts-run");
-        await page.WaitForFunctionAsync("() => /^[1-9]\\d*\\/2006 runs/.test(document.querySelector('#experts-progress-text')?.textContent ?? '')");
+        await page.WaitForFunctionAsync("() => /^[1-9]\\d*\\/906 runs/.test(document.querySelector('#experts-progress-text')?.textContent ?? '')");
         await page.Locator("#run-panel").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(fixture.ScreenshotFolder, "experts-progress.png") });
 
         // Each prompt is its own turn in the model's queue: another session's Explore run finishes while the analysis goes on.

@@ -87,8 +87,8 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
 
         await page.Locator("[data-token-index='5']").ClickAsync();
 
-        await page.WaitForFunctionAsync("() => document.querySelector(\"[data-token-index='5']\").getAttribute('aria-selected') == 'true'");
-        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-5-')");
+        await page.WaitUntilAsync("() => document.querySelector(\"[data-token-index='5']\").getAttribute('aria-selected') == 'true'");
+        await page.WaitUntilAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-5-')");
         Assert.Contains($"“{labels[5]}”", string.Join(" ", await workbench.PlotTitleAsync("router-distribution")));
         Assert.Contains(labels[5], await workbench.TextOfAsync("[data-view='attention-lines']"));
         Assert.Equal("5", await page.Locator("[data-view='logit-lens'] td.selected").First.GetAttributeAsync("data-token"));
@@ -98,9 +98,9 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
 
         // A router grid cell selects its layer and token together.
         await page.Locator("[data-view='router-grid'] td[data-layer='2'][data-token='3']").ClickAsync();
-        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-3-2-')");
+        await page.WaitUntilAsync($"() => document.querySelector(\"[data-view='router-distribution']\").dataset.version.startsWith('{run}-3-2-')");
         Assert.Contains("layer 2", string.Join(" ", await workbench.PlotTitleAsync("router-distribution")));
-        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-')");
+        await page.WaitUntilAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-')");
         Assert.Contains("Layer 2", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
 
         // A click on the all-heads grid opens that head (query row → selected token) in the large heatmap.
@@ -113,20 +113,22 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         await page.Locator("[data-view='attention-grid'] .hoverlayer .hovertext").WaitForAsync();
         // The hovered cell's value (sent to plotly.js as a base64 float32 array) is the server's value of that cell.
         var explore = fixture.Services.GetRequiredService<ExploreService>();
-        var ids = await explore.TokenizeAsync(Prompt);
-        var expected = (await explore.AnalyseAsync(ids, ids.Count)).Attention(AttentionMode.Probabilities, 2, 5)[7][2];
+        using var model = await fixture.Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>().AcquireAsync(TestRepository.ModelName);
+        var ids = explore.Tokenize(model.Model, Prompt);
+        var expected = (await explore.AnalyseAsync(model, ids, ids.Count)).Attention(AttentionMode.Probabilities, 2, 5)[7][2];
         var hover = string.Join(" ", await workbench.TextsAsync("[data-view='attention-grid'] .hoverlayer .hovertext"));
         var shown = System.Text.RegularExpressions.Regex.Match(hover, @"probability: (-?\d+\.\d+)");
         Assert.True(shown.Success, hover);
+        Assert.Contains($"query {labels[7]} → key {labels[2]}", hover.Replace("\u200B", "")); // the tile's tokens, not just a value
         Assert.Equal(expected, double.Parse(shown.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), tolerance: 1e-4);
         await page.Mouse.ClickAsync(x, y);
-        await page.WaitForFunctionAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-5-')");
+        await page.WaitUntilAsync($"() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.startsWith('{run}-2-5-')");
         Assert.Equal("true", await page.Locator("[data-token-index='7']").GetAttributeAsync("aria-selected"));
         Assert.Contains("head 5", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
 
         // Probabilities → raw scores before the 30·tanh cap: title and colour bar follow.
         await page.GetByText("Raw scores (before cap)").ClickAsync();
-        await page.WaitForFunctionAsync("() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.includes('RawScores')");
+        await page.WaitUntilAsync("() => document.querySelector(\"[data-view='attention-heatmap']\").dataset.version.includes('RawScores')");
         Assert.Contains("raw score", string.Join(" ", await workbench.PlotTitleAsync("attention-heatmap")));
         Assert.Contains("raw score", string.Join(" ", await workbench.TextsAsync("[data-view='attention-heatmap'] .cbtitle")));
         await workbench.ScreenshotCardAsync("attention-heatmap", Path.Combine(fixture.ScreenshotFolder, "attention-raw-scores.png"));
@@ -141,22 +143,40 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         await workbench.RunAsync(Prompt);
         int promptLength = (await workbench.ChipTextsAsync()).Length;
         int run = await workbench.RunNumberAsync();
-        await page.Locator("#max-tokens input, input#max-tokens").First.FillAsync("12");
-        await page.Locator("#max-tokens input, input#max-tokens").First.PressAsync("Tab");
-        // Record every chip count the strip shows while tokens stream in.
-        await page.EvaluateAsync(@"() => { window.chipCounts = new Set();
-            new MutationObserver(() => window.chipCounts.add(document.querySelectorAll('[data-token-index]').length))
-              .observe(document.body, { childList: true, subtree: true }); }");
+        await workbench.SetNumberAsync("max-tokens", "12");
+        var promptIds = await workbench.TokenIdsAsync();
+        var registry = fixture.Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>();
+        using var model = await registry.AcquireAsync(TestRepository.ModelName);
+        // The page's sampling (temperature 0.8, top-p 0.95, seed 1), generated alone through the service.
+        var expected = new List<int>();
+        await foreach (var token in fixture.Services.GetRequiredService<ExploreService>().GenerateAsync(model, promptIds,
+                           new GrokLens.Generation.SamplingOptions { MaxNewTokens = 12, Temperature = 0.8, TopP = 0.95, Seed = 1 }))
+            expected.Add(token.Id);
 
+        // The model is busy with another turn: the generation queues behind it, and the page shows its place.
+        await using var turns = new HeldTurns(model);
+        var turn = await turns.HoldAsync();
         await page.ClickAsync("#generate-button");
+        await page.Locator("#queue-place[data-ahead='1']").WaitForAsync();
+        Assert.Contains($"waiting for {TestRepository.ModelName}: 1 ahead in the queue", await workbench.TextOfAsync("#queue-place"));
+        await page.Locator("#workbench .view-card").First.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "queue-place.png") });
+
+        // Token by token: while the next step waits behind another held turn, the strip shows exactly the tokens so far.
+        for (int k = 1; k <= Math.Min(3, expected.Count); k++)
+        {
+            var next = turns.Queue();          // behind the generation's step k
+            await turn.ReleaseAsync();
+            await next.Started.WaitAsync(HeldTurns.Patience); // step k is done and step k + 1 waits
+            await page.WaitUntilAsync("n => document.querySelectorAll('.token-chip.generated').length == n", k);
+            turn = next;
+        }
+        await turn.ReleaseAsync();
         await workbench.WaitForViewsAsync(run + 1);
 
-        var counts = await page.EvaluateAsync<int[]>("() => [...window.chipCounts]");
         int total = (await workbench.ChipTextsAsync()).Length;
-        Assert.InRange(total, promptLength + 1, promptLength + 12);
-        Assert.True(counts.Count(c => c > promptLength && c < total) >= 2,
-            $"tokens did not stream: chip counts seen {string.Join(",", counts.Order())}, prompt {promptLength}, final {total}");
-        Assert.Equal(total - promptLength, await page.Locator(".token-chip.generated").CountAsync());
+        int[] shown = await workbench.TokenIdsAsync();
+        Assert.Equal(promptIds.Concat(expected), shown);
+        Assert.Equal(expected.Count, await page.Locator(".token-chip.generated").CountAsync());
         Assert.Equal(4 * total, await page.Locator("[data-view='router-grid'] td[data-layer]").CountAsync());
         Assert.Equal(total, await page.Locator("[data-view='attention-heatmap'] .xtick text").CountAsync());
         await workbench.ScreenshotCardAsync("router-grid", Path.Combine(fixture.ScreenshotFolder, "generated-router.png"));
@@ -219,7 +239,34 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         output.WriteLine(report);
         Console.WriteLine(report);
         Assert.Equal(128, (await workbench.ChipTextsAsync()).Length);
-        await workbench.Page.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "workbench-128-tokens.png"), FullPage = true });
+        var page = workbench.Page;
+
+        // Sized to the sequence: every token's label on the attention heatmap's axes, 9 px text on rows of at least 11 px.
+        var heatmap = page.Locator("[data-view='attention-heatmap']");
+        Assert.Equal(128, await heatmap.Locator(".ytick text").CountAsync());
+        Assert.Equal(128, await heatmap.Locator(".xtick text").CountAsync());
+        var rows = (await heatmap.Locator(".nsewdrag").First.BoundingBoxAsync())!;
+        Assert.True(rows.Height >= 128 * 11 - 1 && rows.Width >= 128 * 11 - 1, $"plot area {rows.Width}×{rows.Height}");
+        Assert.Equal("9px", await heatmap.Locator(".ytick text").First.EvaluateAsync<string>("t => t.style.fontSize"));
+
+        // The selected token is marked on every plot with a token axis.
+        await page.Locator("[data-token-index='40']").ClickAsync();
+        foreach (var view in new[] { "attention-heatmap", "attention-grid", "residual-norm" })
+        {
+            await page.WaitUntilAsync("v => document.querySelector(`[data-view='${v}']`).dataset.version.endsWith('-40')", view);
+            Assert.True(await page.Locator($"[data-view='{view}'] .shapelayer path").CountAsync() >= 1, view);
+        }
+        await workbench.ScreenshotCardAsync("attention-heatmap", Path.Combine(fixture.ScreenshotFolder, "attention-128-tokens.png"));
+
+        // Row labels stay in view while the router grid scrolls sideways.
+        var grid = page.Locator("[data-view='router-grid']");
+        await grid.EvaluateAsync("g => { const s = g.closest('.scroll-x') ?? g; s.scrollLeft = 900; }");
+        await page.WaitUntilAsync("() => (document.querySelector(\"[data-view='router-grid']\").closest('.scroll-x') ?? document.querySelector(\"[data-view='router-grid']\")).scrollLeft > 0");
+        var scroller = (await grid.EvaluateAsync<double>("g => (g.closest('.scroll-x') ?? g).getBoundingClientRect().left"));
+        var label = (await grid.Locator("th[scope=row]").First.BoundingBoxAsync())!;
+        Assert.InRange(label.X, scroller - 1, scroller + 2);
+        await grid.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "router-grid-scrolled.png") });
+        await workbench.Page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "workbench-128-tokens.png"));
         await CloseAsync(workbench);
     }
 
@@ -229,11 +276,12 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         const string Text = "Once upon a time there was a little river that ran through a green valley, past a mill and an old stone bridge. " +
             "Children came to the bank every morning to watch the fish and to throw small boats of paper into the water. ";
         var explore = fixture.Services.GetRequiredService<ExploreService>();
+        using var model = await fixture.Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>().AcquireAsync(TestRepository.ModelName);
         var words = string.Concat(Enumerable.Repeat(Text, 6)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         for (int n = 1; n <= words.Length; n++)
         {
             var candidate = string.Join(' ', words.Take(n));
-            int length = (await explore.TokenizeAsync(candidate)).Count;
+            int length = explore.Tokenize(model.Model, candidate).Count;
             if (length == count) return candidate;
             if (length > count) break;
         }
@@ -244,6 +292,6 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
     {
         foreach (var view in new[] { "attention-heatmap", "router-grid", "logit-lens", "residual-norm", "model-panel" })
             await workbench.ScreenshotCardAsync(view, Path.Combine(fixture.ScreenshotFolder, $"{view}.png"));
-        await workbench.Page.ScreenshotAsync(new() { Path = Path.Combine(fixture.ScreenshotFolder, "workbench.png"), FullPage = true });
+        await workbench.Page.FullPageAsync(Path.Combine(fixture.ScreenshotFolder, "workbench.png"));
     }
 }

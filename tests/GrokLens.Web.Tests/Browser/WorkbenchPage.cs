@@ -33,12 +33,12 @@ public sealed class WorkbenchPage(IPage page)
     }
 
     public async Task WaitForViewsAsync(int run) =>
-        await Page.WaitForFunctionAsync(
+        await Page.WaitUntilAsync(
             @"([run, views]) => document.querySelector('#workbench')?.dataset.run == run &&
                  views.every(v => document.querySelector(`[data-view='${v}']`)?.getAttribute('data-drawn-run') == run)",
             new object[] { run, Views },
             // Polling every 10 ms instead of every animation frame keeps the browser idle while the server works.
-            new PageWaitForFunctionOptions { PollingInterval = 10 });
+            pollingMs: 10);
 
     public async Task<string[]> ChipTextsAsync() =>
         (await Page.Locator("[data-token-index]").AllInnerTextsAsync()).Select(t => t.Trim()).ToArray();
@@ -55,5 +55,45 @@ public sealed class WorkbenchPage(IPage page)
     {
         var card = Page.Locator($".view-card:has([data-view='{view}']), .view-card[data-view='{view}']").First;
         await card.ScreenshotAsync(new LocatorScreenshotOptions { Path = file });
+    }
+
+    /// <summary>Picks a model in the model panel and loads it; returns once the panel names it.</summary>
+    public async Task LoadModelAsync(string name)
+    {
+        await Page.Locator("[data-view='model-panel'] [role='combobox']").ClickAsync();   // #model-picker is MudSelect's hidden input
+        await Page.Locator(".mud-popover-open .mud-list-item").GetByText(name, new() { Exact = true }).ClickAsync();
+        await Page.ClickAsync("#model-load");
+        var outcome = Page.Locator(".mud-snackbar").GetByText($"Loaded model {name}.").Or(Page.Locator(".mud-snackbar").GetByText($"Could not load '{name}'"));
+        await outcome.First.WaitForAsync();
+        var message = await outcome.First.InnerTextAsync();
+        if (message.StartsWith("Could not load", StringComparison.Ordinal)) throw new InvalidOperationException(message);
+        await Page.WaitUntilAsync("name => document.querySelector('#model-name')?.textContent.trim() == name", name);
+    }
+
+    /// <summary>The model the panel's picker shows.</summary>
+    public async Task<string> PickedModelAsync() =>
+        await Page.EvaluateAsync<string>("() => document.querySelector(\"[data-view='model-panel'] input#model-picker, [data-view='model-panel'] #model-picker input\")?.value ?? ''");
+
+    /// <summary>Picks a hook in the histogram's search box and presses Show.</summary>
+    public async Task ShowHistogramAsync(string hook)
+    {
+        var input = Page.Locator("#histogram-hook input, input#histogram-hook").First;
+        await input.FillAsync(hook[..^2]);
+        await Page.Locator(".mud-popover-open .mud-list-item").GetByText(hook, new() { Exact = true }).ClickAsync();
+        // The server has the hook once the Show button carries it (a click before that would show the previous hook).
+        await Page.Locator($"#histogram-button[data-hook='{hook}']").WaitForAsync();
+        await Page.ClickAsync("#histogram-button");
+    }
+
+    /// <summary>The token ids of the strip's chips, in order.</summary>
+    public async Task<int[]> TokenIdsAsync() =>
+        await Page.Locator("[data-token-index]").EvaluateAllAsync<int[]>("chips => chips.map(c => Number(c.dataset.tokenId))");
+
+    /// <summary>Types a number into a MudNumericField and leaves it, so the server has the value.</summary>
+    public async Task SetNumberAsync(string id, string value)
+    {
+        var input = Page.Locator($"#{id} input, input#{id}").First;
+        await input.FillAsync(value);
+        await input.PressAsync("Tab");
     }
 }

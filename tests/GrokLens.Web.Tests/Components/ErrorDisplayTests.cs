@@ -1,5 +1,6 @@
 using Bunit;
 using GrokLens.Web.Components.Pages;
+using GrokLens.Web.Models;
 using GrokLens.Web.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,11 +16,13 @@ public sealed class ErrorDisplayTests : MudTestContext
 
     public ErrorDisplayTests()
     {
-        var host = new ModelHost(new ModelCatalog(emptyModels), NullLogger<ModelHost>.Instance);
-        Services.AddSingleton(host);
-        Services.AddSingleton(new ExploreService(host));
+        var registry = ModelFixture.NewRegistry(emptyModels);
+        var options = Microsoft.Extensions.Options.Options.Create(new WorkbenchOptions());
+        Services.AddSingleton(registry);
+        Services.AddSingleton(new SessionModel(registry, options));
+        Services.AddSingleton(new ExploreService());
         Services.AddSingleton(session);
-        Services.AddSingleton(new DumpService(host, new DumpCatalog(emptyModels), Microsoft.Extensions.Options.Options.Create(new WorkbenchOptions())));
+        Services.AddSingleton(new DumpService(registry, new DumpCatalog(emptyModels), options));
         Services.AddSingleton(new DumpDownloads(TimeProvider.System));
     }
 
@@ -53,8 +56,9 @@ public sealed class ErrorDisplayTests : MudTestContext
 
         page.Find("#run-button").Click();
 
-        page.WaitForAssertion(() => Assert.Contains("Model error: No model is loaded yet.", page.Markup));
+        // The session's model (the default, grok-tiny) is not in the models folder: the run says so, and so does the panel.
+        page.WaitForAssertion(() => Assert.Contains($"Model error: No model 'grok-tiny' in the models folder", page.Markup));
         page.WaitForAssertion(() => Assert.False(page.Find("#run-button").HasAttribute("disabled")));
-        Assert.Contains("No model loaded.", page.Markup);
+        page.WaitForAssertion(() => Assert.Contains($"No model 'grok-tiny' in the models folder", page.Find("#model-error").TextContent));
     }
 }

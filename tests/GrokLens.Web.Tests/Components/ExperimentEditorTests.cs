@@ -15,8 +15,8 @@ public sealed class ExperimentEditorTests(ModelFixture fixture) : MudTestContext
         IRenderedComponent<ExperimentEditor>? editor = null;
         editor = Render<ExperimentEditor>(p => p
             .Add(e => e.Drafts, drafts)
-            .Add(e => e.Errors, service.Validate(drafts))
-            .Add(e => e.OnChanged, () => editor!.Render(p2 => p2.Add(e => e.Errors, service.Validate(drafts)))));
+            .Add(e => e.Errors, service.Validate(drafts, fixture.Model.Model.Config))
+            .Add(e => e.OnChanged, () => editor!.Render(p2 => p2.Add(e => e.Errors, service.Validate(drafts, fixture.Model.Model.Config)))));
         return editor;
     }
 

@@ -25,7 +25,7 @@ public sealed class DumpCompareTests(ModelFixture fixture)
     private async Task<OpenedDump> DownloadAndOpenAsync(IReadOnlyList<DumpDownloadRun> runs, params string[] hooks)
     {
         var dumps = Dumps;
-        await using var zip = await dumps.WriteZipAsync(new DumpDownloadRequest(runs, TestRepository.ModelName, DateTimeOffset.MaxValue), hooks);
+        await using var zip = await dumps.WriteZipAsync(new DumpDownloadRequest(runs, fixture.Model.Model, "test-session", DateTimeOffset.MaxValue), hooks);
         var bytes = new MemoryStream();
         await zip.CopyToAsync(bytes);
         bytes.Position = 0;
@@ -35,7 +35,7 @@ public sealed class DumpCompareTests(ModelFixture fixture)
     [Fact]
     public async Task DownloadedComparisonOpensIntoTheLiveComparison()
     {
-        var live = await Comparer.CompareAsync(new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
+        var live = await Comparer.CompareAsync(fixture.Model, new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
         using var dump = await DownloadAndOpenAsync(live.Runs!, "*");
 
         // Two runs with prefixed tensors, the modified one recording exactly the enabled interventions.
@@ -71,10 +71,10 @@ public sealed class DumpCompareTests(ModelFixture fixture)
         // Patching every position's embedding from the source prompt makes the modified run the source prompt's run.
         const string source = "the dog sat on the mat and the cat sat on the log";
         var drafts = new List<InterventionDraft> { new(InterventionKind.PatchActivation) { Hook = "blocks.0.hook_resid_pre", Heads = "", Positions = "" } };
-        var live = await Comparer.CompareAsync(new CompareRequest(ModelFixture.Prompt, drafts, source));
+        var live = await Comparer.CompareAsync(fixture.Model, new CompareRequest(ModelFixture.Prompt, drafts, source));
         using var dump = await DownloadAndOpenAsync(live.Runs!, "logits");
 
-        var expected = await fixture.Host.UseAsync(model =>
+        var expected = await fixture.Model.RunAsync(model =>
         {
             using var run = model.Run(model.Encode(source));
             return run.Logits.data<float>().ToArray();
@@ -94,7 +94,7 @@ public sealed class DumpCompareTests(ModelFixture fixture)
     [Fact]
     public async Task DumpsWithoutSomeHooksCompareWhatTheyHoldAndNameTheRest()
     {
-        var live = await Comparer.CompareAsync(new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
+        var live = await Comparer.CompareAsync(fixture.Model, new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
         using var dump = await DownloadAndOpenAsync(live.Runs!, "blocks.*.moe.hook_topk_indices");
 
         var view = await Comparer.CompareDumpsAsync(new DumpSide(dump, dump.Runs[0]), new DumpSide(dump, dump.Runs[1]));
@@ -113,7 +113,7 @@ public sealed class DumpCompareTests(ModelFixture fixture)
     [Fact]
     public async Task WithoutLogitsTheLoadedDumpModelReadsThemFromTheLastResidual()
     {
-        var live = await Comparer.CompareAsync(new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
+        var live = await Comparer.CompareAsync(fixture.Model, new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
         using var dump = await DownloadAndOpenAsync(live.Runs!, "blocks.3.hook_resid_post");
 
         var view = await Comparer.CompareDumpsAsync(new DumpSide(dump, dump.Runs[0]), new DumpSide(dump, dump.Runs[1]));
@@ -146,13 +146,13 @@ public sealed class DumpCompareTests(ModelFixture fixture)
             Comparer.CompareDumpsAsync(new DumpSide(longer, longer.Run), new DumpSide(miniDump, miniDump.Run)));
         Assert.Contains("model 'grok-tiny'", models.Message);
         Assert.Contains($"model '{miniDump.Manifest.Model.Name}'", models.Message);
-        Assert.Contains("weights SHA-256", models.Message);
+        Assert.Contains("weights fingerprint", models.Message);
     }
 
     [Fact]
     public async Task ExploreShowsAnotherRunOfTheSameDump()
     {
-        var live = await Comparer.CompareAsync(new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
+        var live = await Comparer.CompareAsync(fixture.Model, new CompareRequest(ModelFixture.Prompt, Drafts, GenerateTokens: 0));
         var baseline = await DownloadAndOpenAsync(live.Runs!, "*");
         Assert.Equal("baseline", baseline.Run.Id);
 
@@ -176,7 +176,7 @@ public sealed class DumpCompareTests(ModelFixture fixture)
     {
         // Both runs are well-formed files; run B names expert 100 of 8, which only the view check catches.
         const string hook = "blocks.1.moe.hook_topk_indices";
-        var zip = await fixture.Host.UseAsync(model =>
+        var zip = await fixture.Model.RunAsync(model =>
         {
             using var run = model.Run(fixture.TokenIds, RunOptions.CaptureOnly(hook));
             using var bad = run.Cache[hook].add(100);

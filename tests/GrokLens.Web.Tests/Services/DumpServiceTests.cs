@@ -16,7 +16,7 @@ public sealed class DumpServiceTests(ModelFixture fixture) : IDisposable
 
     private DumpService Service(long maxUploadBytes = 200L << 20) => fixture.DumpService(dumpsFolder, maxUploadBytes);
 
-    private DumpDownloadRequest Request => new([new DumpDownloadRun("run0", fixture.TokenIds, ModelFixture.Prompt, [])], TestRepository.ModelName, DateTimeOffset.MaxValue);
+    private DumpDownloadRequest Request => new([new DumpDownloadRun("run0", fixture.TokenIds, ModelFixture.Prompt, [])], fixture.Model.Model, "test-session", DateTimeOffset.MaxValue);
 
     private static byte[] ReadAll(Stream stream)
     {
@@ -36,7 +36,7 @@ public sealed class DumpServiceTests(ModelFixture fixture) : IDisposable
     public async Task DumpOfARunOpensIntoExactlyTheViewModelOfThatRun()
     {
         // One run: the live view model and the dump come from the same tensors, so they must match bit for bit.
-        var (live, zip) = await fixture.Host.UseAsync(model =>
+        var (live, zip) = await fixture.Model.RunAsync(model =>
         {
             using var run = model.Run(fixture.TokenIds, RunOptions.CaptureOnly("*"));
             var stream = new MemoryStream();
@@ -69,7 +69,7 @@ public sealed class DumpServiceTests(ModelFixture fixture) : IDisposable
         AssertClose(fixture.Result.ResidualNorm.SelectMany(r => r), dump.Result.ResidualNorm.SelectMany(r => r));
         // The histogram reads the dump: the values the dump holds for that hook.
         var hook = HookPoints.Layer(1, HookPoints.ResidPost);
-        AssertClose(await fixture.Service.HookValuesAsync(fixture.TokenIds, hook), dump.HookValues(hook));
+        AssertClose(await fixture.Service.HookValuesAsync(fixture.Model, fixture.TokenIds, hook), dump.HookValues(hook));
     }
 
     private static void AssertClose(IEnumerable<float> expected, IEnumerable<float> actual)
@@ -99,8 +99,8 @@ public sealed class DumpServiceTests(ModelFixture fixture) : IDisposable
     [Fact]
     public async Task UnknownHookPatternIsRefusedWithTheClosestNames()
     {
-        var error = await Assert.ThrowsAsync<UnknownHookException>(() =>
-            Service().ResolveHooksAsync(DumpService.ParsePatterns("blocks.*.attn.hook_patern")));
+        var error = Assert.Throws<UnknownHookException>(() =>
+            DumpService.ResolveHooks(fixture.Model.Model, DumpService.ParsePatterns("blocks.*.attn.hook_patern")));
         Assert.Contains("blocks.*.attn.hook_patern", error.Message);
     }
 
@@ -130,7 +130,7 @@ public sealed class DumpServiceTests(ModelFixture fixture) : IDisposable
     public async Task DumpWhoseHooksDoNotFitItsConfigIsRefused(string hook, string problem)
     {
         // A well-formed file whose tensors contradict the manifest's config: refused before any view indexes it.
-        var zip = await fixture.Host.UseAsync(model =>
+        var zip = await fixture.Model.RunAsync(model =>
         {
             using var run = model.Run(fixture.TokenIds, RunOptions.CaptureOnly(hook));
             using var bad = hook.EndsWith("indices") ? run.Cache[hook].add(100) : run.Cache[hook].narrow(2, 0, 2);
@@ -172,7 +172,8 @@ public sealed class DumpServiceTests(ModelFixture fixture) : IDisposable
         foreach (var name in new[] { "../outside.zip", "..", "/etc/passwd", "sub/../saved.zip", "missing.zip", "" })
         {
             var error = await Assert.ThrowsAsync<ArgumentException>(() => service.OpenFromFolderAsync(name));
-            Assert.Contains(service.Catalog.DumpsFolder, error.Message);
+            Assert.Contains("the dumps folder", error.Message);
+            Assert.DoesNotContain(service.Catalog.DumpsFolder, error.Message); // no server paths in messages
         }
     }
 

@@ -11,8 +11,8 @@ public sealed class ExploreServiceTests(ModelFixture fixture)
 {
     private ExploreResult Result => fixture.Result;
 
-    private Task<T> WithRun<T>(Func<RunResult, LoadedModel, T> check, params string[] hooks) =>
-        fixture.Host.UseAsync(model =>
+    private Task<T> WithRun<T>(Func<RunResult, IModelEngine, T> check, params string[] hooks) =>
+        fixture.Model.RunAsync(model =>
         {
             using var run = model.Run(fixture.TokenIds, RunOptions.CaptureOnly(hooks));
             return check(run, model);
@@ -102,18 +102,18 @@ public sealed class ExploreServiceTests(ModelFixture fixture)
     [Fact]
     public async Task EmptyAndTooLongPromptsAreRefusedWithTheLimitStated()
     {
-        var empty = await Assert.ThrowsAsync<PromptException>(() => fixture.Service.TokenizeAsync(" \n "));
+        var empty = await Assert.ThrowsAsync<PromptException>(() => Task.FromResult(fixture.Service.Tokenize(fixture.Model.Model, " \n ")));
         Assert.Equal("The prompt is empty: type some text first.", empty.Message);
 
-        var tooLong = await Assert.ThrowsAsync<PromptException>(() => fixture.Service.TokenizeAsync(string.Join(" ", Enumerable.Repeat("the cat", 600))));
+        var tooLong = await Assert.ThrowsAsync<PromptException>(() => Task.FromResult(fixture.Service.Tokenize(fixture.Model.Model, string.Join(" ", Enumerable.Repeat("the cat", 600)))));
         Assert.Matches(@"The prompt is \d+ tokens long; model 'grok-tiny' takes at most 512 tokens\.", tooLong.Message);
     }
 
     [Fact]
     public async Task ConcurrentRunsQueueAndGiveTheSameResultAsOneAlone()
     {
-        var other = await fixture.Service.TokenizeAsync("a different prompt about a river");
-        var runs = Enumerable.Range(0, 4).Select(i => fixture.Service.AnalyseAsync(i % 2 == 0 ? fixture.TokenIds : other, 99)).ToList();
+        var other = fixture.Service.Tokenize(fixture.Model.Model, "a different prompt about a river");
+        var runs = Enumerable.Range(0, 4).Select(i => fixture.Service.AnalyseAsync(fixture.Model, i % 2 == 0 ? fixture.TokenIds : other, 99)).ToList();
         var results = await Task.WhenAll(runs);
 
         Assert.Equal(Result.ResidualNorm[^1], results[0].ResidualNorm[^1]);
@@ -127,7 +127,7 @@ public sealed class ExploreServiceTests(ModelFixture fixture)
     {
         var sampling = new GrokLens.Generation.SamplingOptions { MaxNewTokens = 6, Temperature = 0 };
         var streamed = new List<TokenView>();
-        await foreach (var token in fixture.Service.GenerateAsync(fixture.TokenIds, sampling)) streamed.Add(token);
+        await foreach (var token in fixture.Service.GenerateAsync(fixture.Model, fixture.TokenIds, sampling)) streamed.Add(token);
         Assert.InRange(streamed.Count, 1, 6);
         Assert.Equal(Enumerable.Range(fixture.TokenIds.Count, streamed.Count), streamed.Select(t => t.Position));
         Assert.All(streamed, t => Assert.True(t.Generated));
@@ -136,7 +136,7 @@ public sealed class ExploreServiceTests(ModelFixture fixture)
         var cancelled = new List<TokenView>();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            await foreach (var token in fixture.Service.GenerateAsync(fixture.TokenIds, sampling with { MaxNewTokens = 200 }, cancel.Token))
+            await foreach (var token in fixture.Service.GenerateAsync(fixture.Model, fixture.TokenIds, sampling with { MaxNewTokens = 200 }, cancel.Token))
             {
                 cancelled.Add(token);
                 if (cancelled.Count == 2) cancel.Cancel();
@@ -149,9 +149,9 @@ public sealed class ExploreServiceTests(ModelFixture fixture)
     [Fact]
     public async Task HookValuesAreTheCapturedTensorFlattened()
     {
-        var values = await fixture.Service.HookValuesAsync(fixture.TokenIds, "blocks.0.moe.hook_router_probs");
+        var values = await fixture.Service.HookValuesAsync(fixture.Model, fixture.TokenIds, "blocks.0.moe.hook_router_probs");
 
         Assert.Equal(Result.RouterProbs[0].SelectMany(r => r), values);
-        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Service.HookValuesAsync(fixture.TokenIds, "blocks.0.nope"));
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Service.HookValuesAsync(fixture.Model, fixture.TokenIds, "blocks.0.nope"));
     }
 }

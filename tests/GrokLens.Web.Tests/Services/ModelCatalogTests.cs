@@ -27,7 +27,8 @@ public sealed class ModelCatalogTests
     public void RefusesAnythingButAListedFolderName(string name)
     {
         var error = Assert.Throws<ArgumentException>(() => catalog.Resolve(name));
-        Assert.Contains(TestRepository.ModelsFolder, error.Message);
+        Assert.Contains("the models folder", error.Message);
+        Assert.DoesNotContain(TestRepository.ModelsFolder, error.Message); // no server paths in messages
     }
 
     [Fact]
@@ -50,11 +51,12 @@ public sealed class ModelCatalogTests
             var models = new ModelCatalog(root);
             Assert.Equal(["as-gguf", "as-safetensors", "as-xai-raw"], models.List());
 
-            using var host = new ModelHost(models, Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelHost>.Instance);
-            await host.LoadAsync("as-gguf");
-            Assert.StartsWith("gguf", host.Info!.CheckpointFormat);
-            await host.LoadAsync("as-safetensors");
-            Assert.StartsWith("safetensors", host.Info!.CheckpointFormat);
+            // Each is loaded (and its memory estimated before loading) through the registry the workbench uses.
+            using var registry = ModelFixture.NewRegistry(root);
+            using (var gguf = await registry.AcquireAsync("as-gguf"))
+                Assert.StartsWith("gguf", gguf.Model.Info.CheckpointFormat);
+            using (var safetensors = await registry.AcquireAsync("as-safetensors"))
+                Assert.StartsWith("safetensors", safetensors.Model.Info.CheckpointFormat);
         }
         finally
         {

@@ -7,7 +7,7 @@ public sealed class ModelInfoTests(ModelFixture fixture)
     [Fact]
     public void ThePanelShowsFormatQuantisationDeviceMapAndMemory()
     {
-        var info = fixture.Host.Info!;
+        var info = fixture.Model.Model.Info;
         Assert.StartsWith("safetensors (1 file, BF16", info.CheckpointFormat);
         Assert.Equal("none (float32)", info.Quantisation);
         Assert.Equal("resident", info.Residency);
@@ -16,6 +16,6 @@ public sealed class ModelInfoTests(ModelFixture fixture)
         var bytes = Assert.Single(info.WeightBytesByDevice);
         Assert.Equal("cpu", bytes.Key);
         Assert.Equal(4 * info.Parameters, bytes.Value);
-        Assert.Equal(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"cpu {4 * info.Parameters / 1e6:N1} MB"), info.WeightMemory);
+        Assert.Equal($"cpu {GrokLens.Formatting.ByteSize.Format(4 * info.Parameters)}", info.WeightMemory);
     }
 }

@@ -30,7 +30,7 @@ public sealed unsafe class GgufFile : IDisposable
     public string Path => _file.Path;
     public uint Version { get; }
 
-    /// <summary>Metadata values: long for integers, double for floats, bool, string, or object[] for arrays.</summary>
+    /// <summary>Metadata values: long for integers, double for floats, bool, string; arrays as long[], double[], bool[] or string[].</summary>
     public IReadOnlyDictionary<string, object> Metadata { get; }
 
     /// <summary>Tensor names in file order.</summary>
@@ -69,6 +69,8 @@ public sealed unsafe class GgufFile : IDisposable
         {
             var key = reader.String("a metadata key");
             var type = (GgufValueType)reader.UInt32();
+            // A dictionary entry with its key and a boxed value: about 80 bytes besides the key's characters.
+            reader.Charge(key, 80 + 2L * key.Length);
             var value = reader.Value(type, key);
             if (!metadata.TryAdd(key, value)) throw reader.Error($"metadata key '{key}' appears twice");
         }
@@ -98,6 +100,7 @@ public sealed unsafe class GgufFile : IDisposable
                 throw reader.Error($"its data ({info.ByteLength} bytes at offset {info.Offset}) lies beyond the end of the file " +
                                    $"({dataLength} bytes of data; the file is truncated)", info.Name);
         }
+        CheckNoOverlap(reader, tensors.Values);
         return new GgufFile(file, version, metadata, tensors, order, dataStart);
     }
 
@@ -129,10 +132,25 @@ public sealed unsafe class GgufFile : IDisposable
         var type = (GgmlType)rawType;
         if (dims[0] % type.BlockElements() != 0)
             throw reader.Error($"its innermost dimension {dims[0]} is not a multiple of the {type} block size {type.BlockElements()}", name);
+        if (elements / type.BlockElements() > long.MaxValue / type.BlockBytes())
+            throw reader.Error($"its dimensions [{string.Join(", ", dims)}] need more bytes than any file can hold", name);
         var offset = reader.UInt64();
         if (offset % (ulong)alignment != 0 || offset > long.MaxValue)
             throw reader.Error($"its data offset {offset} is not a multiple of the alignment {alignment}", name);
         return new GgufTensorInfo(name, type, dims, (long)offset);
+    }
+
+    /// <summary>Two tensors sharing bytes would alias each other's weights; safetensors refuses that, and so does GGUF here.</summary>
+    private static void CheckNoOverlap(GgufHeaderReader reader, IEnumerable<GgufTensorInfo> tensors)
+    {
+        GgufTensorInfo? previous = null;
+        foreach (var info in tensors.Where(t => t.ByteLength > 0).OrderBy(t => t.Offset))
+        {
+            if (previous is not null && info.Offset < previous.Offset + previous.ByteLength)
+                throw reader.Error($"its data (bytes {info.Offset}…{info.Offset + info.ByteLength} of the data section) overlaps " +
+                                   $"tensor '{previous.Name}' (bytes {previous.Offset}…{previous.Offset + previous.ByteLength})", info.Name);
+            previous = info;
+        }
     }
 
     public bool Contains(string name) => _tensors.ContainsKey(name);

@@ -30,6 +30,7 @@ internal sealed class GgufHeaderReader(MappedFile file)
     public string String(string what)
     {
         var length = Count($"the length of {what}", 1);
+        if (length == 0) return "";
         if (length > MaxStringBytes) throw Error($"the length of {what} is {length} bytes, over the {MaxStringBytes}-byte limit");
         var bytes = Take((int)length);
         try
@@ -65,16 +66,81 @@ internal sealed class GgufHeaderReader(MappedFile file)
         _ => throw Error($"key '{key}': unknown value type {(uint)type}"),
     };
 
-    private object[] Array(string key)
+    /// <summary>
+    /// An array as a typed .NET array (long[], double[], bool[] or string[]), refused before allocating when its
+    /// elements would take more memory than the metadata budget has left: a few bytes of file per element can claim
+    /// far more than that in memory.
+    /// </summary>
+    private Array Array(string key)
     {
         var elementType = (GgufValueType)UInt32();
         if (elementType == GgufValueType.Array) throw Error($"key '{key}': nested arrays are not supported");
         if (!Enum.IsDefined(elementType)) throw Error($"key '{key}': unknown array element type {(uint)elementType}");
-        var count = Count($"the element count of '{key}'", 1);
-        var values = new object[count];
-        for (long i = 0; i < count; i++) values[i] = Value(elementType, key);
-        return values;
+        var count = Count($"the element count of '{key}'", ElementBytes(elementType));
+        Charge(key, count * MemoryPerElement(elementType));
+        switch (elementType)
+        {
+            case GgufValueType.String:
+            {
+                var values = new string[count];
+                for (long i = 0; i < count; i++)
+                {
+                    values[i] = String($"element {i} of '{key}'");
+                    Charge(key, 2L * values[i].Length);
+                }
+                return values;
+            }
+            case GgufValueType.Float32 or GgufValueType.Float64:
+            {
+                var values = new double[count];
+                for (long i = 0; i < count; i++) values[i] = (double)Value(elementType, key);
+                return values;
+            }
+            case GgufValueType.Bool:
+            {
+                var values = new bool[count];
+                for (long i = 0; i < count; i++) values[i] = (bool)Value(elementType, key);
+                return values;
+            }
+            default:
+            {
+                var values = new long[count];
+                for (long i = 0; i < count; i++) values[i] = (long)Value(elementType, key);
+                return values;
+            }
+        }
     }
+
+    /// <summary>Most memory the metadata may take once read (Grok-1's vocabulary of 131,072 pieces takes about 10 MB).</summary>
+    public const long MetadataMemoryBudget = 256L << 20;
+
+    private long metadataMemory;
+
+    /// <summary>Counts memory the metadata takes against <see cref="MetadataMemoryBudget"/>.</summary>
+    public void Charge(string key, long bytes)
+    {
+        metadataMemory += bytes;
+        if (metadataMemory > MetadataMemoryBudget)
+            throw Error($"key '{key}': the metadata would take more than {MetadataMemoryBudget >> 20} MB of memory to read " +
+                        "(GGUF metadata holds settings and a vocabulary; this much is not plausible)");
+    }
+
+    /// <summary>Smallest number of file bytes one element takes (a string: its 8-byte length).</summary>
+    private static long ElementBytes(GgufValueType type) => type switch
+    {
+        GgufValueType.UInt8 or GgufValueType.Int8 or GgufValueType.Bool => 1,
+        GgufValueType.UInt16 or GgufValueType.Int16 => 2,
+        GgufValueType.UInt32 or GgufValueType.Int32 or GgufValueType.Float32 => 4,
+        _ => 8,
+    };
+
+    /// <summary>Memory one element takes in its .NET array (a string: its reference and object header; characters are charged as read).</summary>
+    private static long MemoryPerElement(GgufValueType type) => type switch
+    {
+        GgufValueType.Bool => 1,
+        GgufValueType.String => 8 + 24,
+        _ => 8,
+    };
 
     public void Skip(long bytes)
     {

@@ -48,8 +48,8 @@ internal sealed class PickleParser
                 case 0x8C: Push(Text(Byte(), opcodeAt)); break;                    // SHORT_BINUNICODE
                 case 0x58: Push(Text(BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4)), opcodeAt)); break; // BINUNICODE
                 case 0x8D: Push(Text(Length8(opcodeAt), opcodeAt)); break;         // BINUNICODE8
-                case 0x55: Push(Latin1(Byte())); break;                            // SHORT_BINSTRING
-                case 0x54: Push(Latin1(BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4)))); break; // BINSTRING
+                case 0x55: Push(Latin1(Byte(), opcodeAt)); break;                  // SHORT_BINSTRING
+                case 0x54: Push(Latin1(BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4)), opcodeAt)); break; // BINSTRING
                 case 0x43: Push(Payload(Byte(), opcodeAt)); break;                 // SHORT_BINBYTES
                 case 0x42: Push(Payload(BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4)), opcodeAt)); break; // BINBYTES
                 case 0x8E: Push(Payload(Length8(opcodeAt), opcodeAt)); break;      // BINBYTES8
@@ -169,9 +169,12 @@ internal sealed class PickleParser
         return payload;
     }
 
+    /// <summary>Longest string accepted: names and dtype codes in a tensor file are a few bytes long.</summary>
+    private const long MaxStringBytes = 1 << 20;
+
     private string Text(long length, long at)
     {
-        if (length > 1 << 20) throw Error(at, $"a {length}-byte string is implausibly long");
+        CheckStringLength(length, at);
         try
         {
             return new UTF8Encoding(false, true).GetString(Bytes((int)length));
@@ -182,7 +185,17 @@ internal sealed class PickleParser
         }
     }
 
-    private string Latin1(long length) => Encoding.Latin1.GetString(Bytes(checked((int)length)));
+    private string Latin1(long length, long at)
+    {
+        CheckStringLength(length, at);
+        return Encoding.Latin1.GetString(Bytes((int)length));
+    }
+
+    private void CheckStringLength(long length, long at)
+    {
+        if (length > file.Length - position) throw Error(at, $"a {length}-byte string runs past the end of the file");
+        if (length > MaxStringBytes) throw Error(at, $"a {length}-byte string is implausibly long (at most {MaxStringBytes} bytes)");
+    }
 
     private string Line(long at)
     {

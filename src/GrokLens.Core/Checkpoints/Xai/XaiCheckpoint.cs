@@ -34,6 +34,15 @@ public sealed unsafe class XaiCheckpoint
         return File.Exists(Path.Combine(inner, FileName(0))) ? Path.GetFullPath(inner) : null;
     }
 
+    /// <summary>The tensor files of a raw release (<see cref="FileName"/> 0, 1, … up to the first missing one), full paths in file order.</summary>
+    public static IReadOnlyList<string> TensorFiles(string path)
+    {
+        var folder = ResolveFolder(path) ?? throw new CheckpointFormatException(path, null, $"no {FolderName}/{FileName(0)} here");
+        var files = new List<string>();
+        for (int i = 0; File.Exists(Path.Combine(folder, FileName(i))); i++) files.Add(Path.Combine(folder, FileName(i)));
+        return files;
+    }
+
     /// <summary>Opens the folder and checks that exactly 2 + 12·layers files are present.</summary>
     public static XaiCheckpoint Open(string path, int numLayers)
     {

@@ -97,7 +97,7 @@ public sealed class DeviceMap
         return string.Join(",", parts);
     }
 
-    public static string Format(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.0} GiB" : $"{bytes / (double)(1L << 20):0.0} MiB";
+    public static string Format(long bytes) => Formatting.ByteSize.Format(bytes);
 
     private static (int First, int Last) ParseRange(string text, string range)
     {

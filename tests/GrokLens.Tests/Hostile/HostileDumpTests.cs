@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using GrokLens.Dumps;
 using static GrokLens.Tests.Dumps.DumpTestData;
 
-namespace GrokLens.Tests.Dumps;
+namespace GrokLens.Tests.Hostile;
 
 /// <summary>Damaged and hostile dumps are refused with a message naming the problem.</summary>
 public class HostileDumpTests : IDisposable
@@ -64,10 +64,10 @@ public class HostileDumpTests : IDisposable
     public void AFutureFormatVersionIsRefusedByVersion()
     {
         var manifest = ReadManifest();
-        manifest["format_version"] = 2;
+        manifest["format_version"] = 3;
         manifest["something_new"] = "x";
         WriteManifest(manifest);
-        Assert.Contains("format version 2, newer than", Refusal());
+        Assert.Contains("format version 3, newer than", Refusal());
     }
 
     [Fact]
@@ -158,5 +158,94 @@ public class HostileDumpTests : IDisposable
         zip.Position = 0;
         using var fine = DumpReader.OpenZip(zip);
         Assert.Single(fine.Runs);
+    }
+
+    [Fact]
+    public void InterventionsThatDoNotFitTheRecordedModelAreRefused()
+    {
+        var manifest = ReadManifest();
+        manifest["runs"]![0]!["interventions"] = JsonNode.Parse("""[{"type": "ablate_expert", "layer": 99, "expert": 0}]""");
+        WriteManifest(manifest);
+        var message = Refusal();
+        Assert.Contains("run 'run0' records an invalid intervention", message);
+        Assert.Contains("layer 99 does not exist", message);
+    }
+
+    [Fact]
+    public void AConfigThatDoesNotFitTheStoredTensorsIsRefusedBeforeAnyIsRead()
+    {
+        // The stored attention patterns are [H, 4, 4] of the real config; the manifest claims twice the heads.
+        var manifest = ReadManifest();
+        var heads = manifest["model"]!["config"]!["num_attention_heads"]!.GetValue<int>();
+        manifest["model"]!["config"]!["num_attention_heads"] = heads * 2;
+        manifest["model"]!["config"]!["num_key_value_heads"] = heads * 2;
+        WriteManifest(manifest);
+        var message = Refusal();
+        Assert.Contains("blocks.0.attn.hook_pattern", message);
+        Assert.Contains($"[H, T, Tk] = [{heads * 2}, 4, 4]", message);
+    }
+
+    [Fact]
+    public void AHookOfALayerTheConfigDoesNotHaveIsRefused()
+    {
+        var manifest = ReadManifest();
+        manifest["model"]!["config"]!["num_hidden_layers"] = 1;
+        WriteManifest(manifest);
+        Assert.Contains("hook 'blocks.1.attn.hook_pattern' is of layer 1, but the dump's model config has 1 layers", Refusal());
+    }
+
+    [Fact]
+    public void AHookNameThatIsNoHookIsRefused()
+    {
+        var manifest = ReadManifest();
+        manifest["runs"]![0]!["hooks"]![0]!["name"] = "blocks.0.attn.hook_everything";
+        WriteManifest(manifest);
+        Assert.Contains("'blocks.0.attn.hook_everything' is not a hook name", Refusal());
+    }
+
+    [Fact]
+    public void EveryHookOfAGrok2ModelPassesTheCheckAndGrok2HooksInAGrok1DumpDoNot()
+    {
+        // The check knows every hook the model has, Grok-2's dense MLP and uncapped logits included.
+        var grok2 = Path.Combine(folder.Path, "grok2");
+        using (var model = GrokLens.Loading.ModelLoader.Load(Path.Combine(TestModels.RepositoryRoot(), "tests", "fixtures", "grok2-mini")))
+        using (var run = model.Run([1, 2, 3], GrokLens.Engine.RunOptions.CaptureOnly("*")))
+        {
+            Assert.Contains("blocks.0.mlp.hook_post", run.Cache.Names);
+            DumpWriter.WriteFolder(grok2, model, [DumpWriter.FromRun(model, run)]);
+        }
+        using (var reader = DumpReader.Open(grok2))
+            Assert.Contains(reader.Runs[0].Hooks, h => h.Name == "hook_logits_uncapped");
+
+        var manifest = ReadManifest();
+        manifest["runs"]![0]!["hooks"]![0]!["name"] = "blocks.0.mlp.hook_post";
+        WriteManifest(manifest);
+        Assert.Contains("'blocks.0.mlp.hook_post' is not a hook name of the dump's model", Refusal());
+    }
+
+    [Fact]
+    public void AManifestOverTheLimitIsRefusedAfterReadingNoMoreThanTheLimit()
+    {
+        var manifest = ReadManifest();
+        manifest["runs"]![0]!["prompt"] = new string('x', 8 << 20);
+        WriteManifest(manifest);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<DumpFormatException>(() => DumpReader.Open(dump, new DumpReadOptions { MaxManifestBytes = 1 << 20 }).Dispose());
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("manifest.json is over the 1048576-byte limit", error.Message);
+        Assert.True(allocated < 3 << 20, $"allocated {allocated:N0} bytes to refuse it");
+    }
+
+    [Fact]
+    public void AManifestIsParsedWithinAFewTimesItsSize()
+    {
+        // A 40 MB prompt: read as UTF-8 bytes into the records, not as a string, a document tree and then the records.
+        var manifest = ReadManifest();
+        manifest["runs"]![0]!["prompt"] = new string('x', 40 << 20);
+        WriteManifest(manifest);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using (DumpReader.Open(dump)) { }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 3.5 * (40 << 20), $"opening a 40 MB manifest allocated {allocated / 1048576.0:0} MB");
     }
 }
