@@ -64,6 +64,7 @@ public static class CliApp
             TrainCommand.Create(io),
             EvalCommand.Create(io),
             CompareCommand.Create(io),
+            SynthesizeCommand.Create(io),
             ExpertsCommand.Create(io),
             SiloCommand.Create(io),
             ClusterCommand.Create(io),

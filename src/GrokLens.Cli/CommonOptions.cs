@@ -89,7 +89,7 @@ internal static class CommonOptions
 
     public static Option<string> Weights() => new Option<string>("--weights")
     {
-        Description = "How layer weights are held: resident (float32), int8 (keep a quantised checkpoint's int8, dequantise per layer) " +
+        Description = "How layer weights are held: resident (float32), int8 (keep a quantised checkpoint's int8 where it lies in the mapped file; int8 kernels on the CPU) " +
                       "or stream (read each layer from disk when it runs; for machines that cannot hold the model).",
         DefaultValueFactory = _ => "resident",
     }.AcceptOnlyFromAmong("resident", "int8", "stream");

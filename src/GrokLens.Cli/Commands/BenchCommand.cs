@@ -13,7 +13,7 @@ namespace GrokLens.Cli.Commands;
 /// <summary>
 /// <c>groklens bench</c>: the cost of hooks, measured in one process on a small random Grok-architecture model:
 /// a plain forward pass, one capture, every capture, one replacing hook function, two interventions, and KV-cached
-/// greedy generation. <c>--streaming</c>, <c>--grok1-layers</c> and <c>--dumps</c> run other benches instead.
+/// greedy generation. <c>--streaming</c>, <c>--grok1-layers</c>, <c>--dumps</c> and <c>--kernels</c> run other benches instead.
 /// Each case runs once to warm up, then <c>--repeats</c> interleaved rounds; the table shows medians.
 /// </summary>
 public static class BenchCommand
@@ -55,19 +55,38 @@ public static class BenchCommand
             Description = "Instead: dump write and read (validated) speed in MiB/s against a plain file copy of the same bytes, " +
                           "for every hook of one --tokens run of --model.",
         };
+        var kernels = new Option<bool>("--kernels")
+        {
+            Description = "Instead: the int8 matrix kernels (Q8_0 and xAI int8, each path, T = 1, 8, 128) against reading the same bytes " +
+                          "and against dequantise + torch matmul, on Grok-1's and this bench's matrix shapes.",
+        };
+        var threads = new Option<int>("--threads") { Description = "With --kernels: torch threads (0: torch's default)." };
         var model = CommonOptions.Model(required: false);
-        model.Description = "With --dumps: the model whose run is dumped.";
+        model.Description = "With --dumps: the model whose run is dumped. With --kernels: a Q8_0 .gguf or xAI ckpt-0 folder whose " +
+                            "decode-step and 8-token-prefill matrix products are timed against reading the same bytes.";
         model.DefaultValueFactory = _ => "models/grok-tiny";
         var shardSize = CommonOptions.ShardSize();
         shardSize.DefaultValueFactory = _ => "4MiB";
+        var weights = new Option<string>("--weights")
+        {
+            Description = "Instead: --model (a Q8_0 .gguf or xAI's raw release) loaded with these weights (int8: mapped, int8 kernels): " +
+                          "prefill of --tokens, decode per token of --generate, peak memory and the memory-bandwidth bound.",
+        };
+        var json = new Option<bool>("--json") { Description = "With --weights: print one JSON object instead of the table." };
         var cluster = new Option<bool>("--cluster") { Description = "Instead: grok-tiny on two silo processes against in-process (captures, generation)." };
         var grok1Gguf = new Option<string>("--grok1-gguf") { Description = "With --cluster: also the two-layer Grok-1 Q8_0 GGUF, one layer per silo process." };
         var command = new Command("bench", "Measure the overhead of captures and hook functions on a small random model.")
         {
-            tokens, repeats, generate, streaming, grok1Layers, keep, dumps, model, shardSize, cluster, grok1Gguf,
+            tokens, repeats, generate, streaming, grok1Layers, keep, dumps, kernels, threads, model, shardSize, cluster, grok1Gguf, weights, json,
         };
-        command.SetAction(parse => parse.GetValue(cluster)
+        command.SetAction(parse => parse.GetValue(weights) is { } weightKind
+            ? ModelBench.Run(io, parse.GetValue(model)!, weightKind, parse.GetValue(tokens), parse.GetValue(generate), parse.GetValue(repeats), parse.GetValue(json))
+            : parse.GetValue(cluster)
             ? ClusterBench.Run(io, parse.GetValue(tokens), parse.GetValue(repeats), parse.GetValue(generate), parse.GetValue(grok1Gguf))
+            : parse.GetValue(kernels)
+            ? parse.GetResult(model) is { Implicit: false }
+                ? DecodeStepBench.Run(io, parse.GetValue(model)!, parse.GetValue(repeats))
+                : KernelBench.Run(io, parse.GetValue(repeats), parse.GetValue(threads))
             : parse.GetValue(grok1Layers) is { } folder
             ? Grok1LayersBench.Run(io, folder, parse.GetResult(tokens) is { Implicit: false } ? parse.GetValue(tokens) : 8, parse.GetValue(keep))
             : parse.GetValue(dumps)

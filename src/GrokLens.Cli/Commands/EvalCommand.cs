@@ -29,8 +29,13 @@ public static class EvalCommand
         };
         var books = new Option<string>("--books")
         {
-            Description = "Comma-separated book names, or 'all' (must match the training run). Default: the four children's books.",
-            DefaultValueFactory = _ => string.Join(',', CorpusText.ChildrensBooks),
+            Description = "Comma-separated book names, or 'all' (default). The bigram baseline trains on their training part.",
+            DefaultValueFactory = _ => "all",
+        };
+        var heldOut = new Option<string>("--held-out")
+        {
+            Description = "Comma-separated whole books to evaluate on (kept out of the bigram's training text); 'none' for none.",
+            DefaultValueFactory = _ => string.Join(',', TrainCommand.DefaultHeldOutBooks),
         };
         var length = new Option<int>("--seq-len") { Description = "Window length for loss, routing and head scores.", DefaultValueFactory = _ => 128 };
         var sampleTokens = new Option<int>("--sample-tokens") { Description = "Tokens per sample generation.", DefaultValueFactory = _ => 48 };
@@ -43,45 +48,62 @@ public static class EvalCommand
 
         var command = new Command("eval", "Evaluate a trained model: loss vs bigram baseline, head scores, routing, samples.")
         {
-            model, corpus, books, length, sampleTokens, samplesOut, curve, device,
+            model, corpus, books, heldOut, length, sampleTokens, samplesOut, curve, device,
         };
-        command.SetAction(parse => Run(io, parse.GetValue(model)!, parse.GetValue(corpus)!, parse.GetValue(books)!,
+        command.SetAction(parse => Run(io, parse.GetValue(model)!, parse.GetValue(corpus)!, parse.GetValue(books)!, parse.GetValue(heldOut)!,
             parse.GetValue(length), parse.GetValue(sampleTokens), parse.GetValue(samplesOut), parse.GetValue(curve), parse.GetValue(device)!));
         return command;
     }
 
-    private static int Run(CliIO io, string modelPath, string corpusFolder, string bookList, int sequenceLength,
+    private static int Run(CliIO io, string modelPath, string corpusFolder, string bookList, string heldOutList, int sequenceLength,
         int sampleTokens, string? samplesOut, string? curve, string device)
     {
-        var corpus = TrainCommand.LoadCorpus(corpusFolder, bookList);
+        var corpus = TrainCommand.LoadCorpus(corpusFolder, bookList, heldOutList);
         using var loaded = CommonOptions.Load(modelPath, device);
         var tokenizer = loaded.Tokenizer ?? throw new CliException($"model '{loaded.Name}' has no tokenizer; eval needs one to encode the corpus.");
         var config = loaded.Config;
-        var (train, validation) = corpus.Encode(tokenizer);
+        var (train, _) = corpus.Encode(tokenizer);
+        var bigramModel = new BigramBaseline(train, config.VocabSize);
         var output = io.Out;
         output.WriteLine($"model: {loaded.Name} ({Format.Count(config.ParameterCount)} parameters, {Format.Count(config.ActiveParameterCount)} active per token; " +
                          $"{config.NumLayers} layers, {config.NumExperts} experts top-{config.TopK}, vocabulary {Format.Count(config.VocabSize)})");
-        output.WriteLine($"validation split: {Format.Count(validation.Length)} tokens (last {Format.Number(corpus.ValidationFraction * 100, "0.#")}% of each of {corpus.Books.Count} books); " +
-                         $"bigram trained on the {Format.Count(train.Length)} training tokens");
+        output.WriteLine($"bigram baseline (Witten-Bell interpolated) trained on the {Format.Count(train.Length)} training tokens of " +
+                         $"{corpus.Books.Count(b => !b.HeldOut)} books; every text is read as [EOS] + its tokens in windows of {sequenceLength}");
         output.WriteLine();
 
-        double loss = Evaluator.ValidationLoss(loaded.Model, validation, sequenceLength);
-        double bigram = new BigramBaseline(train, config.VocabSize).CrossEntropy(validation);
-        output.WriteLine($"validation loss   {Format.Number(loss, "0.000")} nats/token (perplexity {Format.Number(Math.Exp(loss), "0.0")})");
-        output.WriteLine($"bigram baseline   {Format.Number(bigram, "0.000")} nats/token (perplexity {Format.Number(Math.Exp(bigram), "0.0")}; " +
-                         "Witten-Bell interpolated, same ids)");
-        output.WriteLine($"difference        {Format.Number(loss - bigram, "+0.000;-0.000")} nats/token");
-        if (curve is not null) WriteCurve(loaded, curve, bigram, output);
+        var rows = new List<(string Name, TextLoss Loss)>();
+        foreach (var book in corpus.HeldOutBooks)
+            rows.Add((book.Name, TextLoss.Measure(loaded.Model, bigramModel, tokenizer, [book.Validation], sequenceLength)));
+        if (rows.Count > 1) rows.Add(("all held-out books", rows.Select(r => r.Loss).Aggregate((a, b) => a + b)));
+        TextLoss? headline = rows.LastOrDefault().Loss;
+        var tails = corpus.Books.Where(b => !b.HeldOut && b.Validation.Length > 0).Select(b => b.Validation).ToList();
+        if (tails.Count > 0)
+        {
+            var tailLoss = TextLoss.Measure(loaded.Model, bigramModel, tokenizer, tails, sequenceLength);
+            rows.Add(($"last {Format.Number(corpus.ValidationFraction * 100, "0.#")}% of {tails.Count} training books", tailLoss));
+            headline ??= tailLoss;
+        }
+        output.WriteLine($"{"text",-34} {"chars",10} {"tokens",9} {"tok/char",8} {"nats/token",10} {"bigram",7} {"nats/char",9} {"bigram",7}");
+        foreach (var (name, result) in rows)
+            output.WriteLine($"{name,-34} {Format.Count(result.Characters),10} {Format.Count(result.Tokens),9} {Format.Number(result.TokensPerCharacter, "0.000"),8} " +
+                             $"{Format.Number(result.NatsPerToken, "0.000"),10} {Format.Number(result.BigramNatsPerToken, "0.000"),7} " +
+                             $"{Format.Number(result.NatsPerCharacter, "0.0000"),9} {Format.Number(result.BigramNatsPerCharacter, "0.0000"),7}");
+        if (headline is null) throw new CliException("nothing to evaluate on: give --held-out books or books with a validation tail.");
+        output.WriteLine("(nats per character = total nats of the text's tokens / its characters, Unicode scalar values; it compares tokenizers)");
+        if (curve is not null) WriteCurve(loaded, curve, headline.BigramNatsPerToken, output);
         output.WriteLine();
+        var validation = corpus.HeldOutBooks.Any()
+            ? corpus.HeldOutBooks.SelectMany(b => tokenizer.Encode(b.Validation)).ToArray()
+            : corpus.Encode(tokenizer).Validation;
 
-        var previous = Evaluator.PreviousTokenScores(loaded.Model, validation, Math.Min(sequenceLength, config.MaxPositions));
+        var previous = HeadScoring.PreviousToken(loaded.Model, validation, Math.Min(sequenceLength, config.MaxPositions));
         int repeat = Math.Min(50, (config.MaxPositions - 1) / 2);
-        var induction = Evaluator.InductionScores(loaded.Model, repeat, bosId: tokenizer.BosId);
-        WriteHeadScores(output, "previous-token", previous, "mean attention from t to t-1 on validation windows");
+        var induction = HeadScoring.Induction(loaded.Model, repeat, sequences: 16, seed: 0, bosId: tokenizer.BosId);
+        WriteHeadScores(output, "previous-token", previous, $"mean attention from t to t-1 on {(corpus.HeldOutBooks.Any() ? "held-out" : "validation")} windows");
         WriteHeadScores(output, "induction", induction, $"[BOS] + r + r, r = {repeat} random tokens, attention to the token after the earlier copy");
         output.WriteLine();
 
-        var routing = Evaluator.Routing(loaded.Model, validation, sequenceLength);
+        var routing = RoutingAnalysis.ForWindows(loaded.Model, validation, sequenceLength);
         WriteRouting(output, routing, config.NumExperts, config.TopK);
         output.WriteLine();
 

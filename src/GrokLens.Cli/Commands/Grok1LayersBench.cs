@@ -4,6 +4,7 @@ using GrokLens.Engine;
 using GrokLens.Loading;
 using GrokLens.Loading.Placement;
 using GrokLens.Model;
+using GrokLens.Tools;
 using static TorchSharp.torch;
 
 namespace GrokLens.Cli.Commands;
@@ -11,8 +12,8 @@ namespace GrokLens.Cli.Commands;
 /// <summary>
 /// <c>groklens bench --grok1-layers DIR</c>: two Grok-1 layers at full width (d 6144, 48 query heads, 8 KV heads of 128,
 /// 8 experts of 32768; vocabulary reduced to 1024 so the embedding is 24 MiB) from a synthetic checkpoint in xAI's raw
-/// int8 layout (≈ 9.2 GiB, written into DIR by write_xai_miniature.py --large unless DIR already holds one, and deleted
-/// afterwards), run resident int8 and streamed. Checks the logits are identical and each mode's peak memory (VmHWM) is
+/// int8 layout (≈ 9.2 GiB, written into DIR by <see cref="SyntheticXaiCheckpoint"/> unless DIR already holds one, and
+/// deleted afterwards), run resident int8 and streamed. Checks the logits are identical and each mode's peak memory (VmHWM) is
 /// within 16 GiB, and prints the time per token per layer.
 /// </summary>
 internal static class Grok1LayersBench
@@ -20,7 +21,7 @@ internal static class Grok1LayersBench
     public const long MemoryLimit = 16L << 30;
     private const int Seed = 1;
 
-    public static GrokConfig Config { get; } = GrokConfig.Grok1 with { NumLayers = 2, VocabSize = 1024 };
+    public static GrokConfig Config { get; } = SyntheticModels.Grok1Layers(2);
 
     public static int Run(CliIO io, string folder, int tokenCount, bool keep)
     {
@@ -75,20 +76,12 @@ internal static class Grok1LayersBench
         return (clock.Elapsed.TotalSeconds, result.Logits.clone());
     }
 
-    /// <summary>config.json and ckpt-0 via the repository's write_xai_miniature.py --large (Debian python3 + numpy).</summary>
+    /// <summary>config.json and ckpt-0 from GrokLens.Tools' synthetic writer, in chunks (never a whole tensor in memory).</summary>
     private static void Write(CliIO io, string folder)
     {
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, ModelLoader.ConfigFileName), Config.ToJson());
-        var script = Path.Combine(RepositoryRoot(), "tests", "GrokLens.Tests", "Checkpoints", "Xai", "write_xai_miniature.py");
-        var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
         io.Out.WriteLine($"writing a synthetic checkpoint (≈ 9.2 GiB) into {folder} …");
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(new ProcessStartInfo(python) { ArgumentList = { script, folder, Seed.ToString(), "--large" }, RedirectStandardError = true })
-                            ?? throw new InvalidOperationException("python3 could not be started.");
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"write_xai_miniature.py failed (needs python3-numpy): {errors}");
+        SyntheticXaiCheckpoint.Write(folder, Config, Seed);
         io.Out.WriteLine($"written in {clock.Elapsed.TotalSeconds:0} s");
     }
 
@@ -98,14 +91,6 @@ internal static class Grok1LayersBench
         if (Directory.Exists(checkpoint)) Directory.Delete(checkpoint, recursive: true);
         File.Delete(Path.Combine(folder, ModelLoader.ConfigFileName));
         if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "GrokLens.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new DirectoryNotFoundException(
-            "GrokLens.sln not found above the CLI: run the Grok-1 layers bench from a source checkout (it needs write_xai_miniature.py).");
     }
 
     private static string Peak(long? bytes) => bytes is null ? "n/a" : Format.Bytes(bytes.Value);

@@ -13,8 +13,17 @@ public sealed record LoadOptions
     /// <summary>Layers → devices, e.g. "0-31:cuda:0,32-63:cpu", or "auto" (by free memory); overrides <see cref="Device"/>.</summary>
     public string? DeviceMap { get; init; }
 
-    /// <summary>Keep int8 matrices int8 (GGUF Q8_0, xAI's QuantizedWeight8bit) and dequantise each layer when it runs.</summary>
+    /// <summary>
+    /// Keep int8 matrices int8 (GGUF Q8_0, xAI's QuantizedWeight8bit): multiplied by the int8 kernels in the mapped file on
+    /// the CPU, dequantised one matrix at a time on a GPU.
+    /// </summary>
     public bool Int8Weights { get; init; }
+
+    /// <summary>
+    /// Where xAI's raw int8 weights are repacked once for the int8 kernels (as large as the int8 weights: 296 GiB for all
+    /// of Grok-1). Null: <c>ckpt-0/.groklens-int8</c> if writable, else a folder under the user's cache directory.
+    /// </summary>
+    public string? Int8CacheFolder { get; init; }
 
     /// <summary>Hold no layer weights: read each layer from the checkpoint when it runs, prefetching the next.</summary>
     public bool StreamLayers { get; init; }

@@ -39,7 +39,7 @@ public static class ModelLoader
         if (options.StreamLayers && options.Int8Weights)
             throw new ArgumentException("Choose either int8 weights or layer streaming, not both.");
 
-        var checkpoint = OpenedCheckpoint.Open(path, folder);
+        var checkpoint = OpenedCheckpoint.Open(path, folder, options.Int8CacheFolder);
         var config = checkpoint.Config;
         var map = DeviceMapFor(options, config);
         var residency = options.StreamLayers ? WeightResidency.Streamed : options.Int8Weights ? WeightResidency.Int8 : WeightResidency.Resident;
@@ -58,14 +58,14 @@ public static class ModelLoader
             {
                 WeightResidency.Int8 when checkpoint.StoredInt8 is null => throw new ArgumentException(
                     $"int8 weights need a checkpoint that stores int8 matrices (GGUF Q8_0 or xAI's raw release); this one is {checkpoint.Format}."),
-                WeightResidency.Int8 => new Int8LayerMatrices(checkpoint.Weights, matrices, map, Loaded),
+                WeightResidency.Int8 => new Int8LayerMatrices(checkpoint.Weights, matrices, map, Loaded, checkpoint),
                 WeightResidency.Streamed => new StreamingLayerMatrices(checkpoint.Weights, matrices, config.NumLayers, map, options.LayerProgress, checkpoint),
                 _ => null,
             };
             IWeightSource weights = new PlacingWeightSource(checkpoint.Weights, map, Loaded);
             if (range is { } held) weights = new LayerRangeWeightSource(weights, config, held);
             model = new GrokModel(config, weights, matrixSource);
-            if (residency != WeightResidency.Streamed) checkpoint.Dispose(); // Resident and int8 weights no longer need the files.
+            if (residency == WeightResidency.Resident) checkpoint.Dispose(); // Resident weights no longer need the files; int8 and streamed own them.
             var placement = $"{(range is { } part ? $"{part} of 0-{config.NumLayers - 1} held, " : "")}{map}{(matrixSource is null ? "" : "; " + matrixSource.Description)}";
             return new LoadedModel(options.Name ?? new DirectoryInfo(folder).Name, model, tokenizer, folder,
                 $"{checkpoint.Format}; layers {placement}")
@@ -91,7 +91,7 @@ public static class ModelLoader
         ? "none (float32)"
         : residency == WeightResidency.Resident
             ? $"none (float32, dequantised at load from {storedInt8})"
-            : $"int8 weight-only ({storedInt8}; experts dequantised one at a time)";
+            : $"int8 weight-only ({storedInt8}; int8 kernels on the CPU, experts dequantised one at a time elsewhere)";
 
     /// <summary>The user's map, an automatic one ("auto"), or every layer on <see cref="LoadOptions.Device"/>.</summary>
     private static DeviceMap DeviceMapFor(LoadOptions options, GrokConfig config)

@@ -1,6 +1,7 @@
 using GrokLens.Checkpoints;
 using GrokLens.Checkpoints.Gguf;
 using GrokLens.Checkpoints.Xai;
+using GrokLens.Kernels.Repack;
 using GrokLens.Loading.Gguf;
 using GrokLens.Loading.Naming;
 using GrokLens.Loading.Xai;
@@ -27,11 +28,11 @@ internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights,
     /// Detects the format: a <c>.gguf</c> file (or a folder whose only weights are one .gguf), xAI's raw <c>ckpt-0</c>
     /// (config.json beside it, else Grok-1's published sizes), or safetensors with config.json.
     /// </summary>
-    public static OpenedCheckpoint Open(string path, string folder)
+    public static OpenedCheckpoint Open(string path, string folder, string? int8CacheFolder = null)
     {
         var gguf = FindGguf(path);
         if (gguf is not null) return OpenGguf(gguf);
-        if (XaiCheckpoint.IsRawCheckpoint(path)) return OpenXai(path, folder);
+        if (XaiCheckpoint.IsRawCheckpoint(path)) return OpenXai(path, folder, int8CacheFolder);
         return OpenSafetensors(path, folder);
     }
 
@@ -67,7 +68,7 @@ internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights,
         }
     }
 
-    private static OpenedCheckpoint OpenXai(string path, string folder)
+    private static OpenedCheckpoint OpenXai(string path, string folder, string? int8CacheFolder)
     {
         // config.json may sit in the given folder or beside ckpt-0; without one, the published Grok-1 sizes apply.
         var configPath = new[] { Path.Combine(folder, ModelLoader.ConfigFileName), Path.Combine(Path.GetDirectoryName(folder) ?? folder, ModelLoader.ConfigFileName) }
@@ -75,7 +76,7 @@ internal sealed class OpenedCheckpoint(GrokConfig config, IWeightSource weights,
         var config = configPath is null ? GrokConfig.Grok1 : GrokConfig.FromJsonFile(configPath);
         var checkpoint = XaiCheckpoint.Open(path, config.NumLayers);
         // Open checked the file count, and every file is read by its place, so nothing can be left unused.
-        return new OpenedCheckpoint(config, new XaiWeightSource(checkpoint), $"xAI raw release ({2 + 12 * config.NumLayers} pickles, int8 + bf16 scales)", null,
+        return new OpenedCheckpoint(config, new XaiWeightSource(checkpoint, int8CacheFolder is null ? null : new XaiRepackCache(int8CacheFolder)), $"xAI raw release ({2 + 12 * config.NumLayers} pickles, int8 + bf16 scales)", null,
             "xAI QuantizedWeight8bit, bf16 scales");
     }
 

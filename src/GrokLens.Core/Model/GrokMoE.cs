@@ -57,6 +57,7 @@ public sealed class GrokMoE : nn.Module
     private Tensor RunChosenExperts(Tensor x, Tensor indices, ExpertMatrices w, LayerHookNames names, ForwardHooks? hooks)
     {
         long batch = x.shape[0], length = x.shape[1], hidden = x.shape[2], slots = indices.shape[2];
+        if (batch * length == 1) return RunOneToken(x, indices, w, names, hooks);
         var flatExperts = indices.reshape(-1);
         // The router's own top-k is always in range; only indices a hook supplied need the extra range check.
         if (hooks.Wants(names.TopKIndices) && flatExperts.min().item<long>() < 0) throw ExpertOutOfRange(names);
@@ -78,6 +79,25 @@ public sealed class GrokMoE : nn.Module
             zeros_like(sorted).index_copy(0, order, sorted).view(batch, length, slots, sorted.shape[1]);
 
         Tensor ToSorted(Tensor bySlot) => bySlot.reshape(-1, bySlot.shape[3]).index_select(0, order);
+    }
+
+    /// <summary>
+    /// One token (a decode step): each slot's expert runs on the token's row, in slot order, which is already
+    /// (token, slot) order, so nothing is counted, sorted or scattered. Returns [1, 1, slots, D].
+    /// </summary>
+    private Tensor RunOneToken(Tensor x, Tensor indices, ExpertMatrices w, LayerHookNames names, ForwardHooks? hooks)
+    {
+        long slots = indices.shape[2], hidden = x.shape[2];
+        var experts = indices.reshape(-1).cpu().data<long>().ToArray();
+        if (experts.Any(e => e < 0 || e >= config.NumExperts)) throw ExpertOutOfRange(names);
+        var row = x.reshape(1, hidden);
+        var gateInput = cat(experts.Select(e => w.Gate.Multiply((int)e, row)).ToList(), 0);
+        if (hooks.Wants(names.ExpertPre))
+            gateInput = hooks!.Apply(names.ExpertPre, names.Layer, gateInput.view(1, 1, slots, -1)).reshape(slots, -1);
+        var activation = Gelu.Tanh(gateInput) * cat(experts.Select(e => w.Up.Multiply((int)e, row)).ToList(), 0);
+        if (hooks.Wants(names.ExpertPost))
+            activation = hooks!.Apply(names.ExpertPost, names.Layer, activation.view(1, 1, slots, -1)).reshape(slots, -1);
+        return cat(experts.Select((e, slot) => w.Down.Multiply((int)e, activation.narrow(0, slot, 1))).ToList(), 0).view(1, 1, slots, hidden);
     }
 
     private InvalidOperationException ExpertOutOfRange(LayerHookNames names) =>

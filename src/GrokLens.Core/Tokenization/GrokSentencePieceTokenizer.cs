@@ -162,7 +162,19 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
     public static GrokSentencePieceTokenizer LoadDefault() => Load(TokenizerLocator.FindDefaultModelPath());
 
     /// <inheritdoc />
-    public IReadOnlyList<int> Encode(string text)
+    public IReadOnlyList<int> Encode(string text) => Encode(text, allowed: null);
+
+    /// <summary>
+    /// Encodes with the vocabulary restricted to the ids <paramref name="allowed"/> accepts, as sentencepiece does after
+    /// <c>SetVocabulary</c> (bpe_model.cc): merges run over the whole vocabulary, then every resulting piece that is not
+    /// allowed is split back into the two pieces it was merged from, recursively, until each part is allowed or is a
+    /// single character or user-defined symbol; a user-defined symbol that is not allowed (sentencepiece never restricts
+    /// those) falls back to its characters. A character that is still not allowed becomes the UTF-8 byte pieces of its
+    /// text ("▁" as a space, the dummy prefix dropped), so byte pieces are the last resort (they must be allowed). Unlike sentencepiece, which remembers one split per
+    /// piece string for the whole call, each piece is split the way it was actually merged at its position.
+    /// </summary>
+    /// <param name="allowed">Which Grok-1 ids may be output; null for no restriction.</param>
+    public IReadOnlyList<int> Encode(string text, Func<int, bool>? allowed)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Length == 0) return [];
@@ -177,11 +189,52 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
         {
             if (i < normalized.Length && !(_canSplitAtWordStarts && normalized[i] == SpaceSymbol && normalized[i - 1] != SpaceSymbol))
                 continue;
-            foreach (var (start, length) in SplitAndMerge(normalized, segmentStart, i - segmentStart))
-                AppendIds(normalized.AsSpan(start, length), ids);
+            var merged = SplitAndMerge(normalized, segmentStart, i - segmentStart);
+            foreach (int root in merged.Roots)
+            {
+                if (allowed is null) AppendIds(normalized.AsSpan(merged.Start[root], merged.Length[root]), ids);
+                else Resegment(normalized, merged, root, allowed, ids);
+            }
             segmentStart = i;
         }
         return ids;
+    }
+
+    /// <summary>Appends the ids of a merged piece, split back along its merges where a piece is not allowed.</summary>
+    private void Resegment(string s, MergeTree tree, int node, Func<int, bool> allowed, List<int> ids)
+    {
+        var piece = s.AsSpan(tree.Start[node], tree.Length[node]);
+        bool found = _reserved.TryGetValue(piece, out int id) || _mergeable.TryGetValue(piece, out id);
+        if (found && allowed(id) && (id != UnkId || !_byteFallback)) { ids.Add(id); return; }
+        if (tree.Left[node] >= 0)
+        {
+            Resegment(s, tree, tree.Left[node], allowed, ids);
+            Resegment(s, tree, tree.Right[node], allowed, ids);
+            return;
+        }
+        // A leaf is one character, or a user-defined symbol (e.g. a run of newlines): that one falls back to its
+        // characters, each as a piece if allowed.
+        for (int i = 0; i < piece.Length;)
+        {
+            int width = char.IsHighSurrogate(piece[i]) && i + 1 < piece.Length && char.IsLowSurrogate(piece[i + 1]) ? 2 : 1;
+            AppendAllowedOrBytes(piece.Slice(i, width), tree.Start[node] + i, allowed, ids);
+            i += width;
+        }
+    }
+
+    /// <summary>
+    /// The piece's id if allowed, else the byte pieces of its text: "▁" is a space there, and the dummy prefix (a "▁"
+    /// at position 0 of the normalized text) is no text at all.
+    /// </summary>
+    private void AppendAllowedOrBytes(ReadOnlySpan<char> piece, int position, Func<int, bool> allowed, List<int> ids)
+    {
+        if ((_reserved.TryGetValue(piece, out int id) || _mergeable.TryGetValue(piece, out id)) && allowed(id) && (id != UnkId || !_byteFallback))
+        {
+            ids.Add(id);
+            return;
+        }
+        int skip = _addDummyPrefix && position == 0 && piece.Length > 0 && piece[0] == SpaceSymbol ? 1 : 0;
+        AppendBytes(piece[skip..].ToString().Replace(SpaceSymbol, ' '), ids);
     }
 
     private static bool ContainsWordStart(string piece)
@@ -208,6 +261,7 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
         ArgumentNullException.ThrowIfNull(ids);
         var text = new StringBuilder();
         var pendingBytes = new List<byte>();
+        bool atStart = true; // no text piece yet: a leading "▁" there is the dummy prefix
         foreach (int id in ids)
         {
             CheckId(id);
@@ -215,6 +269,7 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
             if (type == PieceType.Byte)
             {
                 pendingBytes.Add(_byteValues[id]);
+                atStart = false;
                 continue;
             }
             FlushBytes(text, pendingBytes);
@@ -222,8 +277,9 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
             if (type == PieceType.Unknown) { text.Append(_unkSurface); continue; }
 
             ReadOnlySpan<char> piece = _pieces[id];
-            if (text.Length == 0 && _addDummyPrefix && piece.Length > 0 && piece[0] == SpaceSymbol)
+            if (atStart && _addDummyPrefix && piece.Length > 0 && piece[0] == SpaceSymbol)
                 piece = piece[1..]; // the dummy prefix added by the normalizer
+            atStart = false;
             foreach (char c in piece) text.Append(c == SpaceSymbol ? ' ' : c);
         }
         FlushBytes(text, pendingBytes);
@@ -312,14 +368,36 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
     }
 
     /// <summary>
+    /// The merges of one segment: nodes 0 … n−1 are the initial symbols, each later node the merge of its
+    /// <see cref="Left"/> and <see cref="Right"/> nodes (−1 for initial symbols); <see cref="Roots"/> are the final
+    /// pieces in text order.
+    /// </summary>
+    private sealed class MergeTree(int capacity)
+    {
+        public readonly List<int> Start = new(capacity);
+        public readonly List<int> Length = new(capacity);
+        public readonly List<int> Left = new(capacity);
+        public readonly List<int> Right = new(capacity);
+        public readonly List<int> Roots = [];
+
+        public int Add(int start, int length, int left, int right)
+        {
+            Start.Add(start);
+            Length.Add(length);
+            Left.Add(left);
+            Right.Add(right);
+            return Start.Count - 1;
+        }
+    }
+
+    /// <summary>
     /// sentencepiece BPE (bpe_model.cc Model::Encode): split into characters, user-defined symbols matched
     /// longest-first as frozen units; then repeatedly merge the adjacent pair whose concatenation is a piece with
-    /// the highest score, the leftmost pair winning ties.
+    /// the highest score, the leftmost pair winning ties. Every merge is recorded (for <see cref="Resegment"/>).
     /// </summary>
-    private List<(int Start, int Length)> SplitAndMerge(string s, int offset, int count)
+    private MergeTree SplitAndMerge(string s, int offset, int count)
     {
-        var start = new List<int>(count);
-        var length = new List<int>(count);
+        var tree = new MergeTree(2 * count);
         var frozen = new List<bool>(count);
         int end = offset + count;
         for (int i = offset; i < end;)
@@ -327,24 +405,24 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
             int len = MatchUserDefined(s, i, end);
             bool isUserDefined = len > 0;
             if (!isUserDefined) len = char.IsHighSurrogate(s[i]) && i + 1 < end && char.IsLowSurrogate(s[i + 1]) ? 2 : 1;
-            start.Add(i);
-            length.Add(len);
+            tree.Add(i, len, -1, -1);
             frozen.Add(isUserDefined);
             i += len;
         }
 
-        int n = start.Count;
+        int n = tree.Start.Count;
         var prev = new int[n];
         var next = new int[n];
         for (int i = 0; i < n; i++) { prev[i] = i - 1; next[i] = i + 1 < n ? i + 1 : -1; }
-        var len2 = length.ToArray();
+        var len2 = tree.Length.ToArray();
+        var node = Enumerable.Range(0, n).ToArray(); // symbol → its current node in the tree
 
         var agenda = new PriorityQueue<(int Left, int Right, int Size), (float NegScore, int Left)>();
         void MaybeAdd(int left, int right)
         {
             if (left < 0 || right < 0 || frozen[left] || frozen[right]) return;
             int size = len2[left] + len2[right];
-            if (!_mergeable.TryGetValue(s.AsSpan(start[left], size), out int id)) return;
+            if (!_mergeable.TryGetValue(s.AsSpan(tree.Start[left], size), out int id)) return;
             agenda.Enqueue((left, right, size), (-_scores[id], left));
         }
 
@@ -352,6 +430,7 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
         while (agenda.TryDequeue(out var top, out _))
         {
             if (len2[top.Left] == 0 || len2[top.Right] == 0 || len2[top.Left] + len2[top.Right] != top.Size) continue; // stale
+            node[top.Left] = tree.Add(tree.Start[top.Left], top.Size, node[top.Left], node[top.Right]);
             len2[top.Left] = top.Size;
             len2[top.Right] = 0;
             next[top.Left] = next[top.Right];
@@ -360,9 +439,8 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
             MaybeAdd(top.Left, next[top.Left]);
         }
 
-        var result = new List<(int, int)>();
-        for (int i = n > 0 ? 0 : -1; i >= 0; i = next[i]) result.Add((start[i], len2[i]));
-        return result;
+        for (int i = n > 0 ? 0 : -1; i >= 0; i = next[i]) tree.Roots.Add(node[i]);
+        return tree;
     }
 
     private int MatchUserDefined(string s, int i, int end)
@@ -380,8 +458,14 @@ public sealed class GrokSentencePieceTokenizer : ITokenizer
         {
             if (id != UnkId || !_byteFallback) { ids.Add(id); return; }
         }
+        AppendBytes(piece, ids);
+    }
+
+    /// <summary>The byte pieces of a piece's UTF-8 text (UNK when the model has no byte fallback).</summary>
+    private void AppendBytes(ReadOnlySpan<char> piece, List<int> ids)
+    {
         if (!_byteFallback) { ids.Add(UnkId); return; }
-        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(piece.Length)];
+        Span<byte> utf8 = piece.Length <= 256 ? stackalloc byte[Encoding.UTF8.GetMaxByteCount(piece.Length)] : new byte[Encoding.UTF8.GetMaxByteCount(piece.Length)];
         int count = Encoding.UTF8.GetBytes(piece, utf8);
         foreach (byte b in utf8[..count]) ids.Add(_byteIds[b]);
     }

@@ -4,10 +4,12 @@ using GrokLens.Tokenization;
 namespace GrokLens.Training;
 
 /// <summary>
-/// Grok-1's SentencePiece tokenizer seen through a <see cref="CompactVocabulary"/>. Encode runs Grok-1's encoder and maps
-/// each id to its compact id; a piece outside the compact vocabulary becomes the byte pieces of its UTF-8 text (the
-/// word-start marker "▁" as a space), so any text is encodable. Decode maps back to Grok-1 ids and uses Grok-1's
-/// decoder; pieces shown are Grok-1's.
+/// Grok-1's SentencePiece tokenizer seen through a <see cref="CompactVocabulary"/>. Encode runs Grok-1's encoder with
+/// its merges restricted to the compact vocabulary (<see cref="CompactEncoding.RestrictedMerges"/>: a missing piece
+/// splits into the smaller pieces it was merged from, and only characters outside the vocabulary become bytes) and
+/// maps each id to its compact id; version 1 vocabularies turn a missing piece into the byte pieces of its UTF-8 text
+/// (<see cref="CompactEncoding.BytesForMissingPieces"/>). Any text is encodable. Decode maps back to Grok-1 ids and
+/// uses Grok-1's decoder; pieces shown are Grok-1's.
 /// </summary>
 public sealed class CompactTokenizer : ITokenizer
 {
@@ -15,6 +17,7 @@ public sealed class CompactTokenizer : ITokenizer
     private readonly GrokSentencePieceTokenizer grok;
     private readonly int[] byteCompactIds = new int[256];
     private readonly bool dummyPrefix;
+    private readonly bool[] allowedGrokIds;
 
     public CompactTokenizer(GrokSentencePieceTokenizer grok, CompactVocabulary vocabulary)
     {
@@ -23,6 +26,7 @@ public sealed class CompactTokenizer : ITokenizer
         vocabulary.CheckAgainst(grok);
         this.grok = grok;
         Vocabulary = vocabulary;
+        allowedGrokIds = vocabulary.GrokIdMask();
         for (int b = 0; b < 256; b++) byteCompactIds[b] = vocabulary.CompactId(grok.PieceToId($"<0x{b:X2}>")!.Value)!.Value;
         var probe = grok.Encode("a");
         dummyPrefix = probe.Count > 0 && grok.Piece(probe[0]).StartsWith(SpaceSymbol);
@@ -48,11 +52,21 @@ public sealed class CompactTokenizer : ITokenizer
     public int? EosId { get; }
     public int PadId { get; }
 
+    /// <summary>True for the 256 byte pieces (the fallback for characters outside the vocabulary).</summary>
+    public bool IsByte(int compactId) => Array.IndexOf(byteCompactIds, compactId) >= 0;
+
     /// <summary>The Grok-1 id of a compact id (for showing Grok-1's numbering in the UI).</summary>
     public int GrokId(int compactId) => Vocabulary.GrokId(compactId);
 
     public IReadOnlyList<int> Encode(string text)
     {
+        if (Vocabulary.Encoding == CompactEncoding.RestrictedMerges)
+        {
+            var restricted = grok.Encode(text, id => allowedGrokIds[id]);
+            var compact = new int[restricted.Count];
+            for (int i = 0; i < compact.Length; i++) compact[i] = Vocabulary.CompactId(restricted[i])!.Value;
+            return compact;
+        }
         var grokIds = grok.Encode(text);
         var ids = new List<int>(grokIds.Count);
         for (int i = 0; i < grokIds.Count; i++)

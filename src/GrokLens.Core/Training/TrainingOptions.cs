@@ -14,9 +14,13 @@ public sealed record TrainingOptions
     /// <summary>Tokens per window (T); each window predicts T next tokens.</summary>
     public int SequenceLength { get; init; } = 128;
     public double PeakLearningRate { get; init; } = 3e-3;
-    /// <summary>Linear warm-up from 0 to the peak over this many steps, then cosine decay.</summary>
+    /// <summary>Linear warm-up from 0 to the peak over this many steps, then the <see cref="Schedule"/>.</summary>
     public int WarmupSteps { get; init; } = 100;
-    /// <summary>The cosine decays to this fraction of the peak at the last step.</summary>
+    /// <summary>What follows the warm-up: cosine decay, or a constant rate and a final linear decay.</summary>
+    public LearningRateShape Schedule { get; init; } = LearningRateShape.Cosine;
+    /// <summary>For <see cref="LearningRateShape.WarmupStableDecay"/>: the share of all steps spent in the final decay.</summary>
+    public double DecayFraction { get; init; } = 0.2;
+    /// <summary>The learning rate decays to this fraction of the peak at the last step.</summary>
     public double FinalLearningRateFraction { get; init; } = 0.1;
     public double WeightDecay { get; init; } = 0.01;
     public double Beta1 { get; init; } = 0.9;
@@ -44,6 +48,11 @@ public sealed record TrainingOptions
     public bool Resume { get; init; } = true;
     /// <summary>Files (e.g. vocab.json) copied into every checkpoint folder so that each one is a loadable model.</summary>
     public IReadOnlyList<string> FilesToCopyIntoCheckpoints { get; init; } = [];
+    /// <summary>
+    /// Record the router's choices on fixed evaluation windows at these steps (and the last), into a
+    /// <see cref="Analysis.RoutingHistory"/>; the checkpoints of those steps are kept. Null for none.
+    /// </summary>
+    public RoutingRecordPlan? RoutingRecord { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public TrainingOptions Validated()
@@ -59,6 +68,9 @@ public sealed record TrainingOptions
         Require(LoadBalancingWeight >= 0, "LoadBalancingWeight must not be negative");
         Require(EvaluateEvery >= 0 && CheckpointEvery >= 0, "EvaluateEvery and CheckpointEvery must not be negative");
         Require(KeepCheckpoints > 0, "KeepCheckpoints must be positive");
+        Require(DecayFraction is > 0 and <= 1, "DecayFraction must be in (0, 1]");
+        Require(RoutingRecord is null || (RoutingRecord.Windows.Count > 0 && RoutingRecord.Steps.All(s => s >= 0)),
+            "RoutingRecord needs windows and non-negative steps");
         Require(CheckpointDType is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16, "CheckpointDType must be Float32, BFloat16 or Float16");
         return this;
 

@@ -96,6 +96,32 @@ public class OtherCommandTests
     }
 
     [Fact]
+    public void BenchOfAQ8_0ModelWithInt8WeightsPrintsTheIssuesJsonKeys()
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "bench-q8.gguf");
+        GrokLens.Tools.SyntheticGguf.Write(path, GrokLens.Cli.Commands.BenchCommand.BenchConfig(1024), GrokLens.Checkpoints.Gguf.GgmlType.Q8_0, seed: 3);
+        var result = CliOutput.Run("bench", "--model", path, "--weights", "int8", "--tokens", "5", "--generate", "3", "--repeats", "1", "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(result.Out);
+        var root = json.RootElement;
+        foreach (var key in new[] { "prefill_ms", "decode_ms_per_token", "peak_rss_bytes", "bandwidth_bound_ms_per_token", "decode_to_bound_ratio" })
+            Assert.True(root.GetProperty(key).GetDouble() > 0, $"{key} must be positive: {result.Out}");
+        var c = GrokLens.Cli.Commands.BenchCommand.BenchConfig(1024);
+        long q = (long)c.NumHeads * c.HeadDim, kv = (long)c.NumKvHeads * c.HeadDim;
+        long int8Elements = c.NumLayers * (2 * q * c.HiddenSize + 2 * kv * c.HiddenSize + c.TopK * 3L * c.ExpertSize * c.HiddenSize);
+        Assert.Equal(int8Elements / 32 * 34, root.GetProperty("decode_bytes_per_token").GetInt64()); // Q8_0: 34 bytes per 32 weights
+
+        var table = CliOutput.Run("bench", "--model", path, "--weights", "int8", "--tokens", "5", "--generate", "3", "--repeats", "1");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Matches(@"decode / bound = \d+\.\d\d", table.Out);
+        Assert.Equal(2, CliOutput.Run("bench", "--model", path, "--weights", "float16").ExitCode);
+        var notInt8 = CliOutput.Run("bench", "--model", TestModels.FixtureDirectory, "--weights", "int8");
+        Assert.NotEqual(0, notInt8.ExitCode);
+        Assert.Contains("int8 weights need a checkpoint that stores int8 matrices", notInt8.Error);
+    }
+
+    [Fact]
     public void BenchDumpsWritesReadsAndCopiesAShardedDumpOfTheFixture()
     {
         var leftovers = Directory.GetDirectories(Path.GetTempPath(), "groklens-dump-bench-*").Length;

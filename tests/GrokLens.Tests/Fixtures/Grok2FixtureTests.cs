@@ -1,3 +1,4 @@
+using GrokLens.Tests.Kernels;
 using GrokLens.Checkpoints;
 using GrokLens.Checkpoints.Gguf;
 using GrokLens.Engine;
@@ -77,7 +78,7 @@ public class Grok2FixtureTests
     }
 
     [Fact]
-    public void Int8GgufOfGrok2EqualsItsDequantisedRun()
+    public void Int8GgufOfGrok2IsCloseToItsDequantisedRun()
     {
         using var folder = new TempDirectory();
         var path = Path.Combine(folder.Path, "grok2-q8.gguf");
@@ -96,8 +97,8 @@ public class Grok2FixtureTests
         using var c = streamed.Run(tokens, RunOptions.CaptureOnly("*"));
         foreach (var name in a.Cache.Names)
         {
-            Assert.True(a.Cache[name].equal(b.Cache[name]).all().item<bool>(), $"int8 {name} differs");
-            Assert.True(a.Cache[name].equal(c.Cache[name]).all().item<bool>(), $"streamed {name} differs");
+            KernelTolerance.AssertClose(a.Cache[name], b.Cache[name], $"int8 {name}");
+            Assert.True(b.Cache[name].equal(c.Cache[name]).all().item<bool>(), $"streamed {name} differs from int8");
         }
     }
 

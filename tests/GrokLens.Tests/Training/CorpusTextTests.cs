@@ -41,4 +41,26 @@ public class CorpusTextTests
         Assert.Throws<FileNotFoundException>(() => CorpusText.Load(dir.Path, ["three"]));
         Assert.Throws<DirectoryNotFoundException>(() => CorpusText.Load(Path.Combine(dir.Path, "nope")));
     }
+
+    [Fact]
+    public void HeldOutBooksAreWhollyValidationAndNeverTrainingText()
+    {
+        string book = string.Concat(Enumerable.Range(0, 100).Select(i => $"Paragraph {i} has some words in it.\n\n"));
+        var corpus = CorpusText.FromTexts([("a", book), ("b", "Another book entirely.\n\n" + book), ("c", book)], heldOutBooks: ["b"]);
+        var held = Assert.Single(corpus.HeldOutBooks);
+        Assert.Equal("b", held.Name);
+        Assert.Equal(CorpusText.Clean("Another book entirely.\n\n" + book), held.Validation);
+        Assert.Equal("", held.Train);
+        Assert.DoesNotContain(corpus.TrainTexts, t => t.Contains("Another book"));
+        Assert.Equal(2, corpus.TrainTexts.Count());
+
+        var tokenizer = TrainingTestData.Tokenizer(corpus);
+        var (train, validation) = corpus.Encode(tokenizer);
+        Assert.DoesNotContain("Another", tokenizer.Decode(train));
+        Assert.Contains("Another book entirely.", tokenizer.Decode(validation));
+
+        Assert.Contains("Held-out book(s) z are not among the loaded books (a)",
+            Assert.Throws<ArgumentException>(() => CorpusText.FromTexts([("a", book)], heldOutBooks: ["z"])).Message);
+        Assert.Throws<ArgumentException>(() => CorpusText.FromTexts([("a", book)], heldOutBooks: ["a"]));
+    }
 }

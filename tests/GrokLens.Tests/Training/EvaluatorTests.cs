@@ -82,13 +82,13 @@ public class EvaluatorTests
         var ids = Enumerable.Range(0, 300).Select(i => 4 + i * 7 % 93).ToArray();
         double loss = Evaluator.ValidationLoss(model, ids, 16, 4, 200);
         Assert.InRange(loss, 1, 20);
-        var routing = Evaluator.Routing(model, ids, 16, 4, 200);
+        var routing = RoutingAnalysis.ForWindows(model, ids, 16, 4, 200);
         Assert.Equal(2, routing.Count);
         Assert.All(routing, r => Assert.Equal(1.0, r.ExpertShares.Sum(), 6));
-        var previous = Evaluator.PreviousTokenScores(model, ids, 16);
+        var previous = HeadScoring.PreviousToken(model, ids, 16);
         Assert.Equal(2, previous.Scores.Length);
         Assert.Equal(4, previous.Scores[0].Length);
-        var induction = Evaluator.InductionScores(model, repeatLength: 10, sequences: 4);
+        var induction = HeadScoring.Induction(model, repeatLength: 10, sequences: 4, seed: 0, bosId: 1);
         Assert.All(induction.Scores.SelectMany(s => s), s => Assert.InRange(s, 0, 1));
     }
 }

@@ -17,6 +17,23 @@ public class LearningRateScheduleTests
     }
 
     [Fact]
+    public void WarmupStableDecayHoldsThePeakThenDecaysLinearlyOverTheLastShare()
+    {
+        double At(int step, int total = 110) =>
+            LearningRateSchedule.At(step, total, 1e-3, 10, 0.1, LearningRateShape.WarmupStableDecay, 0.2);
+        Assert.Equal(5e-4, At(5), 12);
+        Assert.Equal(1e-3, At(10), 12);
+        Assert.Equal(1e-3, At(50), 12);
+        Assert.Equal(1e-3, At(88), 12); // decay = round(0.2 · 110) = 22 steps: 89 … 110
+        Assert.Equal(1e-3 - 0.9e-3 * 11 / 22, At(99), 12);
+        Assert.Equal(1e-4, At(110), 12);
+        for (int s = 89; s < 110; s++) Assert.True(At(s + 1) < At(s));
+        // Cut short at step 60 while stable: a 100-step run has the same past and decays from step 80.
+        for (int s = 1; s <= 60; s++) Assert.Equal(At(s), At(s, 100), 12);
+        Assert.Equal(1e-4, At(100, 100), 12);
+    }
+
+    [Fact]
     public void WindowSamplerIsReproducibleFromItsState()
     {
         var tokens = Enumerable.Range(0, 1000).ToArray();

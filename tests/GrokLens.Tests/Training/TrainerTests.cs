@@ -1,3 +1,4 @@
+using GrokLens.Analysis;
 using GrokLens.Training;
 
 namespace GrokLens.Tests.Training;
@@ -74,5 +75,40 @@ public class TrainerTests
         foreach (var ((name, a), (_, b)) in straight.Weights.Zip(second.Weights))
             Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-6), $"{name} differs after resume");
         Assert.Equal(Enumerable.Range(1, 6), TrainingLog.Read(resumed.LogPath).Select(r => r.Step));
+    }
+
+    [Fact]
+    public void RecordsRoutingAtThePlannedStepsKeepsTheirCheckpointsAndRecordsAgainAfterResume()
+    {
+        var (train, validation, vocab) = Data();
+        var config = TestModels.SmallConfig(vocab);
+        var windows = RoutingRecordPlan.EvenWindows([validation], 3, 10);
+        using var dir = new TempDirectory();
+        var historyFolder = Path.Combine(dir.Path, "routing-history");
+        var options = Options(dir.Path, 6) with
+        {
+            CheckpointEvery = 0,
+            KeepCheckpoints = 1,
+            RoutingRecord = new RoutingRecordPlan(historyFolder, windows, [0, 2, 4]),
+        };
+        using (var first = TestModels.Random(config, seed: 3))
+        {
+            using var stop = new CancellationTokenSource();
+            new Trainer(first, options).Train(train, validation,
+                new SyncProgress<TrainingProgress>(p => { if (p.Step == 3) stop.Cancel(); }), stop.Token);
+        }
+        Assert.Equal([0, 2], RoutingHistory.Load(historyFolder).Steps.Select(s => s.Step));
+
+        using var model = TestModels.Random(config, seed: 3);
+        new Trainer(model, options).Train(train, validation);
+        var history = RoutingHistory.Load(historyFolder);
+        Assert.Equal([0, 2, 4, 6], history.Steps.Select(s => s.Step));
+        Assert.Equal([0L, 2L * 8 * 24, 4L * 8 * 24, 6L * 8 * 24], history.Steps.Select(s => s.TokensSeen));
+        Assert.Equal(windows.SelectMany(w => w), history.Windows.SelectMany(w => w));
+        // The final record is the final model's routing; the recorded steps' checkpoints survive pruning.
+        var final = history.ReadFinal();
+        Assert.True(final.Bytes.SequenceEqual(RoutingRecord.Capture(model, windows, 6).Bytes));
+        Assert.Equal([2, 4, 6], TrainingCheckpoint.List(dir.Path).Select(c => c.Step));
+        Assert.Equal((1.0, 1.0), final.Agreement(final, 0));
     }
 }

@@ -278,13 +278,15 @@ public sealed class WorkbenchBrowserTests(BrowserFixture fixture, ITestOutputHel
         var explore = fixture.Services.GetRequiredService<ExploreService>();
         using var model = await fixture.Services.GetRequiredService<GrokLens.Web.Models.ModelRegistry>().AcquireAsync(TestRepository.ModelName);
         var words = string.Concat(Enumerable.Repeat(Text, 6)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        for (int n = 1; n <= words.Length; n++)
-        {
-            var candidate = string.Join(' ', words.Take(n));
-            int length = explore.Tokenize(model.Model, candidate).Count;
-            if (length == count) return candidate;
-            if (length > count) break;
-        }
+        // A word of several tokens can step over the count: then start one word later.
+        for (int start = 0; start < 8; start++)
+            for (int n = 1; start + n <= words.Length; n++)
+            {
+                var candidate = string.Join(' ', words.Skip(start).Take(n));
+                int length = explore.Tokenize(model.Model, candidate).Count;
+                if (length == count) return candidate;
+                if (length > count) break;
+            }
         throw new InvalidOperationException($"Could not cut a {count}-token prompt from the sample text.");
     }
 

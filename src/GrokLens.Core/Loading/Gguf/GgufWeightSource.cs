@@ -1,5 +1,6 @@
 using GrokLens.Checkpoints;
 using GrokLens.Checkpoints.Gguf;
+using GrokLens.Kernels;
 using GrokLens.Loading.Naming;
 using GrokLens.Loading.Quantization;
 using GrokLens.Model;
@@ -12,7 +13,7 @@ namespace GrokLens.Loading.Gguf;
 /// tensor's PyTorch shape is its <c>ne</c> reversed with the same bytes: {in, out} is [out, in] and {in, out, E} is
 /// [E, out, in] — no transpose.
 /// </summary>
-public sealed class GgufWeightSource(GgufFile file, int numExperts) : IWeightSource, IQuantizedWeightSource
+public sealed class GgufWeightSource(GgufFile file, int numExperts) : IWeightSource, IQuantizedWeightSource, IInt8KernelSource
 {
     private static TensorNameTable Names => TensorNameTables.Gguf;
 
@@ -33,6 +34,21 @@ public sealed class GgufWeightSource(GgufFile file, int numExperts) : IWeightSou
         if (file.Info(first).Type != GgmlType.Q8_0) return null;
         return QuantizedWeight.Stack(Enumerable.Range(0, numExperts)
             .Select(e => file.LoadQuantized(FindExpert(id, e, shape[1..]))).ToList());
+    }
+
+    /// <summary>Q8_0 matrices in place in the mapped file (valid while it is open); null for other types.</summary>
+    public KernelWeight? TryMapInt8(WeightId id, long[] shape)
+    {
+        var stored = Find(id, shape);
+        if (stored is not null)
+        {
+            if (file.Info(stored).Type != GgmlType.Q8_0) return null;
+            var matrix = file.Q8_0Matrix(stored);
+            return new KernelWeight(id.IsExpertStack ? KernelWeight.SplitExperts(matrix, shape[0]) : [matrix], null);
+        }
+        var experts = Enumerable.Range(0, numExperts).Select(e => FindExpert(id, e, shape[1..])).ToList();
+        if (experts.Any(name => file.Info(name).Type != GgmlType.Q8_0)) return null;
+        return new KernelWeight(experts.Select(file.Q8_0Matrix).ToArray(), null);
     }
 
     /// <summary>The stored name of a whole tensor after checking its shape, or null for experts stored separately.</summary>

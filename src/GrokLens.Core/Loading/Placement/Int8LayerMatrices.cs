@@ -4,15 +4,20 @@ using TorchSharp;
 namespace GrokLens.Loading.Placement;
 
 /// <summary>
-/// Weight-only int8: every layer's matrices are read once at load and kept as the checkpoint stores them, int8 with
-/// scales (matrices it stores as floats become float32). Products dequantise one matrix, or one chosen expert, at a time.
+/// Weight-only int8: every layer's matrices are kept as the checkpoint stores them, int8 with scales (matrices it stores
+/// as floats become float32). On the CPU they stay in the mapped file (GGUF Q8_0 in place, xAI's int8 from its repack
+/// cache) and the int8 kernels multiply them there; on a GPU they are copied there and dequantised one matrix, or one
+/// chosen expert, at a time. Owns the checkpoint's files, which the mapped matrices point into.
 /// </summary>
 internal sealed class Int8LayerMatrices : ILayerMatrixSource
 {
     private readonly MatrixSet set = new();
+    private readonly IDisposable files;
 
-    public Int8LayerMatrices(IWeightSource source, IEnumerable<(WeightId Id, long[] Shape)> matrices, DeviceMap map, Action<WeightId> onRead)
+    public Int8LayerMatrices(IWeightSource source, IEnumerable<(WeightId Id, long[] Shape)> matrices, DeviceMap map, Action<WeightId> onRead,
+        IDisposable files)
     {
+        this.files = files;
         try
         {
             foreach (var (id, shape) in matrices)
@@ -33,11 +38,18 @@ internal sealed class Int8LayerMatrices : ILayerMatrixSource
         }
     }
 
-    public string Description => $"int8 weights ({DeviceMap.Format(set.Bytes)}, {set.Int8Count} int8 matrices, experts dequantised one at a time)";
+    public string Description => set.MappedCount == set.Int8Count
+        ? $"int8 weights ({set.Int8Count} int8 matrices, {DeviceMap.Format(set.MappedBytes)} mapped from the file, int8 kernels)"
+        : $"int8 weights ({DeviceMap.Format(set.Bytes + set.MappedBytes)}, {set.Int8Count} int8 matrices: {set.MappedCount} mapped for the int8 kernels, " +
+          $"the others dequantised one at a time)";
 
     public IReadOnlyDictionary<string, long> BytesByDevice => set.BytesByDevice;
 
     public LayerMatrices Acquire(int layer) => set.Layer(layer);
 
-    public void Dispose() => set.Dispose();
+    public void Dispose()
+    {
+        set.Dispose();
+        files.Dispose();
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GrokLens.Kernels;
 using GrokLens.Model;
 using TorchSharp;
 
@@ -7,7 +8,8 @@ namespace GrokLens.Loading.Placement;
 /// <summary>
 /// Layer streaming: no layer matrices are held; when layer l runs its matrices are read from the (memory-mapped)
 /// checkpoint, and layer l+1's read starts in the background so disk and compute overlap. At most two layers are in
-/// memory, int8 matrices as int8. Norms and routers are small and stay resident. <see cref="LayerProgress"/> reports
+/// memory, int8 matrices as int8. On the CPU, int8 matrices are not read at all: the kernels use them in the mapped
+/// file, and the background read asks the kernel to fetch their pages ahead (madvise), which the page cache may evict. Norms and routers are small and stay resident. <see cref="LayerProgress"/> reports
 /// each layer with its read and wait times.
 /// </summary>
 internal sealed class StreamingLayerMatrices : ILayerMatrixSource
@@ -31,7 +33,8 @@ internal sealed class StreamingLayerMatrices : ILayerMatrixSource
         this.owner = owner;
     }
 
-    public string Description => "streamed from disk one layer at a time (next layer prefetched; int8 kept int8, experts dequantised one at a time)";
+    public string Description => "streamed from disk one layer at a time (next layer prefetched; int8 kept int8: mapped for the int8 kernels on the CPU, " +
+                                 "experts dequantised one at a time elsewhere)";
 
     public IReadOnlyDictionary<string, long> BytesByDevice { get; } = new Dictionary<string, long>();
 
@@ -46,7 +49,7 @@ internal sealed class StreamingLayerMatrices : ILayerMatrixSource
         int next = (layer + 1) % byLayer.Length;
         prefetchLayer = next;
         prefetch = Task.Run(() => Read(next));
-        progress?.Report(new LayerProgress(layer, byLayer.Length, set.Bytes, readTime, waited.Elapsed));
+        progress?.Report(new LayerProgress(layer, byLayer.Length, set.Bytes + set.MappedBytes, readTime, waited.Elapsed));
         return set.Layer(layer, release: set);
     }
 
@@ -59,6 +62,7 @@ internal sealed class StreamingLayerMatrices : ILayerMatrixSource
         try
         {
             foreach (var (id, shape) in byLayer[layer]) set.Read(source, id, shape, device, keepInt8: true);
+            foreach (var region in set.MappedRegions) MappedPages.WillNeed(region);
         }
         catch
         {

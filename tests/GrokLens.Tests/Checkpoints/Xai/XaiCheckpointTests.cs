@@ -1,3 +1,4 @@
+using GrokLens.Tests.Kernels;
 using GrokLens.Checkpoints;
 using GrokLens.Checkpoints.Xai;
 using GrokLens.Engine;
@@ -50,15 +51,15 @@ public class XaiCheckpointTests
         using var b = int8.Run(tokens);
         using var c = streamed.Run(tokens);
         Assert.True(a.Logits.isfinite().all().item<bool>());
-        Assert.True(a.Logits.equal(b.Logits).all().item<bool>(), "int8 residency must equal dequantise-then-run");
-        Assert.True(a.Logits.equal(c.Logits).all().item<bool>(), "streaming must equal the resident run");
-        // Rerouted by a hook (every slot to expert 3), int8 still dequantises exactly the experts that are used.
+        KernelTolerance.AssertClose(a.Logits, b.Logits, "int8 residency");
+        Assert.True(b.Logits.equal(c.Logits).all().item<bool>(), "streaming must equal int8 residency (the same kernels on the same mapped files)");
+        // Rerouted by a hook (every slot to expert 3), int8 still multiplies exactly the experts that are used.
         HookFunction toExpert3 = (indices, _) => TorchSharp.torch.full_like(indices, 3);
         var reroute = new RunOptions { Hooks = [("blocks.1.moe.hook_topk_indices", toExpert3)] };
         using var d = resident.Run(tokens, reroute);
         using var e = int8.Run(tokens, reroute);
         Assert.False(a.Logits.equal(d.Logits).all().item<bool>(), "the hook must change the result");
-        Assert.True(d.Logits.equal(e.Logits).all().item<bool>(), "rerouted int8 must equal rerouted dequantise-then-run");
+        KernelTolerance.AssertClose(d.Logits, e.Logits, "rerouted int8");
         AssertPanelProperties(mini.Config, resident, int8, streamed);
     }
 
@@ -79,7 +80,12 @@ public class XaiCheckpointTests
         // Scales as the miniature writes them (SPEC §4.3): one row for q/k/v and the expert gate/up, 8 for o and down.
         long scalesPerLayer = q + 2 * kv + 8 * d + e * f + e * f + e * 8 * d;
         Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * c.ParameterCount }, resident.WeightBytesByDevice);
-        Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * globals + c.NumLayers * (4 * floatsPerLayer + int8PerLayer + 4 * scalesPerLayer) },
+        // int8 matrices stay in the mapped repack files: page cache, shown apart.
+        Assert.Equal(new Dictionary<string, long>
+            {
+                ["cpu"] = 4 * globals + c.NumLayers * 4 * floatsPerLayer,
+                ["cpu (mapped file)"] = c.NumLayers * (int8PerLayer + 4 * scalesPerLayer),
+            },
             int8.WeightBytesByDevice);
         // Streaming reads only the matrices per layer: norms and routers are small and stay resident.
         Assert.Equal(new Dictionary<string, long> { ["cpu"] = 4 * globals + c.NumLayers * 4 * floatsPerLayer }, streamed.WeightBytesByDevice);

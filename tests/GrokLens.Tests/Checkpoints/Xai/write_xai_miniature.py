@@ -1,13 +1,13 @@
 """Writes a miniature of xAI's raw Grok-1 release (SPEC §4.1-4.3) for the GrokLens tests.
 
-Usage: python3 write_xai_miniature.py FOLDER SEED [--large]
+Usage: python3 write_xai_miniature.py FOLDER SEED
 FOLDER must hold config.json (GrokLens/Hugging Face keys). Writes FOLDER/ckpt-0/tensor{i:05d}_000, pickled the way
 xAI's checkpoint.py stores them: numpy float32 arrays, or a QuantizedWeight8bit dataclass (defined in __main__, as
 in xAI's run) holding an int8 weight [.., in, out] and bfloat16 scales [.., S, out]. numpy has no bfloat16, so the
 scales are uint16 arrays of their bit patterns. Also writes FOLDER/expected/{canonical name}.f32: the dequantised
 weight bf16(q*s) in PyTorch layout [out, in], float32 little-endian, for a bit-for-bit comparison.
-With --large (full-width Grok-1 layers for `groklens bench --grok1-layers`) no expected files are written and int8
-values are generated in chunks of random bytes, so Python holds about two copies of one matrix (array + pickle bytes).
+This is an implementation independent of GrokLens's own writer (GrokLens.Tools.SyntheticXaiCheckpoint), kept so the
+reader is checked against files GrokLens did not write.
 """
 import json
 import os
@@ -34,20 +34,8 @@ def bf16_value(bits):
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
-def random_int8(rng, shape):
-    """Uniform int8 in [-128, 127], filled 64 MiB at a time."""
-    q = np.empty(shape, dtype=np.int8)
-    flat = q.reshape(-1)
-    chunk = 1 << 26
-    for start in range(0, flat.size, chunk):
-        n = min(chunk, flat.size - start)
-        flat[start:start + n] = np.frombuffer(rng.bytes(n), dtype=np.int8)
-    return q
-
-
 def main():
     folder, seed = sys.argv[1], int(sys.argv[2])
-    large = "--large" in sys.argv[3:]
     c = json.load(open(os.path.join(folder, "config.json")))
     rng = np.random.default_rng(seed)
     d, layers, experts = c["hidden_size"], c["num_hidden_layers"], c["num_local_experts"]
@@ -64,8 +52,6 @@ def main():
             pickle.dump(obj, fh)
 
     def expect(name, array):
-        if large:
-            return
         np.ascontiguousarray(array, dtype="<f4").tofile(os.path.join(expected, name + ".f32"))
 
     def plain(index, name, shape, scale, transpose):
@@ -76,12 +62,10 @@ def main():
         expect(name, np.swapaxes(a, -1, -2) if transpose else a)
 
     def quantized(index, name, shape, blocks, scale):
-        q = random_int8(rng, shape) if large else rng.integers(-128, 128, size=shape, dtype=np.int8)
+        q = rng.integers(-128, 128, size=shape, dtype=np.int8)
         scale_shape = shape[:-2] + (blocks, shape[-1])
         s = bf16_bits(rng.standard_normal(scale_shape).astype(np.float32) * scale)
         save(index, QuantizedWeight8bit(weight=q, scales=s))
-        if large:
-            return
         rows = shape[-2]
         w = q.astype(np.float32).reshape(shape[:-2] + (blocks, rows // blocks, shape[-1]))
         w = (w * bf16_value(s)[..., :, None, :]).reshape(shape)
