@@ -1,5 +1,6 @@
 using GrokLens.Web.Compare;
 using GrokLens.Web.Components;
+using GrokLens.Web.Experts;
 using GrokLens.Web.Models;
 using GrokLens.Web.Security;
 using GrokLens.Web.Services;
@@ -56,6 +57,7 @@ builder.Services.AddSingleton(sp => new DumpCatalog(sp.GetRequiredService<IOptio
 builder.Services.AddSingleton<DumpService>();
 builder.Services.AddSingleton(sp => new DumpDownloads(TimeProvider.System));
 builder.Services.AddScoped<PlotInterop>();
+builder.Services.AddExpertsPage(builder.Configuration, repositoryRoot);
 builder.Services.AddScoped(sp => new ExploreSession
 {
     NearTieThreshold = sp.GetRequiredService<IOptions<WorkbenchOptions>>().Value.NearTieThreshold,

@@ -23,7 +23,7 @@ public static class DraftJson
         {
             case InterventionKind.AblateHeads: entry["mode"] = Names.ConvertName(draft.Mode.ToString()); break;
             case InterventionKind.PatchRouting: entry["part"] = Names.ConvertName(draft.Part.ToString()); break;
-            case InterventionKind.Steering: entry["coefficient"] = draft.Coefficient; break;
+            case InterventionKind.Steering or InterventionKind.RouterBias: entry["coefficient"] = draft.Coefficient; break;
             case InterventionKind.Loaded when draft.Fixed is { } fixedOne:
                 entry["intervention"] = JsonNode.Parse(InterventionJson.Serialize([fixedOne]))![0]!.DeepClone();
                 break;
@@ -50,7 +50,7 @@ public static class DraftJson
             : throw new InterventionException($"intervention #{index + 1}: \"enabled\" is true or false.");
         if (kind == InterventionKind.AblateHeads && Text(entry, "mode", index) is { } mode) draft.Mode = Choice<AblationMode>(mode, "mode", index);
         if (kind == InterventionKind.PatchRouting && Text(entry, "part", index) is { } part) draft.Part = Choice<RoutingPart>(part, "part", index);
-        if (kind == InterventionKind.Steering && entry["coefficient"] is JsonValue coefficient)
+        if (kind is InterventionKind.Steering or InterventionKind.RouterBias && entry["coefficient"] is JsonValue coefficient)
             draft.Coefficient = coefficient.TryGetValue<double>(out var c) ? c
                 : throw new InterventionException($"intervention #{index + 1}: \"coefficient\" is a number.");
         return draft;

@@ -44,6 +44,7 @@ public sealed class InterventionDraft
         InterventionKind.Steering => ["prompt_a", "prompt_b", "hook", "positions"],
         InterventionKind.PatchActivation => ["hook", "heads", "positions"],
         InterventionKind.PatchRouting => ["layers", "positions"],
+        InterventionKind.RouterBias => ["layers", "expert", "positions"],
         _ => [],
     };
 
@@ -93,6 +94,7 @@ public sealed class InterventionDraft
             InterventionKind.AblateHeads => new AblateHeads(List(Layers, "layers")!, List(Heads, "heads")!, Mode, Optional(Positions)),
             InterventionKind.AblateExpert => new AblateExpert(Single(Layers, "layer"), Single(Expert, "expert"), Optional(Positions)),
             InterventionKind.BanExpert => new BanExpert(Single(Layers, "layer"), Single(Expert, "expert"), Optional(Positions)),
+            InterventionKind.RouterBias => new RouterBias(Single(Layers, "layer"), Single(Expert, "expert"), Coefficient, Optional(Positions)),
             InterventionKind.ForceExpert => new ForceExpert(Single(Layers, "layer"), Single(Expert, "expert"),
                 List(Positions, "positions")!, Single(Slot, "slot")),
             InterventionKind.SetTopK => new SetTopK(Single(K, "k"), Optional(Layers)),
@@ -130,6 +132,7 @@ public sealed class InterventionDraft
             AblateHeads a => new InterventionDraft(InterventionKind.AblateHeads) { Layers = Text(a.Layers), Heads = Text(a.Heads), Mode = a.Mode, Positions = Text(a.Positions) },
             AblateExpert a => new InterventionDraft(InterventionKind.AblateExpert) { Layers = $"{a.Layer}", Expert = $"{a.Expert}", Positions = Text(a.Positions) },
             BanExpert b => new InterventionDraft(InterventionKind.BanExpert) { Layers = $"{b.Layer}", Expert = $"{b.Expert}", Positions = Text(b.Positions) },
+            RouterBias r => new InterventionDraft(InterventionKind.RouterBias) { Layers = $"{r.Layer}", Expert = $"{r.Expert}", Coefficient = r.Bias, Positions = Text(r.Positions) },
             ForceExpert f => new InterventionDraft(InterventionKind.ForceExpert) { Layers = $"{f.Layer}", Expert = $"{f.Expert}", Positions = Text(f.Positions), Slot = $"{f.Slot}" },
             SetTopK k => new InterventionDraft(InterventionKind.SetTopK) { K = $"{k.K}", Layers = Text(k.Layers) },
             RenormaliseGates r => new InterventionDraft(InterventionKind.RenormaliseGates) { Layers = Text(r.Layers) },

@@ -12,6 +12,8 @@ public enum InterventionKind
     Steering,
     PatchActivation,
     PatchRouting,
+    /// <summary>A bias on one expert's router logit (SteerMoE); its size is the draft's coefficient.</summary>
+    RouterBias,
     /// <summary>Loaded from JSON with no typed form (e.g. a scale or an explicit vector): kept as it is.</summary>
     Loaded,
 }
