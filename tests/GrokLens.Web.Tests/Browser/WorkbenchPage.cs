@@ -62,6 +62,8 @@ public sealed class WorkbenchPage(IPage page)
     {
         await Page.Locator("[data-view='model-panel'] [role='combobox']").ClickAsync();   // #model-picker is MudSelect's hidden input
         await Page.Locator(".mud-popover-open .mud-list-item").GetByText(name, new() { Exact = true }).ClickAsync();
+        // The server has the choice once the Load button carries it: a click before that (a busy machine) loads the old one.
+        await Page.Locator("#model-load").And(Page.Locator($"[data-choice='{name}']")).WaitForAsync();
         await Page.ClickAsync("#model-load");
         var outcome = Page.Locator(".mud-snackbar").GetByText($"Loaded model {name}.").Or(Page.Locator(".mud-snackbar").GetByText($"Could not load '{name}'"));
         await outcome.First.WaitForAsync();
