@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GrokLens.Engine;
 using GrokLens.Hooks;
 using GrokLens.Model;
@@ -43,14 +44,16 @@ public static class TextGenerator
         for (int step = 0; step < maxNewTokens; step++)
         {
             cancellation.ThrowIfCancellationRequested();
-            float[] lastLogits;
+            int id;
+            double probability;
             using (NewDisposeScope())
             using (no_grad())
             {
                 var logits = model.Model.Forward(tensor(next, [1, next.Length]), hooks, cache, lastPositionOnly: true);
-                lastLogits = logits[0, -1].cpu().data<float>().ToArray();
+                // Sample straight from the last row's memory: no copy of the vocabulary's logits per step.
+                using var last = logits[0, -1].cpu().contiguous();
+                (id, probability) = sampler.Next(MemoryMarshal.Cast<byte, float>(last.bytes));
             }
-            var (id, probability) = sampler.Next(lastLogits);
             yield return new GeneratedToken(id, cache.Length, probability, model.Tokenizer?.Decode([id]));
             if (id == eos) yield break;
             next = [id];

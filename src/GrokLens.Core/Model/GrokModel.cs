@@ -1,4 +1,5 @@
 using GrokLens.Hooks;
+using GrokLens.Model.SingleToken;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,6 +20,7 @@ public sealed class GrokModel : nn.Module
     public readonly Parameter? unembedding;
     private readonly RotaryEmbedding rotary;
     private readonly ILayerMatrixSource? matrixSource;
+    private readonly SingleTokenDecoder singleToken;
 
     /// <param name="weights">Supplies every parameter as the modules are built.</param>
     /// <param name="matrixSource">
@@ -38,6 +40,7 @@ public sealed class GrokModel : nn.Module
             unembedding = builder.Create(WeightId.Global(WeightKind.OutputHead), [config.VocabSize, config.HiddenSize]);
         rotary = new RotaryEmbedding(config.HeadDim, config.RopeTheta);
         Weights = builder.Created;
+        singleToken = new SingleTokenDecoder(this);
         // A model holding only some layers (a cluster shard) may have no embedding: it computes where its layers live.
         Device = embedding.device_type != DeviceType.META ? embedding.device
             : layers.Select(layer => layer.Device).FirstOrDefault(device => device.type != DeviceType.META) ?? embedding.device;
@@ -70,6 +73,8 @@ public sealed class GrokModel : nn.Module
     /// </summary>
     public Tensor Forward(Tensor tokens, ForwardHooks? hooks = null, KvCache? cache = null, bool lastPositionOnly = false)
     {
+        // A decode step with nothing hooked: the same arithmetic without the per-operation cost of torch calls.
+        if (singleToken.Handles(tokens, hooks, cache)) return singleToken.Run(tokens, cache!);
         var context = Prepare(tokens, hooks, cache);
         var residual = Embed(tokens, context);
         residual = RunLayers(residual, 0, layers.Count, context);

@@ -1,3 +1,5 @@
+using GrokLens.Kernels;
+using GrokLens.Model.SingleToken;
 using static TorchSharp.torch;
 
 namespace GrokLens.Model;
@@ -7,7 +9,7 @@ namespace GrokLens.Model;
 /// key positions are real tokens (pad keys are masked). One cache belongs to one batch of sequences. Each layer's keys
 /// and values live on that layer's device (a device map may spread layers); the token flags on the model's device.
 /// </summary>
-public sealed class KvCache : IDisposable
+public sealed unsafe class KvCache : IDisposable
 {
     private readonly Tensor?[] keys;
     private readonly Tensor?[] values;
@@ -35,6 +37,8 @@ public sealed class KvCache : IDisposable
         if (capacity <= 0 || capacity > config.MaxPositions)
             throw new ArgumentOutOfRangeException(nameof(capacity), $"KV cache capacity must be 1…{config.MaxPositions}.");
         Capacity = capacity;
+        BatchSize = batchSize;
+        HoldsEveryLayer = held is null;
         keys = new Tensor[config.NumLayers];
         values = new Tensor[config.NumLayers];
         for (int layer = 0; layer < config.NumLayers; layer++)
@@ -50,6 +54,37 @@ public sealed class KvCache : IDisposable
     }
 
     public int Capacity { get; }
+
+    public int BatchSize { get; }
+
+    /// <summary>False for a cluster shard's cache, which holds only its layers.</summary>
+    public bool HoldsEveryLayer { get; }
+
+    /// <summary>The single-token decoder's scratch vectors for this sequence (made on its first step).</summary>
+    internal DecodeWorkspace? Workspace { get; set; }
+
+    /// <summary>Sequence 0's keys of one layer, [capacity, Hkv, d], for the single-token decoder to write.</summary>
+    internal float* KeyMemory(int layer) => TensorMemory.Float32(keys[layer]!, "keys");
+
+    /// <summary>Sequence 0's values of one layer, [capacity, Hkv, d].</summary>
+    internal float* ValueMemory(int layer) => TensorMemory.Float32(values[layer]!, "values");
+
+    /// <summary>Sequence 0's flags, one byte per position: 1 when the key there is a real token.</summary>
+    internal byte* KeyIsTokenMemory
+    {
+        get
+        {
+            fixed (byte* flags = keyIsToken.bytes) return flags;
+        }
+    }
+
+    /// <summary>Records whether the key at <paramref name="position"/> (the next one) is a real token, as <see cref="AppendKeyIsToken"/> does.</summary>
+    internal void MarkKeyIsToken(int position, bool isToken)
+    {
+        if (position + 1 > Capacity)
+            throw new InvalidOperationException($"KV cache full: {Length} + 1 positions exceed its capacity {Capacity}.");
+        KeyIsTokenMemory[position] = isToken ? (byte)1 : (byte)0;
+    }
 
     /// <summary>Positions already stored.</summary>
     public int Length { get; private set; }
