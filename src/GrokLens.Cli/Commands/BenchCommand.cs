@@ -132,6 +132,7 @@ public static class BenchCommand
             ("intervention: ban expert 0 of layer 1", "BanExpert: re-ranks the router", () => Intervene(model, prompt, new BanExpert(1, 0))),
         };
         var decodeRates = new List<double>();
+        var prefillTimes = new List<double>(); // prompt to first token: llama-bench's pp (it too computes only the last logits)
         if (generateCount > 0)
         {
             var sampling = SamplingOptions.Greedy(generateCount) with { StopAtEos = false };
@@ -143,6 +144,7 @@ public static class BenchCommand
                 foreach (var _ in TextGenerator.Generate(model, prompt, sampling))
                     if (count++ == 0) first = clock.Elapsed.TotalSeconds;
                 if (count > 1) decodeRates.Add((count - 1) / (clock.Elapsed.TotalSeconds - first));
+                prefillTimes.Add(first * 1000);
             }));
         }
 
@@ -153,6 +155,7 @@ public static class BenchCommand
             foreach (var benchCase in cases) benchCase.Action();
         Thread.Sleep(200);
         decodeRates.Clear();
+        prefillTimes.Clear();
         var times = cases.Select(_ => new List<double>(repeats)).ToList();
         for (int repeat = 0; repeat < repeats; repeat++)
             for (int i = 0; i < cases.Count; i++)
@@ -168,7 +171,11 @@ public static class BenchCommand
         {
             double totalRate = generateCount / (rows[^1].Ms / 1000);
             string decode = decodeRates.Count > 0 ? $", {Format.Number(MedianOf(decodeRates), "0.0")} after the first" : "";
-            rows[^1] = rows[^1] with { Note = $"{Format.Number(totalRate, "0.0")} tokens/s incl. the {tokenCount}-token prompt{decode}" };
+            rows[^1] = rows[^1] with
+            {
+                Note = $"{Format.Number(totalRate, "0.0")} tokens/s incl. the {tokenCount}-token prompt{decode}; " +
+                       $"first token after {Format.Number(MedianOf(prefillTimes), "0.0")} ms",
+            };
         }
 
         int width = Math.Max(4, rows.Max(r => r.Case.Length));

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace GrokLens.Kernels;
 
@@ -12,6 +14,24 @@ namespace GrokLens.Kernels;
 /// </summary>
 public static unsafe class FloatGemv
 {
+    /// <summary>
+    /// y [1, 1, out] = x [1, 1, in]·Wᵀ when W is a contiguous float32 CPU tensor [out, in], x one float32 CPU row and no
+    /// gradient is recorded; null otherwise (the caller uses torch).
+    /// </summary>
+    public static Tensor? TryMultiplyRow(Tensor weight, Tensor x)
+    {
+        if (weight.dim() != 2 || x.NumberOfElements != weight.shape[1] || x.NumberOfElements == 0 || is_grad_enabled()
+            || weight.dtype != ScalarType.Float32 || x.dtype != ScalarType.Float32
+            || weight.device_type != DeviceType.CPU || x.device_type != DeviceType.CPU || !weight.is_contiguous())
+            return null;
+        using var row = x.contiguous();
+        var y = empty([1, 1, weight.shape[0]], dtype: ScalarType.Float32);
+        Multiply(TensorMemory.Float32(weight, nameof(weight)), weight.shape[0], weight.shape[1], TensorMemory.Float32(row, nameof(x)),
+            TensorMemory.Float32(y, "y"), get_num_threads());
+        GC.KeepAlive(row);
+        return y;
+    }
+
     /// <summary>Weight bytes from which a product is cut into chunks that helper threads may share.</summary>
     public const long MinSharedBytes = 256 * 1024;
 

@@ -1,4 +1,5 @@
 using GrokLens.Hooks;
+using GrokLens.Kernels;
 using GrokLens.Model.SingleToken;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -158,8 +159,13 @@ public sealed class GrokModel : nn.Module
         var hooks = context.Hooks;
         var normed = hooks.Hook(HookPoints.FinalNorm, null, finalNorm.Forward(residual.On(Device)));
         bool wantsAll = hooks.Wants(HookPoints.Logits) || hooks.Wants(HookPoints.LogitsUncapped);
-        if (lastPositionOnly && !wantsAll) normed = normed.narrow(1, normed.shape[1] - 1, 1);
-        var logits = UncappedLogits(normed);
+        Tensor? logits = null;
+        if (lastPositionOnly && !wantsAll)
+        {
+            normed = normed.narrow(1, normed.shape[1] - 1, 1);
+            logits = LastRowLogits(normed);
+        }
+        logits ??= UncappedLogits(normed);
         if (Config.FinalLogitSoftcap > 0)
             logits = FinalSoftcap(hooks.Hook(HookPoints.LogitsUncapped, null, logits));
         return hooks.Hook(HookPoints.Logits, null, logits);
@@ -173,6 +179,17 @@ public sealed class GrokModel : nn.Module
 
     /// <summary>z·Eᵀ × output multiplier, before any final soft-cap: the part that is linear in the normed residual.</summary>
     public Tensor UncappedLogits(Tensor normed) => linear(normed, OutputHead).mul(Config.OutputMultiplier);
+
+    /// <summary>
+    /// <see cref="UncappedLogits"/> of a single row (the last position of a generation's prompt) through <see cref="FloatGemv"/>, which reads a
+    /// resident float32 head about twice as fast as torch's linear on one row; null when that does not apply.
+    /// </summary>
+    private Tensor? LastRowLogits(Tensor normed)
+    {
+        if (normed.shape[0] != 1 || normed.shape[1] != 1) return null;
+        using var product = FloatGemv.TryMultiplyRow(OutputHead, normed);
+        return product?.mul(Config.OutputMultiplier);
+    }
 
     /// <summary>cap·tanh(z/cap) with final_logit_softcapping, or z unchanged without one.</summary>
     public Tensor FinalSoftcap(Tensor logits) =>
