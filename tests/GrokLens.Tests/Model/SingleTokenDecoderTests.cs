@@ -86,6 +86,23 @@ public class SingleTokenDecoderTests
     }
 
     [Fact]
+    public async Task SequencesDecodedAtOnceOnOneModelGetTheirOwnTokens()
+    {
+        // Each sequence's scratch vectors live with its cache and one shared product runs at a time: sequences generated
+        // on several threads at once (a server's sessions) give what each gives alone.
+        using var model = TestModels.RandomLoaded(ConfigNamed("wide (vectorised loops, shared rows)"));
+        int[][] prompts = [[5, 17, 3, 88], [9, 0, 41], [100, 200, 300, 400, 500], [7]];
+        var options = new GrokLens.Generation.SamplingOptions { MaxNewTokens = 24, Temperature = 1.2, Seed = 5, StopAtEos = false };
+        List<int> Generate(int[] prompt) => GrokLens.Generation.TextGenerator.Generate(model, prompt, options).Select(t => t.Id).ToList();
+        var alone = prompts.Select(Generate).ToList();
+        for (int round = 0; round < 3; round++)
+        {
+            var together = await Task.WhenAll(prompts.Select(prompt => Task.Run(() => Generate(prompt))));
+            for (int i = 0; i < prompts.Length; i++) Assert.Equal(alone[i], together[i]);
+        }
+    }
+
+    [Fact]
     public void HooksOrGradientsTakeTheGeneralPath()
     {
         using var model = TestModels.Random();
