@@ -123,7 +123,7 @@ internal sealed class RedisCluster : IAsyncDisposable
 {
     private readonly ChildProcess redis;
     private readonly string workingDirectory;
-    private readonly List<(ChildProcess Process, int SiloPort)> silos = new();
+    private readonly List<(ChildProcess Process, int SiloPort, int GatewayPort)> silos = new();
 
     private RedisCluster(ChildProcess redis, int port, string workingDirectory)
     {
@@ -157,7 +157,7 @@ internal sealed class RedisCluster : IAsyncDisposable
                  "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(), "--memory", "2GiB",
                  "--session-lease", sessionLeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)],
                 "ready:", Paths.RepositoryRoot());
-            silos.Add((process, siloPort));
+            silos.Add((process, siloPort, gatewayPort));
             started.Add(process);
         }
         await Task.WhenAll(started.Select(p => p.WaitReady(TimeSpan.FromMinutes(3))));
@@ -173,11 +173,14 @@ internal sealed class RedisCluster : IAsyncDisposable
 
     public void KillSilo(int index) => silos[index].Process.Kill();
 
+    /// <summary>The gateways of the silos started, as host:port.</summary>
+    public IReadOnlyList<string> Gateways => silos.Select(s => $"127.0.0.1:{s.GatewayPort}").ToList();
+
     public string SiloOutput(int index) => silos[index].Process.Output;
 
     public ValueTask DisposeAsync()
     {
-        foreach (var (process, _) in silos) process.Dispose();
+        foreach (var (process, _, _) in silos) process.Dispose();
         redis.Dispose();
         try
         {

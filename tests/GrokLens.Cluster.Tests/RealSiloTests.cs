@@ -27,8 +27,15 @@ public sealed class RealSiloTests(ITestOutputHelper output)
 
         var ids = local.Encode("The old owl looked down at the quiet wood");
         using (var expected = local.Run(ids, RunOptions.CaptureOnly("*")))
-        using (var actual = engine.Run(ids, RunOptions.CaptureOnly("*")))
-            TensorAssert.SameRun(expected, actual, "over TCP");
+        {
+            using (var actual = engine.Run(ids, RunOptions.CaptureOnly("*")))
+                TensorAssert.SameRun(expected, actual, "over TCP");
+            // Meanwhile the model connected to each shard's own silo gateway; captures then come straight from there.
+            await WaitFor(() => Task.FromResult(engine.DirectGateways.SequenceEqual(cluster.Gateways.Order(StringComparer.Ordinal))),
+                TimeSpan.FromSeconds(60), $"the model connected to gateways {string.Join(", ", engine.DirectGateways)}, not each silo's");
+            using (var direct = engine.Run(ids, RunOptions.CaptureOnly("*")))
+                TensorAssert.SameRun(expected, direct, "through each shard's gateway");
+        }
         var greedy = SamplingOptions.Greedy(8) with { StopAtEos = false };
         Assert.Equal(local.Generate(ids, greedy).ToList(), engine.Generate(ids, greedy).ToList());
 

@@ -17,10 +17,20 @@ public static class ClusterClientFactory
     public const int MaxMessageBytes = 1 << 30;
 
     /// <summary>Starts a client host connected to <paramref name="address"/> (see <see cref="ClusterMembership.ParseAddress"/>).</summary>
-    public static async Task<ClusterConnection> ConnectAsync(string address, string clusterId = ClusterNames.DefaultClusterId,
+    public static Task<ClusterConnection> ConnectAsync(string address, string clusterId = ClusterNames.DefaultClusterId,
         CancellationToken cancellation = default)
     {
         var (membership, gateways) = ClusterMembership.ParseAddress(address, clusterId);
+        return ConnectAsync(membership, gateways, ClusterNames.ServiceId, address, cancellation);
+    }
+
+    /// <summary>Starts a client host that sends everything through the gateways given (static clustering).</summary>
+    public static Task<ClusterConnection> ConnectAsync(IPEndPoint[] gateways, string clusterId, string serviceId, CancellationToken cancellation = default) =>
+        ConnectAsync(new ClusterMembership { ClusterId = clusterId }, gateways, serviceId, string.Join(',', gateways.Select(g => g.ToString())), cancellation);
+
+    private static async Task<ClusterConnection> ConnectAsync(ClusterMembership membership, IPEndPoint[] gateways, string serviceId, string address,
+        CancellationToken cancellation)
+    {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
         builder.UseOrleansClient(client =>
@@ -28,7 +38,7 @@ public static class ClusterClientFactory
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = membership.ClusterId;
-                o.ServiceId = ClusterNames.ServiceId;
+                o.ServiceId = serviceId;
             });
             if (membership.Redis is { } redis) client.UseRedisClustering(redis);
             else client.UseStaticClustering(gateways);

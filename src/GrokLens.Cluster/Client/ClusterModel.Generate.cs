@@ -38,6 +38,7 @@ public sealed partial class ClusterModel
         {
             Watch(shards, Task.WhenAll(grains.Select((g, i) => g.Open(OpenFor(i, shards, session, plan, prompt.Count + maxNewTokens)))),
                 cancellation).GetAwaiter().GetResult();
+            var entry = ShardThroughItsGateway(shards, 0).GetAwaiter().GetResult();
             var sampler = new TokenSampler(sampling);
             int? eos = sampling.StopAtEos ? Tokenizer?.EosId : null;
             var next = prompt.Select(id => (long)id).ToArray();
@@ -45,7 +46,7 @@ public sealed partial class ClusterModel
             for (int step = 0; step < maxNewTokens; step++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                var reply = Watch(shards, grains[0].Step(new StepRequest
+                var reply = Watch(shards, entry.Step(new StepRequest
                 {
                     SessionId = session, Tokens = next, Downstream = downstream, LastPositionOnly = true,
                 }), cancellation).GetAwaiter().GetResult();

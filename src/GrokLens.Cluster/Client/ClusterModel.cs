@@ -31,6 +31,7 @@ public sealed partial class ClusterModel : IModelEngine
     private readonly ConcurrentDictionary<string, DateTime> deaths = new();
     private readonly string clientId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     private readonly ClusterModelOptions options;
+    private readonly SiloGateways gateways;
     private ClusterLayout layout;
     private int nextPipeline;
 
@@ -40,6 +41,7 @@ public sealed partial class ClusterModel : IModelEngine
         this.client = client;
         this.layout = layout;
         this.options = options;
+        gateways = new SiloGateways(client, options.ControlTimeout);
         Config = config;
         Tokenizer = tokenizer;
         Files = files;
@@ -72,6 +74,9 @@ public sealed partial class ClusterModel : IModelEngine
     public ITokenizer? Tokenizer { get; }
     public IReadOnlyList<string> HookNames { get; }
     public ClusterLayout Layout => layout;
+
+    /// <summary>The silo gateways (host:port) this model has called shards through directly, each the shard's own silo.</summary>
+    public IReadOnlyList<string> DirectGateways => gateways.Connected;
 
     /// <summary>Config, tokenizer files and weights fingerprint as the first shard's silo reported them.</summary>
     public ModelFiles Files { get; }
@@ -182,15 +187,22 @@ public sealed partial class ClusterModel : IModelEngine
         var session = Guid.NewGuid();
         try
         {
-            // One trip: each shard opens its session with the call, runs, closes, and its captures come back with the logits.
-            var reply = await Watch(shards, grains[0].Step(new StepRequest
+            // One trip: each shard opens its session with the call and runs. Without captures the sessions close at once and
+            // come back with the logits; with them each shard's captures are collected from its own silo, in parallel, so
+            // none is sent on through the shards before it.
+            bool collect = plan.Capture.Count > 0 || plan.Reduce is not null;
+            var direct = await Task.WhenAll(shards.Select((_, i) => ShardThroughItsGateway(shards, i))).ConfigureAwait(false);
+            var reply = await Watch(shards, direct[0].Step(new StepRequest
             {
                 SessionId = session,
                 Tokens = tokenIds.Select(id => (long)id).ToArray(),
                 Downstream = shards.Skip(1).Select(k => k.ToString()).ToArray(),
                 OpenAndClose = shards.Select((_, i) => OpenFor(i, shards, session, plan, 0)).ToArray(),
+                LeaveOpen = collect,
             }), cancellation).ConfigureAwait(false);
-            var closed = reply.Closed;
+            var closed = collect
+                ? await Watch(shards, Task.WhenAll(direct.Select(shard => shard.Collect(session))), cancellation).ConfigureAwait(false)
+                : reply.Closed;
             if (closed.Length != shards.Length)
                 throw new InvalidOperationException($"The pipeline returned {closed.Length} closed sessions for {shards.Length} shards.");
             return Assemble(tokenIds, reply, closed, plan);
@@ -268,6 +280,12 @@ public sealed partial class ClusterModel : IModelEngine
                 {
                     throw await Explain(where, since, e).ConfigureAwait(false);
                 }
+                catch (Exception e)
+                {
+                    // A shard whose silo died answers from a new activation on another silo, without the session.
+                    if (await Moved(where, e).ConfigureAwait(false) is { } moved) throw moved;
+                    throw;
+                }
             }
             if (await LostShard(where, since, null).ConfigureAwait(false) is { } lost)
             {
@@ -321,16 +339,47 @@ public sealed partial class ClusterModel : IModelEngine
             var state = status.GetValueOrDefault(shard.Silo, SiloStatus.None);
             if (state is SiloStatus.Active or SiloStatus.Joining) continue;
             lostSilos[shard.Silo] = 0;
+            gateways.Forget(shard.Silo);
             Invalidate();
             return new ShardLostException(key.Describe(), shard.Host, shard.Silo,
                 state == SiloStatus.None ? "its silo left the cluster" : $"its silo is {state.ToString().ToLowerInvariant()}", cause);
         }
         var died = deaths.Where(d => d.Value >= since).Select(d => d.Key).ToList();
         if (died.Count == 0) return null;
-        foreach (var silo in died) lostSilos[silo] = 0;
+        foreach (var silo in died)
+        {
+            lostSilos[silo] = 0;
+            gateways.Forget(silo);
+        }
         Invalidate();
         return new ClusterUnavailableException($"Silo {string.Join(", ", died)} died while a call for model '{Name}' was in flight; " +
                                                "a request routed through it is lost. The run was abandoned; retry it.", cause);
+    }
+
+    /// <summary>
+    /// After a call failed with an error of its own (not the cluster's): the first shard of the pipeline whose silo died or
+    /// that now runs on another silo than before (it was started again: its sessions and KV caches are gone), else null.
+    /// </summary>
+    private async Task<ShardLostException?> Moved(IReadOnlyList<(ShardKey Key, ShardStatus Status)> where, Exception error)
+    {
+        if (await LostShard(where, DateTime.MaxValue, error).ConfigureAwait(false) is ShardLostException lost) return lost;
+        foreach (var (key, before) in where)
+        {
+            ShardStatus now;
+            try
+            {
+                now = await client.GetGrain<IShardGrain>(key.ToString()).Describe().WaitAsync(options.ControlTimeout).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                continue; // Not answering now: the error itself is reported.
+            }
+            if (string.IsNullOrEmpty(before.Silo) || now.Silo == before.Silo) continue;
+            Invalidate();
+            return new ShardLostException(key.Describe(), before.Host, before.Silo,
+                $"it was started again on silo {now.Silo}, without this run's session", error);
+        }
+        return null;
     }
 
     /// <summary>
@@ -350,6 +399,13 @@ public sealed partial class ClusterModel : IModelEngine
                 $"A shard of {string.Join(", ", missing.Select(k => k.Describe()))} did not answer within {options.DeathWait.TotalSeconds * 3:0} s.", e);
         }
         return shards.Select(k => (k, shardStatus.TryGetValue(k.ToString(), out var status) ? status : new ShardStatus { Key = k.ToString() })).ToList();
+    }
+
+    /// <summary>Shard <paramref name="index"/> of a pipeline, called through the gateway of the silo that hosts it.</summary>
+    private async Task<IShardGrain> ShardThroughItsGateway(ShardKey[] shards, int index)
+    {
+        var where = await Locate(shards).ConfigureAwait(false);
+        return gateways.For(where[index].Status.Silo).GetGrain<IShardGrain>(shards[index].ToString());
     }
 
     private async Task Describe(ShardKey key)
@@ -399,7 +455,8 @@ public sealed partial class ClusterModel : IModelEngine
 
     public void Dispose()
     {
-        // The client belongs to the caller's ClusterConnection; shard sessions are closed by each run.
+        // The main client belongs to the caller's ClusterConnection; shard sessions are closed by each run.
+        gateways.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     private sealed record RunPlan(IReadOnlyList<string> Capture, IReadOnlyList<string>? Reduce, string InterventionsJson,

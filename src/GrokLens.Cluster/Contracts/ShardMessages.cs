@@ -48,6 +48,12 @@ public sealed class StepRequest
     /// call and close after it, their captures coming back in <see cref="StepReply.Closed"/>. Null: the session is open.
     /// </summary>
     [Id(5)] public OpenRequest[]? OpenAndClose { get; init; }
+
+    /// <summary>
+    /// With <see cref="OpenAndClose"/>: the sessions stay open after the call and the client closes each itself, so every
+    /// shard's captures go straight to the client instead of riding back through the shards before it.
+    /// </summary>
+    [Id(6)] public bool LeaveOpen { get; init; }
 }
 
 /// <summary>The logits of a forward call, [1, T, V] (or [1, 1, V] for the last position only).</summary>

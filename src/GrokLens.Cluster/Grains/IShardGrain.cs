@@ -22,8 +22,13 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("Step")]
     Task<StepReply> Step(StepRequest request);
 
+    /// <summary>Closes a session if it is open (nothing to return otherwise): for cleaning up.</summary>
     [Alias("Close")]
     Task<CloseReply> Close(Guid sessionId);
+
+    /// <summary>Closes an open session and returns its captures; a session that is not open (expired) is an error.</summary>
+    [Alias("Collect")]
+    Task<CloseReply> Collect(Guid sessionId);
 
     /// <summary>Logits of residuals [N, D] through the final norm and head (the last shard only): the logit lens.</summary>
     [Alias("ReadOut")]

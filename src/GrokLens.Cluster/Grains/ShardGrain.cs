@@ -90,8 +90,9 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
             session.Busy--;
             session.Touch();
         }
-        // A one-trip pass frees this shard's session before the downstream shards run; its captures ride on the reply.
-        CloseReply? closed = request.OpenAndClose is null ? null : await Close(request.SessionId);
+        // A one-trip pass frees this shard's session before the downstream shards run and its captures ride on the reply,
+        // unless the client collects them itself (LeaveOpen).
+        CloseReply? closed = request.OpenAndClose is null || request.LeaveOpen ? null : await Close(request.SessionId);
         StepReply reply;
         if (request.Downstream.Length == 0)
             reply = new StepReply { Logits = output };
@@ -104,13 +105,18 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
                 Downstream = request.Downstream[1..],
                 LastPositionOnly = request.LastPositionOnly,
                 OpenAndClose = request.OpenAndClose?[1..],
+                LeaveOpen = request.LeaveOpen,
             });
         return closed is null ? reply : new StepReply { Logits = reply.Logits, Closed = [closed, .. reply.Closed] };
     }
 
-    public async Task<CloseReply> Close(Guid sessionId)
+    public async Task<CloseReply> Close(Guid sessionId) =>
+        sessions.ContainsKey(sessionId) ? await Collect(sessionId) : new CloseReply();
+
+    public async Task<CloseReply> Collect(Guid sessionId)
     {
-        if (!sessions.Remove(sessionId, out var session)) return new CloseReply();
+        var session = Session(sessionId);
+        sessions.Remove(sessionId);
         try
         {
             return await hosted.Run(session.Finish);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using GrokLens.Engine;
 using GrokLens.Loading;
 using GrokLens.Model;
@@ -6,40 +7,62 @@ namespace GrokLens.Cluster.Hosting;
 
 /// <summary>
 /// Layers of one model loaded in this silo (today's loader with <see cref="LoadOptions.Layers"/>: int8, streaming and
-/// device maps apply). Shards of these layers run on it one forward call at a time.
+/// device maps apply). Shards of these layers run on it one forward call at a time, on one thread of its own.
 /// </summary>
-public sealed class HostedModel(string name, LayerRange layers, LoadedModel loaded, string folder) : IDisposable
+public sealed class HostedModel : IDisposable
 {
-    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly BlockingCollection<Action> work = new();
+    private readonly Thread worker;
 
-    public string Name { get; } = name;
-    public LayerRange Layers { get; } = layers;
-    public LoadedModel Loaded { get; } = loaded;
+    public HostedModel(string name, LayerRange layers, LoadedModel loaded, string folder)
+    {
+        Name = name;
+        Layers = layers;
+        Loaded = loaded;
+        Folder = folder;
+        // One long-lived thread runs every forward call: libtorch's OpenMP team belongs to the thread that starts a
+        // parallel region, so a thread-pool thread per call would wake (or create) a different team each time.
+        worker = new Thread(() =>
+        {
+            foreach (var action in work.GetConsumingEnumerable()) action();
+        }) { IsBackground = true, Name = $"{name} layers {layers}" };
+        worker.Start();
+    }
+
+    public string Name { get; }
+    public LayerRange Layers { get; }
+    public LoadedModel Loaded { get; }
     public GrokModel Model => Loaded.Model;
     public GrokConfig Config => Loaded.Config;
 
     /// <summary>The model folder (config, tokenizer files, weights).</summary>
-    public string Folder { get; } = folder;
+    public string Folder { get; }
 
     public long WeightBytes => Loaded.WeightBytesByDevice.Values.Sum();
 
-    /// <summary>Runs <paramref name="work"/> on a worker thread once no other forward call is using the model.</summary>
-    public async Task<T> Run<T>(Func<T> work)
+    /// <summary>Runs <paramref name="function"/> on the model's thread after the calls queued before it.</summary>
+    public Task<T> Run<T>(Func<T> function)
     {
-        await gate.WaitAsync().ConfigureAwait(false);
-        try
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        work.Add(() =>
         {
-            return await Task.Run(work).ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
-        }
+            try
+            {
+                result.SetResult(function());
+            }
+            catch (Exception e)
+            {
+                result.SetException(e);
+            }
+        });
+        return result.Task;
     }
 
     public void Dispose()
     {
+        work.CompleteAdding();
+        worker.Join();
+        work.Dispose();
         Loaded.Dispose();
-        gate.Dispose();
     }
 }

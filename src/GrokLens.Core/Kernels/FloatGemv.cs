@@ -9,7 +9,8 @@ namespace GrokLens.Kernels;
 /// y = W·x for one float32 activation row x [in] and a row-major float32 matrix W [out, in] (a decode step's products).
 /// torch's linear on a single row costs a dispatch and an allocation per call and, measured on the bench model's tied
 /// 16384×256 unembedding, ran 1.5–2.5× slower than this loop. Each output is one dot product in float32 with 16-wide FMA
-/// partial sums, so results are within float32 rounding of torch's. Rows of products from
+/// partial sums (8-wide on AVX2, plain loops elsewhere: <see cref="KernelPath"/>), so results are within float32 rounding
+/// of torch's. Rows of products from
 /// <see cref="MinSharedBytes"/> are shared with helper threads through <see cref="SharedChunkRunner"/>.
 /// </summary>
 public static unsafe class FloatGemv
@@ -39,16 +40,20 @@ public static unsafe class FloatGemv
     private const long ChunkBytes = 64 * 1024;
 
     /// <summary>Writes y[o] = Σ_i W[o, i]·x[i] for o &lt; <paramref name="rows"/>, sharing rows with up to threads − 1 helpers.</summary>
-    public static void Multiply(float* w, long rows, long columns, float* x, float* y, int threads)
+    public static void Multiply(float* w, long rows, long columns, float* x, float* y, int threads) =>
+        Multiply(w, rows, columns, x, y, threads, KernelPaths.Best);
+
+    /// <summary><see cref="Multiply(float*, long, long, float*, float*, int)"/> on the given instruction set (tests run each).</summary>
+    public static void Multiply(float* w, long rows, long columns, float* x, float* y, int threads, KernelPath path)
     {
         long bytes = rows * columns * sizeof(float);
         if (threads <= 1 || bytes < MinSharedBytes)
         {
-            Rows(w, columns, x, y, 0, rows);
+            Rows(w, columns, x, y, 0, rows, path);
             return;
         }
         long chunkRows = Math.Max(4, ChunkBytes / (columns * sizeof(float)) & ~3L);
-        var job = new Job { W = w, Rows = rows, Columns = columns, X = x, Y = y, ChunkRows = chunkRows };
+        var job = new Job { W = w, Rows = rows, Columns = columns, X = x, Y = y, ChunkRows = chunkRows, Path = path };
         SharedChunkRunner.Run((int)((rows + chunkRows - 1) / chunkRows), threads - 1, &RunChunk, Unsafe.AsPointer(ref job));
     }
 
@@ -60,20 +65,24 @@ public static unsafe class FloatGemv
         public float* X;
         public float* Y;
         public long ChunkRows;
+        public KernelPath Path;
     }
 
     private static void RunChunk(void* arguments, int chunk)
     {
         ref var job = ref Unsafe.AsRef<Job>(arguments);
         long from = chunk * job.ChunkRows;
-        Rows(job.W, job.Columns, job.X, job.Y, from, Math.Min(job.Rows, from + job.ChunkRows));
+        Rows(job.W, job.Columns, job.X, job.Y, from, Math.Min(job.Rows, from + job.ChunkRows), job.Path);
     }
 
-    /// <summary>Rows from … to−1 of y = W·x, four rows at a time so each load of x serves four rows.</summary>
-    private static void Rows(float* w, long columns, float* x, float* y, long from, long to)
+    /// <summary>
+    /// Rows from … to−1 of y = W·x: with AVX-512 four rows at a time so each load of x serves four rows, else one dot
+    /// product per row (8-wide on AVX2).
+    /// </summary>
+    private static void Rows(float* w, long columns, float* x, float* y, long from, long to, KernelPath path)
     {
         long o = from;
-        if (Vector512.IsHardwareAccelerated && columns >= 16)
+        if (path == KernelPath.Vector512 && columns >= 16)
         {
             long whole = columns & ~15L;
             for (; o + 4 <= to; o += 4)
@@ -94,21 +103,24 @@ public static unsafe class FloatGemv
                 y[o + 3] = Vector512.Sum(a3) + Tail(r3, x, whole, columns);
             }
         }
-        for (; o < to; o++) y[o] = Dot(w + o * columns, x, columns);
+        for (; o < to; o++) y[o] = Dot(w + o * columns, x, columns, path);
     }
 
-    /// <summary>Σ a[i]·b[i] over <paramref name="length"/> floats (16 at a time where the CPU has 512-bit vectors, else 8).</summary>
-    public static float Dot(float* a, float* b, long length)
+    /// <summary>Σ a[i]·b[i] over <paramref name="length"/> floats, on the widest path this CPU has.</summary>
+    public static float Dot(float* a, float* b, long length) => Dot(a, b, length, KernelPaths.Best);
+
+    /// <summary>Σ a[i]·b[i] over <paramref name="length"/> floats: 16 or 8 at a time, or one at a time on the scalar path.</summary>
+    public static float Dot(float* a, float* b, long length, KernelPath path)
     {
         long i = 0;
         float sum = 0;
-        if (Vector512.IsHardwareAccelerated && length >= 16)
+        if (path == KernelPath.Vector512 && length >= 16)
         {
             var acc = Vector512<float>.Zero;
             for (; i + 16 <= length; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), acc);
             sum = Vector512.Sum(acc);
         }
-        else if (Vector256.IsHardwareAccelerated && length >= 8)
+        else if (path >= KernelPath.Vector256 && length >= 8)
         {
             var acc = Vector256<float>.Zero;
             for (; i + 8 <= length; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);

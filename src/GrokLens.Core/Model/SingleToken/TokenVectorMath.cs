@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using GrokLens.Kernels;
 
 namespace GrokLens.Model.SingleToken;
 
@@ -54,10 +55,13 @@ internal static unsafe class TokenVectorMath
     }
 
     /// <summary>x ← x + factor·y in place (vectorised: it runs once per head and cached position).</summary>
-    public static void AddScaled(float* x, float* y, float factor, int length)
+    public static void AddScaled(float* x, float* y, float factor, int length) => AddScaled(x, y, factor, length, KernelPaths.Best);
+
+    /// <summary><see cref="AddScaled(float*, float*, float, int)"/> on the given instruction set (tests run each).</summary>
+    public static void AddScaled(float* x, float* y, float factor, int length, KernelPath path)
     {
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (path >= KernelPath.Vector256)
         {
             var f = Vector256.Create(factor);
             for (; i + 8 <= length; i += 8) Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(y + i), f, Vector256.Load(x + i)), x + i);
