@@ -83,10 +83,16 @@ internal sealed class ShardSession : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var tokens = tensor(request.Tokens, [1, request.Tokens.Length]);
-        var context = model.Prepare(tokens, hooks, cache);
-        var residual = first ? model.Embed(tokens, context) : request.Residual!.ToTensor();
-        residual = model.RunLayers(residual, layers.First, layers.Count, context);
-        var output = last ? model.Unembed(residual, context, request.LastPositionOnly) : residual;
+        var input = first ? null : request.Residual!.ToTensor();
+        // A generation's step of one token runs in C# when nothing is hooked, as in-process: the same values bit for bit.
+        var output = cache is null ? null : model.TryDecodeLayers(tokens, input, hooks.IsEmpty ? null : hooks, cache, layers.First, layers.Count, unembed: last);
+        if (output is null)
+        {
+            var context = model.Prepare(tokens, hooks, cache);
+            var residual = input ?? model.Embed(tokens, context);
+            residual = model.RunLayers(residual, layers.First, layers.Count, context);
+            output = last ? model.Unembed(residual, context, request.LastPositionOnly) : residual;
+        }
         cache?.Advance(request.Tokens.Length);
         captured.AddRange(hooks.TakeCaptured());
         tokenIds.AddRange(request.Tokens.Select(t => (int)t));

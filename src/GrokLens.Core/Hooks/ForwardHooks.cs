@@ -40,6 +40,9 @@ public sealed class ForwardHooks : IDisposable
 
     public IReadOnlyCollection<string> HookedNames => functions.Keys;
 
+    /// <summary>Nothing is captured and no function is hooked.</summary>
+    public bool IsEmpty => capture.Count == 0 && functions.Count == 0;
+
     /// <summary>True when somebody captures or hooks this point (optional activations are computed only then).</summary>
     public bool IsActive(string name) => capture.Contains(name) || functions.ContainsKey(name);
 

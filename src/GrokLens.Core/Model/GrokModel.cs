@@ -177,6 +177,23 @@ public sealed class GrokModel : nn.Module
     /// </summary>
     public Tensor Logits(Tensor normed) => FinalSoftcap(UncappedLogits(normed));
 
+    /// <summary>
+    /// A decode step of layers first … first+count−1 only (a cluster shard's part) through the single-token decoder, from
+    /// the token's embedding (<paramref name="residual"/> null, first = 0) or the previous part's residual stream [1, 1, D];
+    /// returns the logits [1, 1, V] when <paramref name="unembed"/>, else the residual stream for the next part, and leaves
+    /// advancing <paramref name="cache"/> to the caller. Null when the decoder does not apply (anything hooked, several
+    /// tokens, weights not resident float32): the caller runs <see cref="Prepare"/>, <see cref="RunLayers"/> and the rest.
+    /// </summary>
+    public Tensor? TryDecodeLayers(Tensor tokens, Tensor? residual, ForwardHooks? hooks, KvCache cache, int first, int count, bool unembed)
+    {
+        bool embed = residual is null;
+        if (embed && first != 0) return null;
+        if (residual is not null && (residual.device_type != DeviceType.CPU || !residual.is_contiguous())) return null;
+        return singleToken.HandlesLayers(tokens, hooks, cache, first, count, embed, unembed)
+            ? singleToken.RunLayers(tokens, residual, cache, first, count, unembed)
+            : null;
+    }
+
     /// <summary>z·Eᵀ × output multiplier, before any final soft-cap: the part that is linear in the normed residual.</summary>
     public Tensor UncappedLogits(Tensor normed) => linear(normed, OutputHead).mul(Config.OutputMultiplier);
 

@@ -60,6 +60,9 @@ public sealed unsafe class KvCache : IDisposable
     /// <summary>False for a cluster shard's cache, which holds only its layers.</summary>
     public bool HoldsEveryLayer { get; }
 
+    /// <summary>Whether this cache holds <paramref name="layer"/>'s keys and values.</summary>
+    public bool Holds(int layer) => layer >= 0 && layer < keys.Length && keys[layer] is not null;
+
     /// <summary>The single-token decoder's scratch vectors for this sequence (made on its first step).</summary>
     internal DecodeWorkspace? Workspace { get; set; }
 

@@ -102,6 +102,49 @@ public class SingleTokenDecoderTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void AModelSplitIntoLayerRangesDecodesBitForBitAsOne(string name)
+    {
+        // A cluster's shards each decode their layers and pass the residual stream on (ShardSession); the logits must be
+        // exactly those of the whole model's step, so generation through a cluster equals generation in-process.
+        var config = ConfigNamed(name) with { NumLayers = 3 };
+        using var model = TestModels.Random(config);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var whole = new KvCache(model, 1, 16);
+        using var front = new KvCache(model, 1, 16, new LayerRange(0, 0));
+        using var back = new KvCache(model, 1, 16, new LayerRange(1, 2));
+        var prompt = tensor(Prompt, [1, Prompt.Length]);
+        model.Forward(prompt, cache: whole);
+        // The prompt through the parts on the general path, as a shard runs it.
+        var frontContext = model.Prepare(prompt, null, front);
+        var middle = model.RunLayers(model.Embed(prompt, frontContext), 0, 1, frontContext);
+        front.Advance(Prompt.Length);
+        model.RunLayers(middle, 1, 2, model.Prepare(prompt, null, back));
+        back.Advance(Prompt.Length);
+
+        foreach (long token in Steps)
+        {
+            var step = tensor(new[] { token }, [1, 1]);
+            var expected = model.Forward(step, cache: whole, lastPositionOnly: true);
+            var residual = model.TryDecodeLayers(step, null, null, front, 0, 1, unembed: false);
+            Assert.NotNull(residual);
+            Assert.Equal([1L, 1, config.HiddenSize], residual!.shape);
+            var logits = model.TryDecodeLayers(step, residual, null, back, 1, 2, unembed: true);
+            Assert.NotNull(logits);
+            front.Advance(1);
+            back.Advance(1);
+            Assert.True(expected.eq(logits!).all().item<bool>(), $"{name}, token {token}: the split model's logits differ from the whole model's");
+        }
+        // A part that needs weights, a cache layer or an embedding it has not got is not decoded here.
+        var one = tensor(new[] { 3L }, [1, 1]);
+        Assert.Null(model.TryDecodeLayers(one, null, null, back, 1, 2, unembed: true));      // no residual and not layer 0
+        Assert.Null(model.TryDecodeLayers(one, null, null, front, 0, 2, unembed: true));     // layer 1 not in this cache
+        using var hooks = new ForwardHooks();
+        Assert.Null(model.TryDecodeLayers(one, null, hooks, front, 0, 1, unembed: false));   // a hooks object: general path
+    }
+
     [Fact]
     public void HooksOrGradientsTakeTheGeneralPath()
     {

@@ -18,12 +18,34 @@ internal sealed unsafe class SingleTokenDecoder(GrokModel model)
 
     /// <summary>True when <see cref="Run"/> computes this call (else the caller runs the general path).</summary>
     public bool Handles(Tensor tokens, ForwardHooks? hooks, KvCache? cache) =>
-        hooks is null && cache is not null && cache.HoldsEveryLayer && cache.BatchSize == 1
+        HandlesLayers(tokens, hooks, cache, 0, model.layers.Count, embed: true, unembed: true);
+
+    /// <summary>
+    /// True when <see cref="RunLayers"/> computes a step of layers first … first+count−1 (a cluster shard's part): one
+    /// token of one sequence, no hooks object (given one, even empty, the general path runs), no gradients, those
+    /// layers' weights and cache here.
+    /// </summary>
+    public bool HandlesLayers(Tensor tokens, ForwardHooks? hooks, KvCache? cache, int first, int count, bool embed, bool unembed) =>
+        hooks is null && cache is not null && cache.BatchSize == 1 && Enumerable.Range(first, count).All(cache.Holds)
         && tokens.dim() == 2 && tokens.shape[0] == 1 && tokens.shape[1] == 1 && tokens.dtype == ScalarType.Int64
-        && tokens.device_type == DeviceType.CPU && !is_grad_enabled() && weights.Value is not null;
+        && tokens.device_type == DeviceType.CPU && !is_grad_enabled() && weights.Value is { } w && w.Covers(first, count, embed, unembed);
 
     /// <summary>Runs the token through every layer, appends its keys and values, advances the cache; logits [1, 1, V].</summary>
     public Tensor Run(Tensor tokens, KvCache cache)
+    {
+        var logits = RunLayers(tokens, null, cache, 0, model.layers.Count, unembed: true);
+        cache.Advance(1);
+        return logits;
+    }
+
+    /// <summary>
+    /// Runs layers first … first+count−1 on the token: from its embedding when <paramref name="residual"/> is null, else
+    /// from that residual stream [1, 1, D] (the previous shard's output). Appends the layers' keys and values without
+    /// advancing the cache (its owner does, once every part has run). Returns the logits [1, 1, V] when
+    /// <paramref name="unembed"/>, else the residual stream [1, 1, D] for the next part: the same float32 values the
+    /// whole-model step carries from layer to layer, so a model split into parts decodes bit for bit as one.
+    /// </summary>
+    public Tensor RunLayers(Tensor tokens, Tensor? residual, KvCache cache, int first, int count, bool unembed)
     {
         var config = model.Config;
         var w = weights.Value!;
@@ -38,16 +60,26 @@ internal sealed unsafe class SingleTokenDecoder(GrokModel model)
         int hidden = config.HiddenSize, threads = get_num_threads();
         float eps = (float)config.RmsNormEps;
 
-        float embeddingMultiplier = (float)config.EmbeddingMultiplier;
-        float* embedded = w.Embedding + token * hidden;
-        for (int i = 0; i < hidden; i++) ws.Residual[i] = embedded[i] * embeddingMultiplier;
+        if (residual is null)
+        {
+            float embeddingMultiplier = (float)config.EmbeddingMultiplier;
+            float* embedded = w.Embedding + token * hidden;
+            for (int i = 0; i < hidden; i++) ws.Residual[i] = embedded[i] * embeddingMultiplier;
+        }
+        else
+        {
+            if (residual.NumberOfElements != hidden || residual.dtype != ScalarType.Float32 || residual.device_type != DeviceType.CPU || !residual.is_contiguous())
+                throw new ArgumentException($"The residual stream entering layer {first} must be {hidden} contiguous float32 values on the CPU, " +
+                                            $"not [{string.Join(", ", residual.shape)}] {residual.dtype} on {residual.device}.");
+            new ReadOnlySpan<float>(TensorMemory.Float32(residual, nameof(residual)), hidden).CopyTo(new Span<float>(ws.Residual, hidden));
+        }
         RotaryTables(config, position, ws);
         float temperature = config.AttnTemperatureLen > 0 && position > config.AttnTemperatureLen
             ? (float)(Math.Log2(position) / Math.Log2(config.AttnTemperatureLen)) : 1f;
 
-        for (int layer = 0; layer < w.Layers.Length; layer++)
+        for (int layer = first; layer < first + count; layer++)
         {
-            var lw = w.Layers[layer];
+            var lw = w.Layers[layer]!;
             TokenVectorMath.RmsNorm(ws.Residual, lw.PreAttentionNorm, eps, ws.Normed, hidden);
             SingleTokenAttention.Run(config, lw, ws, cache.KeyMemory(layer), cache.ValueMemory(layer), cache.KeyIsTokenMemory, position, temperature, threads);
             TokenVectorMath.RmsNorm(ws.Branch, lw.PostAttentionNorm, eps, ws.Normed, hidden);
@@ -59,13 +91,18 @@ internal sealed unsafe class SingleTokenDecoder(GrokModel model)
             TokenVectorMath.Add(ws.Residual, ws.Normed, hidden);
         }
 
+        if (!unembed)
+        {
+            var output = empty([1, 1, hidden], dtype: ScalarType.Float32);
+            new ReadOnlySpan<float>(ws.Residual, hidden).CopyTo(new Span<float>(TensorMemory.Float32(output, nameof(output)), hidden));
+            return output;
+        }
         TokenVectorMath.RmsNorm(ws.Residual, w.FinalNorm, eps, ws.Normed, hidden);
         var logits = empty([1, 1, config.VocabSize], dtype: ScalarType.Float32);
-        float* output = TensorMemory.Float32(logits, nameof(logits));
-        FloatGemv.Multiply(w.OutputHead, config.VocabSize, hidden, ws.Normed, output, threads);
-        TokenVectorMath.Scale(output, config.VocabSize, (float)config.OutputMultiplier);
-        TokenVectorMath.SoftCap(output, config.VocabSize, (float)config.FinalLogitSoftcap);
-        cache.Advance(1);
+        float* result = TensorMemory.Float32(logits, nameof(logits));
+        FloatGemv.Multiply(w.OutputHead, config.VocabSize, hidden, ws.Normed, result, threads);
+        TokenVectorMath.Scale(result, config.VocabSize, (float)config.OutputMultiplier);
+        TokenVectorMath.SoftCap(result, config.VocabSize, (float)config.FinalLogitSoftcap);
         return logits;
     }
 
