@@ -32,7 +32,7 @@ public static class CompareCommand
         var target = new Option<string>("--target") { Description = "Target token (id, or text that is one token): its logit and probability are compared." };
         var targetB = new Option<string>("--target-b") { Description = "Second target: the logit difference target − target-b is compared (IOI-style)." };
         var top = new Option<int>("--top") { Description = "Top tokens listed per run.", DefaultValueFactory = _ => 10 };
-        var nearTie = new Option<double>("--near-tie") { Description = "Router probability gap that counts as a near-tie.", DefaultValueFactory = _ => 0.02 };
+        var nearTie = new Option<double>("--near-tie") { Description = "Router probability gap that counts as a near-tie.", DefaultValueFactory = _ => ComparisonOptions.DefaultNearTieThreshold };
         var generate = new Option<int>("--generate", "-n") { Description = "Tokens to generate from both runs with the same seed (0: none).", DefaultValueFactory = _ => 0 };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature for --generate; 0 is greedy.", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Sampling seed for --generate.", DefaultValueFactory = _ => 0 };

@@ -24,8 +24,14 @@ public sealed record ComparisonOptions
     /// <summary>With <see cref="Target"/>: the logit difference logit(target) − logit(other) is compared (IOI-style).</summary>
     public int? OtherTarget { get; init; }
 
+    /// <summary>
+    /// The default near-tie margin everywhere (library, CLI, workbench), measured: on grok-tiny it marks 8 % of router
+    /// cells, among them every choice that noise of bf16's precision on the router logits flips (docs/workbench.md).
+    /// </summary>
+    public const double DefaultNearTieThreshold = 0.005;
+
     /// <summary>Router probability gap below which the k-th and (k+1)-th experts count as a near-tie.</summary>
-    public double NearTieThreshold { get; init; } = 0.02;
+    public double NearTieThreshold { get; init; } = DefaultNearTieThreshold;
 
     /// <summary>Compare attention patterns per head (only when both prompts have the same length).</summary>
     public bool Attention { get; init; } = true;

@@ -97,7 +97,7 @@ public sealed class CompareService(DumpService dumps)
     /// logits missing from a dump are read from its last residual when its model is resident.
     /// Runs of different models or lengths are refused (<see cref="DumpSide.CheckComparable"/>).
     /// </summary>
-    public async Task<CompareView> CompareDumpsAsync(DumpSide a, DumpSide b, double nearTieThreshold = 0.05, CancellationToken cancellation = default)
+    public async Task<CompareView> CompareDumpsAsync(DumpSide a, DumpSide b, double nearTieThreshold = WorkbenchOptions.DefaultNearTieThreshold, CancellationToken cancellation = default)
     {
         DumpSide.CheckComparable(a, b);
         var text = await dumps.TokenTextAsync(a.Dump.Manifest, a.Run, cancellation);

@@ -29,8 +29,9 @@ public sealed class WorkbenchOptions
     /// <summary>
     /// The default near-tie margin, measured (NearTieThresholdTests, docs/workbench.md): on grok-tiny it marks 8 % of
     /// router cells, among them every choice that noise of bf16's precision on the router logits flips (0.05 marked 55 %).
+    /// The library's and the CLI's default too.
     /// </summary>
-    public const double DefaultNearTieThreshold = 0.005;
+    public const double DefaultNearTieThreshold = GrokLens.Analysis.ComparisonOptions.DefaultNearTieThreshold;
 
     /// <summary>Router margin (k-th minus next expert probability) under which a choice counts as a near-tie.</summary>
     public double NearTieThreshold { get; set; } = DefaultNearTieThreshold;
