@@ -205,6 +205,13 @@ public sealed partial class ClusterModel : IModelEngine
                 : reply.Closed;
             if (closed.Length != shards.Length)
                 throw new InvalidOperationException($"The pipeline returned {closed.Length} closed sessions for {shards.Length} shards.");
+            if (Array.FindIndex(closed, c => c.Missing) is var gone and >= 0)
+            {
+                // Between the pass and the collection the shard was started again (a silo died, the directory moved it).
+                Invalidate();
+                throw new ClusterUnavailableException($"The session of {shards[gone].Describe()} was gone when its captures were collected: " +
+                                                      "the shard was started again after its pass. The run was abandoned; retry it.");
+            }
             return Assemble(tokenIds, reply, closed, plan);
         }
         catch

@@ -72,6 +72,9 @@ public sealed class CloseReply
 {
     [Id(0)] public NamedTensor[] Captures { get; init; } = [];
     [Id(1)] public ReductionData? Reduction { get; init; }
+
+    /// <summary>From <c>Collect</c>: the session was not open (the shard was started again since its pass, or it expired).</summary>
+    [Id(2)] public bool Missing { get; init; }
 }
 
 /// <summary>A <see cref="Dumps.ReductionPart"/> on the wire (routing statistics as JSON).</summary>

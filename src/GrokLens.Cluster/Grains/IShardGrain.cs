@@ -26,7 +26,7 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("Close")]
     Task<CloseReply> Close(Guid sessionId);
 
-    /// <summary>Closes an open session and returns its captures; a session that is not open (expired) is an error.</summary>
+    /// <summary>Closes an open session and returns its captures; for a session that is not open, a reply marked missing.</summary>
     [Alias("Collect")]
     Task<CloseReply> Collect(Guid sessionId);
 

@@ -115,8 +115,8 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
 
     public async Task<CloseReply> Collect(Guid sessionId)
     {
-        var session = Session(sessionId);
-        sessions.Remove(sessionId);
+        // Missing, not an error: the client tells a session lost to a restarted shard from a bad request.
+        if (!sessions.Remove(sessionId, out var session)) return new CloseReply { Missing = true };
         try
         {
             return await hosted.Run(session.Finish);
