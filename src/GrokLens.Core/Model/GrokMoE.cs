@@ -45,6 +45,8 @@ public sealed class GrokMoE : nn.Module
             throw new InvalidOperationException(
                 $"{names.TopKWeights} has shape [{string.Join(", ", topWeights.shape)}] but {names.TopKIndices} has " +
                 $"[{string.Join(", ", topIndices.shape)}]; replace both together when changing the number of experts.");
+        if (TryRunExpertsInCpuKernels(x, topIndices, topWeights, w, names, hooks) is { } fused)
+            return hooks.Hook(names.MoeOut, layer, fused);
         var expertOutputs = hooks.Hook(names.ExpertOut, layer, RunChosenExperts(x, topIndices, w, names, hooks));
         var gated = expertOutputs * topWeights.unsqueeze(-1).to_type(expertOutputs.dtype);
         return hooks.Hook(names.MoeOut, layer, gated.sum(2));
@@ -70,7 +72,7 @@ public sealed class GrokMoE : nn.Module
         var gateInput = PerExpert(sortedInputs, counts, w.Gate);
         if (hooks.Wants(names.ExpertPre))
             gateInput = ToSorted(hooks!.Apply(names.ExpertPre, names.Layer, ToSlots(gateInput)));
-        var activation = Gelu.Tanh(gateInput) * PerExpert(sortedInputs, counts, w.Up);
+        var activation = Gelu.TanhTimes(gateInput, PerExpert(sortedInputs, counts, w.Up));
         if (hooks.Wants(names.ExpertPost))
             activation = ToSorted(hooks!.Apply(names.ExpertPost, names.Layer, ToSlots(activation)));
         return ToSlots(PerExpert(activation, counts, w.Down));
@@ -94,10 +96,31 @@ public sealed class GrokMoE : nn.Module
         var gateInput = cat(experts.Select(e => w.Gate.Multiply((int)e, row)).ToList(), 0);
         if (hooks.Wants(names.ExpertPre))
             gateInput = hooks!.Apply(names.ExpertPre, names.Layer, gateInput.view(1, 1, slots, -1)).reshape(slots, -1);
-        var activation = Gelu.Tanh(gateInput) * cat(experts.Select(e => w.Up.Multiply((int)e, row)).ToList(), 0);
+        var activation = Gelu.TanhTimes(gateInput, cat(experts.Select(e => w.Up.Multiply((int)e, row)).ToList(), 0));
         if (hooks.Wants(names.ExpertPost))
             activation = hooks!.Apply(names.ExpertPost, names.Layer, activation.view(1, 1, slots, -1)).reshape(slots, -1);
         return cat(experts.Select((e, slot) => w.Down.Multiply((int)e, activation.narrow(0, slot, 1))).ToList(), 0).view(1, 1, slots, hidden);
+    }
+
+    /// <summary>
+    /// Several tokens' experts in C# on resident or streamed float32 CPU weights when nothing inside the experts is hooked
+    /// (<see cref="Kernels.ExpertPrefill"/>); null otherwise. Returns the gated sum [B, T, D].
+    /// </summary>
+    private Tensor? TryRunExpertsInCpuKernels(Tensor x, Tensor indices, Tensor gates, ExpertMatrices w, LayerHookNames names, ForwardHooks? hooks)
+    {
+        if (x.shape[0] * x.shape[1] == 1 || is_grad_enabled() || hooks.Wants(names.ExpertPre) || hooks.Wants(names.ExpertPost)
+            || hooks.Wants(names.ExpertOut) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU
+            || gates.dtype != ScalarType.Float32 || indices.device_type != DeviceType.CPU
+            || w.Gate is not FloatExperts { InCpuMemory: true } gate || w.Up is not FloatExperts { InCpuMemory: true } up
+            || w.Down is not FloatExperts { InCpuMemory: true } down)
+            return null;
+        long hidden = x.shape[2];
+        var experts = indices.reshape(-1).data<long>().ToArray();
+        if (experts.Any(e => e < 0 || e >= config.NumExperts)) throw ExpertOutOfRange(names);
+        using var rows = x.reshape(-1, hidden);
+        using var flatGates = gates.reshape(-1, indices.shape[2]);
+        using var sum = Kernels.ExpertPrefill.Run(rows, experts, flatGates, gate, up, down, get_num_threads(), Kernels.KernelPaths.Best);
+        return sum.view(x.shape);
     }
 
     private InvalidOperationException ExpertOutOfRange(LayerHookNames names) =>

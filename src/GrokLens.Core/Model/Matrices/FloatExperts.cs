@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn.functional;
 
@@ -13,8 +14,16 @@ public sealed class FloatExperts(Tensor stacked) : IExpertMatrices
     public Tensor Multiply(int expert, Tensor rows)
     {
         using var weight = stacked[expert];
-        return linear(rows, weight);
+        // The C# product where it applies: the same sums as the fused prefill's (Kernels.ExpertPrefill), so capturing
+        // the experts' activations changes no number.
+        return Kernels.FloatGemm.TryLinear(rows, weight) ?? linear(rows, weight);
     }
 
     public Tensor ToFloat32(int expert) => stacked[expert];
+
+    /// <summary>True when the weights are a contiguous float32 CPU tensor, which the C# prefill kernels read in place.</summary>
+    internal bool InCpuMemory => stacked.dtype == ScalarType.Float32 && stacked.device_type == DeviceType.CPU && stacked.is_contiguous();
+
+    /// <summary>The weights' memory (only when <see cref="InCpuMemory"/>); valid while this object lives.</summary>
+    internal unsafe float* Memory() => GrokLens.Kernels.TensorMemory.Float32(stacked, "expert weights");
 }

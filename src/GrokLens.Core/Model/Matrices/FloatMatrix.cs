@@ -8,6 +8,7 @@ public sealed class FloatMatrix(Tensor weight) : IMatrix
 {
     public long Rows => weight.shape[0];
     public long Columns => weight.shape[1];
-    public Tensor Multiply(Tensor x) => linear(x, weight);
+    /// <summary>x·Wᵀ: the C# product on float32 CPU tensors without gradients (<see cref="Kernels.FloatGemm"/>), torch's otherwise.</summary>
+    public Tensor Multiply(Tensor x) => Kernels.FloatGemm.TryLinear(x, weight) ?? linear(x, weight);
     public Tensor ToFloat32() => weight.alias();
 }

@@ -44,7 +44,7 @@ internal static unsafe class SingleTokenFeedForward
     {
         FloatGemv.Multiply(gate, width, hidden, ws.Normed, ws.Gate, threads);
         FloatGemv.Multiply(up, width, hidden, ws.Normed, ws.Up, threads);
-        TokenVectorMath.GeluTimes(ws.Gate, ws.Up, width);
+        VectorGelu.GeluTimes(ws.Gate, ws.Up, width, KernelPaths.Best);
         FloatGemv.Multiply(down, hidden, width, ws.Gate, ws.Expert, threads);
     }
 

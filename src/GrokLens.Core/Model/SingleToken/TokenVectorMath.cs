@@ -36,18 +36,6 @@ internal static unsafe class TokenVectorMath
         for (int i = 0; i < length; i++) x[i] *= inverse;
     }
 
-    /// <summary>gate ← gelu_tanh(gate) ⊙ up, in place (<see cref="Gelu.Tanh"/>: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))).</summary>
-    public static void GeluTimes(float* gate, float* up, int length)
-    {
-        const float sqrtTwoOverPi = 0.7978845608028654f, cubic = 0.044715f;
-        for (int i = 0; i < length; i++)
-        {
-            float x = gate[i];
-            float inner = sqrtTwoOverPi * (x + cubic * x * x * x);
-            gate[i] = 0.5f * x * (1f + MathF.Tanh(inner)) * up[i];
-        }
-    }
-
     /// <summary>x ← x · factor in place.</summary>
     public static void Scale(float* x, int length, float factor)
     {
