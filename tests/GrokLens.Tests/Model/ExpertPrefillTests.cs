@@ -47,12 +47,14 @@ public class ExpertPrefillTests
         Assert.True(distance <= 1e-5, $"{path}: {distance:E2} from float64");
     }
 
-    [Fact]
-    public void HookingTheExpertsChangesNoNumber()
+    [Theory]
+    [InlineData("grok-1 random")]
+    [InlineData("grok2-mini")]
+    public void HookingTheExpertsChangesNoNumber(string name)
     {
         // A plain run takes the C# prefill; hooking the experts' activations takes the general path. Capturing must not
         // change what it observes, so both give the same logits and residual stream to the bit.
-        using var model = TestModels.RandomLoaded(OddWidths());
+        using var model = name == "grok2-mini" ? GrokLens.Loading.ModelLoader.Load(TestModels.Grok2FixtureDirectory) : TestModels.RandomLoaded(OddWidths());
         int[] prompt = [5, 17, 3, 44, 9, 12, 60, 2, 31];
         using var plain = model.Run(prompt, RunOptions.CaptureOnly("blocks.1.hook_resid_post"));
         using var hooked = model.Run(prompt, RunOptions.CaptureOnly("blocks.1.hook_resid_post", "blocks.0.moe.hook_expert_pre",

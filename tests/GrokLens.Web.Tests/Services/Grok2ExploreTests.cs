@@ -29,13 +29,13 @@ public sealed class Grok2ExploreTests
             for (int t = 0; t < ids.Length; t++)
             {
                 double a = Norm(dense[t]), b = Norm(experts[t]);
-                Assert.Equal(a / (a + b), result.DenseShare[layer][t], 5);
+                Assert.Equal(a / (a + b), result.DenseShare[layer][t], 1e-6);
                 var uncapped = Softmax(logits[t]);
                 var capped = Softmax(logits[t].Select(x => config.RouterLogitSoftcap * Math.Tanh(x / config.RouterLogitSoftcap)).ToArray());
                 for (int e = 0; e < config.NumExperts; e++)
                 {
-                    Assert.Equal(uncapped[e], result.RouterProbsUncapped[layer][t][e], 5);
-                    Assert.Equal(capped[e], used[t][e], 5); // What the router used is the capped softmax.
+                    Assert.Equal(uncapped[e], result.RouterProbsUncapped[layer][t][e], 1e-6);
+                    Assert.Equal(capped[e], used[t][e], 1e-6); // What the router used is the capped softmax.
                 }
             }
         }
