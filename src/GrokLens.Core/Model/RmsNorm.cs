@@ -17,8 +17,10 @@ public sealed class RmsNorm : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>In C# on float32 CPU tensors without gradients (<see cref="Kernels.RowRmsNorm"/>), in torch otherwise.</summary>
     public Tensor Forward(Tensor x)
     {
+        if (Kernels.RowRmsNorm.TryApply(x, weight, eps) is { } normed) return normed;
         using var meanSquare = x.square().mean([-1], keepdim: true);
         using var inverseRms = (meanSquare + eps).rsqrt();
         return x * inverseRms * weight;

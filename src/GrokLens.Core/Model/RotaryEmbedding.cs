@@ -23,6 +23,7 @@ public sealed class RotaryEmbedding(int headDim, double theta)
     /// <summary>Rotates x [B, T, heads, d] by tables from <see cref="Tables"/>.</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
+        if (Kernels.RowRotary.TryApply(x, cos, sin) is { } rotated) return rotated;
         long half = x.shape[^1] / 2;
         using var c = cos.unsqueeze(1);
         using var s = sin.unsqueeze(1);
