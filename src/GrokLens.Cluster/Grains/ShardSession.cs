@@ -99,8 +99,8 @@ internal sealed class ShardSession : IDisposable
         return TensorData.From(output);
     }
 
-    /// <summary>The captures asked for (batch dimension removed, forward order) and this shard's reductions.</summary>
-    public CloseReply Finish()
+    /// <summary>The captures asked for (batch dimension removed, forward order), this shard's reductions and the logits given.</summary>
+    public CloseReply Finish(TensorData? logits = null)
     {
         using var scope = NewDisposeScope();
         var all = captured.Select(pair => new KeyValuePair<string, Tensor>(pair.Key, pair.Value.squeeze(0))).ToList();
@@ -117,6 +117,7 @@ internal sealed class ShardSession : IDisposable
             Captures = cacheOfRun.Names.Where(returned.Contains)
                 .Select(name => new NamedTensor { Name = name, Tensor = TensorData.From(cacheOfRun[name]) }).ToArray(),
             Reduction = reduction,
+            Logits = logits,
         };
     }
 
