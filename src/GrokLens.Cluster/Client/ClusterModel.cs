@@ -256,8 +256,14 @@ public sealed partial class ClusterModel : IModelEngine
                 foreach (var capture in shard.Captures) captures.Add(new(capture.Name, capture.Tensor.ToTensor()));
                 if (shard.Reduction is { } data) parts.Add(ReductionWire.ToPart(data));
             }
-            var last = closed[^1].Logits ?? throw new InvalidOperationException("The last shard returned no logits.");
-            using (var batched = last.ToTensor()) logits = batched.squeeze(0);
+            if (closed[^1].Logits is { } batched)
+            {
+                using var tensor = batched.ToTensor();
+                logits = tensor.squeeze(0);
+            }
+            else // The last shard sent its logits once, as the captured 'logits' hook (batch dimension removed).
+                logits = (closed[^1].Captures.FirstOrDefault(c => c.Name == HookPoints.Logits)?.Tensor
+                          ?? throw new InvalidOperationException("The last shard returned no logits.")).ToTensor();
             var reduction = plan.Reduce is null ? null : ReductionPart.Combine(parts);
             return new RunResult(tokenIds.ToArray(), logits, new ActivationCache(captures, tokenIds.ToArray(), 0), reduction);
         }

@@ -78,7 +78,7 @@ public sealed class CloseReply
     /// <summary>From <c>Collect</c>: the session was closed without its results (by <c>Close</c>, a failed pass, or expiry).</summary>
     [Id(2)] public bool Missing { get; init; }
 
-    /// <summary>The last shard's logits of a collected one-trip pass.</summary>
+    /// <summary>The last shard's logits of a collected one-trip pass; null when its captured <c>logits</c> hook holds them.</summary>
     [Id(3)] public TensorData? Logits { get; init; }
 }
 

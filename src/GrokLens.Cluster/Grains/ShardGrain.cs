@@ -103,7 +103,8 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
                     ClusterTrace.Mark(id, "run.start");
                     var result = session.Forward(request);
                     ClusterTrace.Mark(id, "run.end");
-                    return (result, finishNow ? session.Finish(result) : null);
+                    // A full pass's logits are the captured 'logits' hook, if captured: sent once.
+                    return (result, finishNow ? session.Finish(session.CapturesLogits && !request.LastPositionOnly ? null : result) : null);
                 });
                 ClusterTrace.Mark(id, "run.cont");
             }

@@ -59,6 +59,9 @@ internal sealed class ShardSession : IDisposable
 
     public string Client { get; }
 
+    /// <summary>The session captures the <c>logits</c> hook, which holds exactly a full pass's logits.</summary>
+    public bool CapturesLogits => returned.Contains(HookPoints.Logits);
+
     public DateTime LastUsedUtc { get; private set; }
 
     /// <summary>Forward calls running now (a busy session is never expired).</summary>
