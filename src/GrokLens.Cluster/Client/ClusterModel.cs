@@ -168,15 +168,19 @@ public sealed partial class ClusterModel : IModelEngine
         var source = plan.Source is { } cache
             ? plan.SourceHooks.Where(h => Mine(h) && cache.Contains(h)).Select(h => new NamedTensor { Name = h, Tensor = TensorData.From(cache[h]) }).ToArray()
             : [];
+        var capture = plan.Capture.Where(Mine).ToArray();
+        var reduce = plan.Reduce?.Where(Mine).ToArray();
         return new OpenRequest
         {
             SessionId = session,
             Client = clientId,
-            Capture = plan.Capture.Where(Mine).ToArray(),
-            Reduce = plan.Reduce?.Where(Mine).ToArray(),
+            Capture = capture,
+            Reduce = reduce,
             InterventionsJson = plan.InterventionsJson,
             Source = source,
             CacheCapacity = cacheCapacity,
+            // A single pass: the client collects what the shard leaves, if anything; the last shard always leaves the logits.
+            Collected = cacheCapacity == 0 && (capture.Length > 0 || reduce is not null || shard == shards.Count - 1),
         };
     }
 
@@ -187,32 +191,35 @@ public sealed partial class ClusterModel : IModelEngine
         var session = Guid.NewGuid();
         try
         {
-            // One trip: each shard opens its session with the call and runs. Without captures the sessions close at once and
-            // come back with the logits; with them each shard's captures are collected from its own silo, in parallel, so
+            // One trip: the first shard's step opens every shard's session and runs the pipeline. Meanwhile the client
+            // collects, each straight from its own silo, the captures and reductions of the shards that have some and the
+            // last shard's logits: each arrives as soon as its shard has run, while the shards after it still compute, and
             // none is sent on through the shards before it.
-            bool collect = plan.Capture.Count > 0 || plan.Reduce is not null;
+            ClusterTrace.Mark(session, "client.start");
             var direct = await Task.WhenAll(shards.Select((_, i) => ShardThroughItsGateway(shards, i))).ConfigureAwait(false);
-            var reply = await Watch(shards, direct[0].Step(new StepRequest
+            var open = shards.Select((_, i) => OpenFor(i, shards, session, plan, 0)).ToArray();
+            var step = direct[0].Step(new StepRequest
             {
                 SessionId = session,
                 Tokens = tokenIds.Select(id => (long)id).ToArray(),
                 Downstream = shards.Skip(1).Select(k => k.ToString()).ToArray(),
-                OpenAndClose = shards.Select((_, i) => OpenFor(i, shards, session, plan, 0)).ToArray(),
-                LeaveOpen = collect,
-            }), cancellation).ConfigureAwait(false);
-            var closed = collect
-                ? await Watch(shards, Task.WhenAll(direct.Select(shard => shard.Collect(session))), cancellation).ConfigureAwait(false)
-                : reply.Closed;
-            if (closed.Length != shards.Length)
-                throw new InvalidOperationException($"The pipeline returned {closed.Length} closed sessions for {shards.Length} shards.");
+                Open = open,
+            });
+            var collected = Enumerable.Range(0, shards.Length).Where(i => open[i].Collected).ToArray();
+            var collects = collected.Select(i => direct[i].Collect(session)).ToArray();
+            ClusterTrace.Mark(session, "client.sent");
+            var closed = await Watch(shards, StepAndCollect(step, collects), cancellation).ConfigureAwait(false);
+            ClusterTrace.Mark(session, "client.collected");
             if (Array.FindIndex(closed, c => c.Missing) is var gone and >= 0)
             {
-                // Between the pass and the collection the shard was started again (a silo died, the directory moved it).
+                // The pass ran, but the session was closed before its results were handed over (the shard was deactivated).
                 Invalidate();
-                throw new ClusterUnavailableException($"The session of {shards[gone].Describe()} was gone when its captures were collected: " +
-                                                      "the shard was started again after its pass. The run was abandoned; retry it.");
+                throw new ClusterUnavailableException($"The session of {shards[collected[gone]].Describe()} was closed before its results were collected " +
+                                                      "(the shard was deactivated or started again). The run was abandoned; retry it.");
             }
-            return Assemble(tokenIds, reply, closed, plan);
+            var assembled = Assemble(tokenIds, closed, plan);
+            ClusterTrace.Mark(session, "client.assembled");
+            return assembled;
         }
         catch
         {
@@ -221,7 +228,23 @@ public sealed partial class ClusterModel : IModelEngine
         }
     }
 
-    private static RunResult Assemble(IReadOnlyList<int> tokenIds, StepReply reply, CloseReply[] closed, RunPlan plan)
+    /// <summary>
+    /// The collections once the step has succeeded, or the first failure at once: after a failed step the collections of
+    /// the shards it never reached would wait until the sessions are closed.
+    /// </summary>
+    private static async Task<CloseReply[]> StepAndCollect(Task<StepReply> step, Task<CloseReply>[] collects)
+    {
+        var pending = new List<Task>(collects) { step };
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).ConfigureAwait(false);
+            if (!done.IsCompletedSuccessfully) await done.ConfigureAwait(false); // Throws its error.
+            pending.Remove(done);
+        }
+        return collects.Select(c => c.Result).ToArray();
+    }
+
+    private static RunResult Assemble(IReadOnlyList<int> tokenIds, CloseReply[] closed, RunPlan plan)
     {
         var captures = new List<KeyValuePair<string, Tensor>>();
         var parts = new List<ReductionPart>();
@@ -233,7 +256,14 @@ public sealed partial class ClusterModel : IModelEngine
                 foreach (var capture in shard.Captures) captures.Add(new(capture.Name, capture.Tensor.ToTensor()));
                 if (shard.Reduction is { } data) parts.Add(ReductionWire.ToPart(data));
             }
-            using (var batched = reply.Logits.ToTensor()) logits = batched.squeeze(0);
+            if (closed[^1].Logits is { } batched)
+            {
+                using var tensor = batched.ToTensor();
+                logits = tensor.squeeze(0);
+            }
+            else // The last shard sent its logits once, as the captured 'logits' hook (batch dimension removed).
+                logits = (closed[^1].Captures.FirstOrDefault(c => c.Name == HookPoints.Logits)?.Tensor
+                          ?? throw new InvalidOperationException("The last shard returned no logits.")).ToTensor();
             var reduction = plan.Reduce is null ? null : ReductionPart.Combine(parts);
             return new RunResult(tokenIds.ToArray(), logits, new ActivationCache(captures, tokenIds.ToArray(), 0), reduction);
         }

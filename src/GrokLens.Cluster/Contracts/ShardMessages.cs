@@ -23,6 +23,13 @@ public sealed class OpenRequest
 
     /// <summary>Positions of the KV cache (prompt + new tokens); 0 for a single forward pass without cache.</summary>
     [Id(6)] public int CacheCapacity { get; init; }
+
+    /// <summary>
+    /// For a session opened by a one-trip <see cref="StepRequest.Open"/>: the client collects what it leaves (captures,
+    /// reductions, and on the last shard the logits) with <c>Collect</c>, sent alongside the step; otherwise the session
+    /// closes as soon as its layers have run.
+    /// </summary>
+    [Id(7)] public bool Collected { get; init; }
 }
 
 /// <summary>One forward call through the pipeline, starting at the shard it is sent to.</summary>
@@ -45,36 +52,34 @@ public sealed class StepRequest
 
     /// <summary>
     /// A single forward pass in one trip: the sessions of this shard and the downstream ones (in order) open with the
-    /// call and close after it, their captures coming back in <see cref="StepReply.Closed"/>. Null: the session is open.
+    /// call; each closes after its layers ran or, if <see cref="OpenRequest.Collected"/>, when the client collects it.
+    /// Null: the session is open already (a generation).
     /// </summary>
-    [Id(5)] public OpenRequest[]? OpenAndClose { get; init; }
-
-    /// <summary>
-    /// With <see cref="OpenAndClose"/>: the sessions stay open after the call and the client closes each itself, so every
-    /// shard's captures go straight to the client instead of riding back through the shards before it.
-    /// </summary>
-    [Id(6)] public bool LeaveOpen { get; init; }
+    [Id(5)] public OpenRequest[]? Open { get; init; }
 }
 
-/// <summary>The logits of a forward call, [1, T, V] (or [1, 1, V] for the last position only).</summary>
+/// <summary>
+/// The logits of a forward call, [1, T, V] (or [1, 1, V] for the last position only); empty when the last shard's
+/// session is collected (its logits come with <see cref="CloseReply.Logits"/>).
+/// </summary>
 [GenerateSerializer]
 public sealed class StepReply
 {
     [Id(0)] public TensorData Logits { get; init; } = new();
-
-    /// <summary>For <see cref="StepRequest.OpenAndClose"/>: each shard's closed session, in pipeline order.</summary>
-    [Id(1)] public CloseReply[] Closed { get; init; } = [];
 }
 
-/// <summary>What a session leaves when it closes: its captures (forward order) and reductions.</summary>
+/// <summary>What a session leaves when it closes: its captures (forward order), reductions and, on the last shard, logits.</summary>
 [GenerateSerializer]
 public sealed class CloseReply
 {
     [Id(0)] public NamedTensor[] Captures { get; init; } = [];
     [Id(1)] public ReductionData? Reduction { get; init; }
 
-    /// <summary>From <c>Collect</c>: the session was not open (the shard was started again since its pass, or it expired).</summary>
+    /// <summary>From <c>Collect</c>: the session was closed without its results (by <c>Close</c>, a failed pass, or expiry).</summary>
     [Id(2)] public bool Missing { get; init; }
+
+    /// <summary>The last shard's logits of a collected one-trip pass; null when its captured <c>logits</c> hook holds them.</summary>
+    [Id(3)] public TensorData? Logits { get; init; }
 }
 
 /// <summary>A <see cref="Dumps.ReductionPart"/> on the wire (routing statistics as JSON).</summary>

@@ -22,11 +22,15 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("Step")]
     Task<StepReply> Step(StepRequest request);
 
-    /// <summary>Closes a session if it is open (nothing to return otherwise): for cleaning up.</summary>
+    /// <summary>Closes a session if it is open and ends a pending <see cref="Collect"/> of it (as missing): for cleaning up.</summary>
     [Alias("Close")]
     Task<CloseReply> Close(Guid sessionId);
 
-    /// <summary>Closes an open session and returns its captures; for a session that is not open, a reply marked missing.</summary>
+    /// <summary>
+    /// What a session opened with <see cref="OpenRequest.Collected"/> leaves (captures, reductions, the last shard's
+    /// logits), once its layers have run: sent alongside the step, it waits for the pass to reach this shard. A reply
+    /// marked missing when the session was closed (<see cref="Close"/>, a failed pass) or expired first.
+    /// </summary>
     [Alias("Collect")]
     Task<CloseReply> Collect(Guid sessionId);
 

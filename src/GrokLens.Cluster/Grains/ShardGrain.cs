@@ -21,6 +21,10 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
     : Grain, IShardGrain
 {
     private readonly Dictionary<Guid, ShardSession> sessions = new();
+    private readonly Dictionary<Guid, Handover> handoffs = new();
+
+    /// <summary>One-trip sessions closed lately (kept for a lease): a collection or step arriving after the close is answered.</summary>
+    private readonly Dictionary<Guid, DateTime> closed = new();
     private ShardKey key;
     private HostedModel hosted = null!;
 
@@ -71,60 +75,149 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
     public Task Open(OpenRequest request)
     {
         if (sessions.ContainsKey(request.SessionId)) throw new ArgumentException($"Session {request.SessionId} is already open on {key.Describe()}.");
+        if (closed.ContainsKey(request.SessionId)) throw new InvalidOperationException($"Session {request.SessionId} was closed on {key.Describe()}.");
         sessions[request.SessionId] = new ShardSession(hosted, key.Layers, request);
         return Task.CompletedTask;
     }
 
     public async Task<StepReply> Step(StepRequest request)
     {
-        if (request.OpenAndClose is { Length: > 0 } opens) await Open(opens[0]);
-        var session = Session(request.SessionId);
-        session.Busy++;
+        var id = request.SessionId;
+        ClusterTrace.Mark(id, "step.in");
+        var open = request.Open is { Length: > 0 } opens ? opens[0] : null;
+        bool last = request.Downstream.Length == 0;
+        // A one-trip pass: a session nobody collects is freed with its pass; the last shard's collected session finishes
+        // (captures, logits) with it, the others' after passing the residual on, so the next shard does not wait for that.
+        bool closeAfter = open is { Collected: false }, finishNow = open is { Collected: true } && last;
         TensorData output;
+        CloseReply? finished = null;
         try
         {
-            output = await hosted.Run(() => session.Forward(request));
+            if (open is not null) await Open(open);
+            var session = Session(id);
+            session.Busy++;
+            try
+            {
+                (output, finished) = await hosted.Run(() =>
+                {
+                    ClusterTrace.Mark(id, "run.start");
+                    var result = session.Forward(request);
+                    ClusterTrace.Mark(id, "run.end");
+                    // A full pass's logits are the captured 'logits' hook, if captured: sent once.
+                    return (result, finishNow ? session.Finish(session.CapturesLogits && !request.LastPositionOnly ? null : result) : null);
+                });
+                ClusterTrace.Mark(id, "run.cont");
+            }
+            finally
+            {
+                session.Busy--;
+                session.Touch();
+            }
+        }
+        catch
+        {
+            if (open is not null) Discard(id);
+            throw;
+        }
+        if (finished is not null)
+        {
+            Deliver(id, handoff => handoff.TrySetResult(finished));
+            Discard(id, keepHandoff: true);
+        }
+        if (last)
+        {
+            if (closeAfter) Discard(id);
+            return finishNow ? new StepReply() : new StepReply { Logits = output };
+        }
+        var downstream = GrainFactory.GetGrain<IShardGrain>(request.Downstream[0]).Step(new StepRequest
+        {
+            SessionId = id,
+            Tokens = request.Tokens,
+            Residual = output,
+            Downstream = request.Downstream[1..],
+            LastPositionOnly = request.LastPositionOnly,
+            Open = request.Open?[1..],
+        });
+        ClusterTrace.Mark(id, "down.sent");
+        if (closeAfter) Discard(id);
+        if (open is { Collected: true }) await HandOver(id);
+        var reply = await downstream;
+        ClusterTrace.Mark(id, "down.reply");
+        return reply;
+    }
+
+    /// <summary>Finishes a passed session on the model's thread and hands its results over to <see cref="Collect"/>.</summary>
+    private async Task HandOver(Guid id)
+    {
+        if (!sessions.TryGetValue(id, out var session)) return; // Closed meanwhile: Close answered the collection.
+        try
+        {
+            var finished = await hosted.Run(() => session.Finish());
+            ClusterTrace.Mark(id, "handed.over");
+            Deliver(id, handoff => handoff.TrySetResult(finished));
+        }
+        catch (Exception e)
+        {
+            Deliver(id, handoff => handoff.TrySetException(e));
         }
         finally
         {
-            session.Busy--;
-            session.Touch();
+            Discard(id, keepHandoff: true);
         }
-        // A one-trip pass frees this shard's session before the downstream shards run and its captures ride on the reply,
-        // unless the client collects them itself (LeaveOpen).
-        CloseReply? closed = request.OpenAndClose is null || request.LeaveOpen ? null : await Close(request.SessionId);
-        StepReply reply;
-        if (request.Downstream.Length == 0)
-            reply = new StepReply { Logits = output };
-        else
-            reply = await GrainFactory.GetGrain<IShardGrain>(request.Downstream[0]).Step(new StepRequest
-            {
-                SessionId = request.SessionId,
-                Tokens = request.Tokens,
-                Residual = output,
-                Downstream = request.Downstream[1..],
-                LastPositionOnly = request.LastPositionOnly,
-                OpenAndClose = request.OpenAndClose?[1..],
-                LeaveOpen = request.LeaveOpen,
-            });
-        return closed is null ? reply : new StepReply { Logits = reply.Logits, Closed = [closed, .. reply.Closed] };
     }
-
-    public async Task<CloseReply> Close(Guid sessionId) =>
-        sessions.ContainsKey(sessionId) ? await Collect(sessionId) : new CloseReply();
 
     public async Task<CloseReply> Collect(Guid sessionId)
     {
-        // Missing, not an error: the client tells a session lost to a restarted shard from a bad request.
-        if (!sessions.Remove(sessionId, out var session)) return new CloseReply { Missing = true };
+        ClusterTrace.Mark(sessionId, "collect.in");
+        if (closed.ContainsKey(sessionId) && !handoffs.ContainsKey(sessionId)) return new CloseReply { Missing = true };
         try
         {
-            return await hosted.Run(session.Finish);
+            return await Handoff(sessionId).Reply.Task;
         }
         finally
         {
-            session.Dispose();
+            handoffs.Remove(sessionId);
+            ClusterTrace.Mark(sessionId, "collect.out");
         }
+    }
+
+    public async Task<CloseReply> Close(Guid sessionId)
+    {
+        closed[sessionId] = DateTime.UtcNow;
+        if (handoffs.Remove(sessionId, out var handoff)) handoff.Reply.TrySetResult(new CloseReply { Missing = true });
+        // After any forward call of the session still queued on the model's thread.
+        if (sessions.Remove(sessionId, out var session)) await hosted.Run(() => { session.Dispose(); return true; });
+        return new CloseReply();
+    }
+
+    /// <summary>
+    /// Closes a one-trip session that is not running (its pass ended or failed); unless <paramref name="keepHandoff"/>, a
+    /// collection of it not answered yet gets a missing reply. Remembered as closed, so a late collection is answered too.
+    /// </summary>
+    private void Discard(Guid id, bool keepHandoff = false)
+    {
+        closed[id] = DateTime.UtcNow;
+        if (!keepHandoff && handoffs.Remove(id, out var handoff)) handoff.Reply.TrySetResult(new CloseReply { Missing = true });
+        if (sessions.Remove(id, out var session)) session.Dispose();
+    }
+
+    /// <summary>Answers the collection of a session's results, waiting or still to come, unless the session was closed meanwhile.</summary>
+    private void Deliver(Guid id, Action<TaskCompletionSource<CloseReply>> answer)
+    {
+        if (!closed.ContainsKey(id)) answer(Handoff(id).Reply);
+    }
+
+    /// <summary>The hand-over of a collected session's results, made by whichever comes first: the pass or the collection.</summary>
+    private Handover Handoff(Guid id)
+    {
+        if (!handoffs.TryGetValue(id, out var handoff)) handoffs[id] = handoff = new Handover();
+        return handoff;
+    }
+
+    private sealed class Handover
+    {
+        public TaskCompletionSource<CloseReply> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public DateTime SinceUtc { get; } = DateTime.UtcNow;
     }
 
     public Task<TensorData> ReadOut(TensorData residual)
@@ -154,6 +247,15 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
     private Task ExpireSessions()
     {
         var limit = DateTime.UtcNow - options.Value.SessionLease;
+        foreach (var id in closed.Where(pair => pair.Value < limit).Select(pair => pair.Key).ToList()) closed.Remove(id);
+        // Results nobody collected within a lease, and collections whose pass never came while a client could still wait.
+        var given = DateTime.UtcNow - ClusterClientFactory.ResponseTimeout;
+        foreach (var (id, handoff) in handoffs.Where(pair => pair.Value.Reply.Task.IsCompleted ? pair.Value.SinceUtc < limit
+                     : pair.Value.SinceUtc < given && !sessions.ContainsKey(pair.Key)).ToList())
+        {
+            handoffs.Remove(id);
+            handoff.Reply.TrySetResult(new CloseReply { Missing = true });
+        }
         foreach (var (id, session) in sessions.Where(pair => pair.Value.Busy == 0 && pair.Value.LastUsedUtc < limit).ToList())
         {
             sessions.Remove(id);
@@ -167,6 +269,8 @@ public sealed class ShardGrain(ShardModels models, ILocalSiloDetails silo, IOpti
     {
         foreach (var session in sessions.Values) session.Dispose();
         sessions.Clear();
+        foreach (var handoff in handoffs.Values) handoff.Reply.TrySetResult(new CloseReply { Missing = true });
+        handoffs.Clear();
         return Task.CompletedTask;
     }
 }

@@ -59,6 +59,9 @@ internal sealed class ShardSession : IDisposable
 
     public string Client { get; }
 
+    /// <summary>The session captures the <c>logits</c> hook, which holds exactly a full pass's logits.</summary>
+    public bool CapturesLogits => returned.Contains(HookPoints.Logits);
+
     public DateTime LastUsedUtc { get; private set; }
 
     /// <summary>Forward calls running now (a busy session is never expired).</summary>
@@ -99,8 +102,8 @@ internal sealed class ShardSession : IDisposable
         return TensorData.From(output);
     }
 
-    /// <summary>The captures asked for (batch dimension removed, forward order) and this shard's reductions.</summary>
-    public CloseReply Finish()
+    /// <summary>The captures asked for (batch dimension removed, forward order), this shard's reductions and the logits given.</summary>
+    public CloseReply Finish(TensorData? logits = null)
     {
         using var scope = NewDisposeScope();
         var all = captured.Select(pair => new KeyValuePair<string, Tensor>(pair.Key, pair.Value.squeeze(0))).ToList();
@@ -117,6 +120,7 @@ internal sealed class ShardSession : IDisposable
             Captures = cacheOfRun.Names.Where(returned.Contains)
                 .Select(name => new NamedTensor { Name = name, Tensor = TensorData.From(cacheOfRun[name]) }).ToArray(),
             Reduction = reduction,
+            Logits = logits,
         };
     }
 
