@@ -50,6 +50,11 @@ internal static unsafe class Q8_0Kernel
     private static void Tokens512<TR>(byte* w, long rowBytes, long blocks, float* x, long xStride, long tokens, float* y, long yStride, bool accumulate, float* half)
         where TR : struct, ITileCount
     {
+        if (tokens == 1 && typeof(TR) == typeof(Four))
+        {
+            DecodeTile512(w, rowBytes, blocks, x, y, accumulate, half);
+            return;
+        }
         long t = 0;
         for (; t + 4 <= tokens; t += 4) Tile512<TR, Four>(w, rowBytes, blocks, x + t * xStride, xStride, y + t * yStride, yStride, accumulate, half);
         switch (tokens - t)
@@ -135,6 +140,44 @@ internal static unsafe class Q8_0Kernel
         TileOutput.Store<TR, TN>(y, yStride, accumulate,
             a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
     }
+
+    /// <summary>
+    /// A decode step's tile (4 rows, one token) with AVX-512: each block's 32 values are converted and multiplied into
+    /// the token unscaled, and the block's sum is scaled once, d·(q·x), instead of scaling each value, d·q, first: one
+    /// multiply fewer per 16 values in a loop bound by the instructions per byte (a decode step reads ≈ 1 GiB per layer
+    /// of Grok-1). Within float32 rounding of the dequantised product, like every path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeTile512(byte* w, long rowBytes, long blocks, float* x, float* y, bool accumulate, float* half)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        byte* p0 = w, p1 = w + rowBytes, p2 = w + 2 * rowBytes, p3 = w + 3 * rowBytes;
+        for (long b = 0; b < blocks; b++)
+        {
+            var xl = Vector512.Load(x + b * BlockElements);
+            var xh = Vector512.Load(x + b * BlockElements + 16);
+            Sse.Prefetch0(p0 + PrefetchBytes);
+            Sse.Prefetch0(p1 + PrefetchBytes);
+            Sse.Prefetch0(p2 + PrefetchBytes);
+            Sse.Prefetch0(p3 + PrefetchBytes);
+            a0 = Avx512F.FusedMultiplyAdd(BlockDot(p0, xl, xh), Vector512.Create(half[*(ushort*)p0]), a0);
+            a1 = Avx512F.FusedMultiplyAdd(BlockDot(p1, xl, xh), Vector512.Create(half[*(ushort*)p1]), a1);
+            a2 = Avx512F.FusedMultiplyAdd(BlockDot(p2, xl, xh), Vector512.Create(half[*(ushort*)p2]), a2);
+            a3 = Avx512F.FusedMultiplyAdd(BlockDot(p3, xl, xh), Vector512.Create(half[*(ushort*)p3]), a3);
+            p0 += BlockBytes;
+            p1 += BlockBytes;
+            p2 += BlockBytes;
+            p3 += BlockBytes;
+        }
+        Vector512<float> zero = default;
+        TileOutput.Store<Four, One>(y, 0, accumulate, a0, zero, zero, zero, a1, zero, zero, zero, a2, zero, zero, zero, a3, zero, zero, zero);
+    }
+
+    /// <summary>float(q)·x over one block's 32 values, unscaled, as 16 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> BlockDot(byte* block, Vector512<float> xl, Vector512<float> xh) =>
+        Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 18))), xh,
+            Avx512F.Multiply(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)block + 2))), xl));
 
     /// <summary>Eight weights of a block (from <paramref name="offset"/>) as float(q)·d.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
