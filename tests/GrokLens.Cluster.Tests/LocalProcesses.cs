@@ -173,6 +173,13 @@ internal sealed class RedisCluster : IAsyncDisposable
 
     public void KillSilo(int index) => silos[index].Process.Kill();
 
+    /// <summary>The gateway (host:port) of the silo listening on the silo port of <paramref name="siloAddress"/>.</summary>
+    public string GatewayOf(string siloAddress)
+    {
+        var port = int.Parse(siloAddress.Split('@')[0].Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        return $"127.0.0.1:{silos.Single(s => s.SiloPort == port).GatewayPort}";
+    }
+
     /// <summary>The gateways of the silos started, as host:port.</summary>
     public IReadOnlyList<string> Gateways => silos.Select(s => $"127.0.0.1:{s.GatewayPort}").ToList();
 

@@ -98,6 +98,9 @@ public sealed class RealSiloTests(ITestOutputHelper output)
         var tokens = engine.Generate(ids, SamplingOptions.Greedy(400) with { StopAtEos = false }).GetEnumerator();
         Assert.True(tokens.MoveNext());
         var busy = (await ClusterStatus.ReadAsync(connection.Client)).Shards.Single(s => s.Sessions > 0);
+        var busyGateway = cluster.GatewayOf(busy.Silo);
+        await WaitFor(() => Task.FromResult(engine.DirectGateways.Contains(busyGateway)), TimeSpan.FromSeconds(60),
+            $"the generation's calls never went through its silo's gateway {busyGateway}");
         var clock = Stopwatch.StartNew();
         cluster.KillSilo(busy.Silo);
         var lost = Assert.Throws<ShardLostException>(() =>
@@ -112,6 +115,9 @@ public sealed class RealSiloTests(ITestOutputHelper output)
         Assert.Contains(Environment.MachineName, lost.Message);
         Assert.Equal(busy.Silo, lost.Silo);
         tokens.Dispose();
+        // The dead silo's direct connection is closed and no longer listed.
+        await WaitFor(() => Task.FromResult(!engine.DirectGateways.Contains(busyGateway)), TimeSpan.FromSeconds(60),
+            $"the dead silo's gateway {busyGateway} is still listed");
 
         // The next run works once the shard is active again on the silo that is left.
         await engine.RefreshLayoutAsync();

@@ -15,11 +15,11 @@ namespace GrokLens.Cluster;
 internal sealed class SiloGateways(IClusterClient client, TimeSpan timeout) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Task<IClusterClient?>> connections = new();
-    private readonly ConcurrentBag<ClusterConnection> owned = new();
+    private readonly ConcurrentDictionary<string, ClusterConnection> owned = new();
     private bool disposed;
 
-    /// <summary>The gateways connected to so far (host:port).</summary>
-    public IReadOnlyList<string> Connected => owned.Select(c => c.Address).Order(StringComparer.Ordinal).ToList();
+    /// <summary>The gateways connected to (host:port), without those of silos forgotten since.</summary>
+    public IReadOnlyList<string> Connected => owned.Values.Select(c => c.Address).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>
     /// A client whose gateway is the silo <paramref name="siloAddress"/> (parsable form) once it is connected; until then,
@@ -32,13 +32,13 @@ internal sealed class SiloGateways(IClusterClient client, TimeSpan timeout) : IA
         return connection.IsCompletedSuccessfully && connection.Result is { } direct ? direct : client;
     }
 
-    /// <summary>Forgets the connection to a silo that died (it is closed in the background).</summary>
+    /// <summary>Forgets the connection to a silo that died (it is closed in the background, once it has been made).</summary>
     public void Forget(string siloAddress)
     {
         if (!connections.TryRemove(siloAddress, out var connection)) return;
-        _ = connection.ContinueWith(t =>
+        _ = connection.ContinueWith(made =>
         {
-            if (t.IsCompletedSuccessfully && owned.FirstOrDefault(c => ReferenceEquals(c.Client, t.Result)) is { } dead)
+            if (owned.TryRemove(siloAddress, out var dead))
                 _ = dead.DisposeAsync().AsTask().ContinueWith(d => _ = d.Exception, TaskScheduler.Default);
         }, TaskScheduler.Default);
     }
@@ -55,7 +55,7 @@ internal sealed class SiloGateways(IClusterClient client, TimeSpan timeout) : IA
             var cluster = client.ServiceProvider.GetRequiredService<IOptions<ClusterOptions>>().Value;
             using var giveUp = new CancellationTokenSource(timeout);
             var connection = await ClusterClientFactory.ConnectAsync([gateway], cluster.ClusterId, cluster.ServiceId, giveUp.Token).ConfigureAwait(false);
-            owned.Add(connection);
+            owned[siloAddress] = connection;
             if (disposed) await connection.DisposeAsync().ConfigureAwait(false);
             return disposed ? null : connection.Client;
         }
@@ -68,7 +68,7 @@ internal sealed class SiloGateways(IClusterClient client, TimeSpan timeout) : IA
     public async ValueTask DisposeAsync()
     {
         disposed = true;
-        foreach (var connection in owned)
+        foreach (var connection in owned.Values)
         {
             try
             {
