@@ -59,6 +59,8 @@ public sealed class GrokMoE : nn.Module
     private Tensor RunChosenExperts(Tensor x, Tensor indices, ExpertMatrices w, LayerHookNames names, ForwardHooks? hooks)
     {
         long batch = x.shape[0], length = x.shape[1], hidden = x.shape[2], slots = indices.shape[2];
+        // A routing hook may choose no expert at all (every expert ablated): nothing to run, the MoE adds zero.
+        if (slots == 0) return zeros(batch, length, 0, hidden, dtype: x.dtype, device: x.device);
         if (batch * length == 1) return RunOneToken(x, indices, w, names, hooks);
         var flatExperts = indices.reshape(-1);
         // The router's own top-k is always in range; only indices a hook supplied need the extra range check.
@@ -110,7 +112,8 @@ public sealed class GrokMoE : nn.Module
     {
         if (x.shape[0] * x.shape[1] == 1 || is_grad_enabled() || hooks.Wants(names.ExpertPre) || hooks.Wants(names.ExpertPost)
             || hooks.Wants(names.ExpertOut) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU
-            || gates.dtype != ScalarType.Float32 || indices.device_type != DeviceType.CPU
+            || gates.dtype != ScalarType.Float32 || indices.device_type != DeviceType.CPU || indices.dtype != ScalarType.Int64
+            || indices.shape[2] == 0
             || w.Gate is not FloatExperts { InCpuMemory: true } gate || w.Up is not FloatExperts { InCpuMemory: true } up
             || w.Down is not FloatExperts { InCpuMemory: true } down)
             return null;

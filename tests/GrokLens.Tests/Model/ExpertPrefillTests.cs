@@ -1,3 +1,4 @@
+using GrokLens.Hooks;
 using GrokLens.Engine;
 using GrokLens.Kernels;
 using GrokLens.Model;
@@ -61,6 +62,25 @@ public class ExpertPrefillTests
             "blocks.0.moe.hook_expert_post", "blocks.0.moe.hook_expert_out", "blocks.1.moe.hook_expert_out"));
         Assert.True(plain.Logits.equal(hooked.Logits).all().item<bool>(), "logits differ");
         Assert.True(plain.Cache["blocks.1.hook_resid_post"].equal(hooked.Cache["blocks.1.hook_resid_post"]).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(1)]
+    [InlineData(0)]
+    public void HooksThatChangeTheNumberOfExpertsPerTokenAgreeWithTheGeneralPath(int slots)
+    {
+        // Routing hooks run before the experts, so a plain run still takes the C# prefill with the slots they return.
+        using var model = TestModels.RandomLoaded(OddWidths());
+        int[] prompt = [5, 17, 3, 44, 9, 12, 60, 2, 31];
+        HookFunction indices = (chosen, _) => arange(slots, dtype: ScalarType.Int64).expand(chosen.shape[0], chosen.shape[1], slots).contiguous();
+        HookFunction weights = (gates, _) => full(gates.shape[0], gates.shape[1], slots, 1f / Math.Max(1, slots));
+        (string, HookFunction)[] routing = [("blocks.0.moe.hook_topk_indices", indices), ("blocks.0.moe.hook_topk_weights", weights)];
+        using var plain = model.Run(prompt, new RunOptions { Hooks = routing });
+        using var general = model.Run(prompt, new RunOptions { Hooks = routing, Capture = ["blocks.0.moe.hook_expert_out"] });
+        double scale = general.Logits.abs().max().item<float>();
+        double distance = (plain.Logits - general.Logits).abs().max().item<float>();
+        Assert.True(distance <= 1e-6 * scale, $"{slots} experts per token: {distance:E2} (scale {scale:E2})");
     }
 
     [Fact]
