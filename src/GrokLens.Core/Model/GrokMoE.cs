@@ -110,7 +110,7 @@ public sealed class GrokMoE : nn.Module
     /// </summary>
     private Tensor? TryRunExpertsInCpuKernels(Tensor x, Tensor indices, Tensor gates, ExpertMatrices w, LayerHookNames names, ForwardHooks? hooks)
     {
-        if (x.shape[0] * x.shape[1] == 1 || is_grad_enabled() || hooks.Wants(names.ExpertPre) || hooks.Wants(names.ExpertPost)
+        if (x.shape[0] * x.shape[1] <= 1 || is_grad_enabled() || hooks.Wants(names.ExpertPre) || hooks.Wants(names.ExpertPost)
             || hooks.Wants(names.ExpertOut) || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU
             || gates.dtype != ScalarType.Float32 || indices.device_type != DeviceType.CPU || indices.dtype != ScalarType.Int64
             || indices.shape[2] == 0
