@@ -32,6 +32,7 @@ public static unsafe class RowRotary
         return output;
     }
 
+    /// <summary>Rotates x [batch, length, heads, headDim] into output (which may be x: each pair is read before it is written).</summary>
     public static void Apply(float* x, float* cos, float* sin, float* output, long batch, long length, int heads, int headDim, KernelPath path)
     {
         int half = headDim / 2;

@@ -24,7 +24,8 @@ public static class Gelu
         if (is_grad_enabled() || gate.dtype != ScalarType.Float32 || up.dtype != ScalarType.Float32 || gate.device_type != DeviceType.CPU
             || up.device_type != DeviceType.CPU || !gate.shape.SequenceEqual(up.shape) || gate.NumberOfElements == 0)
             return Tanh(gate) * up;
-        var result = gate.contiguous().clone();
+        using var gateRows = gate.contiguous();
+        var result = gateRows.clone();
         using var upRows = up.contiguous();
         VectorGelu.GeluTimes(TensorMemory.Float32(result, nameof(gate)), TensorMemory.Float32(upRows, nameof(up)), result.NumberOfElements, KernelPaths.Best);
         GC.KeepAlive(upRows);

@@ -21,8 +21,8 @@ internal static unsafe class SingleTokenAttention
         FloatGemv.Multiply(w.Query, heads * headDim, hidden, ws.Normed, ws.Query, threads);
         FloatGemv.Multiply(w.Key, kvWidth, hidden, ws.Normed, ws.Key, threads);
         FloatGemv.Multiply(w.Value, kvWidth, hidden, ws.Normed, ws.Value, threads);
-        TokenVectorMath.Rotate(ws.Query, heads, headDim, ws.Cos, ws.Sin);
-        TokenVectorMath.Rotate(ws.Key, kvHeads, headDim, ws.Cos, ws.Sin);
+        RowRotary.Apply(ws.Query, ws.Cos, ws.Sin, ws.Query, 1, 1, heads, headDim, KernelPaths.Best);
+        RowRotary.Apply(ws.Key, ws.Cos, ws.Sin, ws.Key, 1, 1, kvHeads, headDim, KernelPaths.Best);
         new Span<float>(ws.Key, kvWidth).CopyTo(new Span<float>(keys + (long)position * kvWidth, kvWidth));
         new Span<float>(ws.Value, kvWidth).CopyTo(new Span<float>(values + (long)position * kvWidth, kvWidth));
 

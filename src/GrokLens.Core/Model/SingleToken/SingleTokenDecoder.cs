@@ -80,14 +80,14 @@ internal sealed unsafe class SingleTokenDecoder(GrokModel model)
         for (int layer = first; layer < first + count; layer++)
         {
             var lw = w.Layers[layer]!;
-            TokenVectorMath.RmsNorm(ws.Residual, lw.PreAttentionNorm, eps, ws.Normed, hidden);
+            RowRmsNorm.Apply(ws.Residual, lw.PreAttentionNorm, eps, ws.Normed, 1, hidden, KernelPaths.Best);
             SingleTokenAttention.Run(config, lw, ws, cache.KeyMemory(layer), cache.ValueMemory(layer), cache.KeyIsTokenMemory, position, temperature, threads);
-            TokenVectorMath.RmsNorm(ws.Branch, lw.PostAttentionNorm, eps, ws.Normed, hidden);
+            RowRmsNorm.Apply(ws.Branch, lw.PostAttentionNorm, eps, ws.Normed, 1, hidden, KernelPaths.Best);
             TokenVectorMath.Add(ws.Residual, ws.Normed, hidden);
 
-            TokenVectorMath.RmsNorm(ws.Residual, lw.PreMoeNorm, eps, ws.Normed, hidden);
+            RowRmsNorm.Apply(ws.Residual, lw.PreMoeNorm, eps, ws.Normed, 1, hidden, KernelPaths.Best);
             SingleTokenFeedForward.Run(config, lw, ws, threads);
-            TokenVectorMath.RmsNorm(ws.FeedForward, lw.PostMoeNorm, eps, ws.Normed, hidden);
+            RowRmsNorm.Apply(ws.FeedForward, lw.PostMoeNorm, eps, ws.Normed, 1, hidden, KernelPaths.Best);
             TokenVectorMath.Add(ws.Residual, ws.Normed, hidden);
         }
 
@@ -97,7 +97,7 @@ internal sealed unsafe class SingleTokenDecoder(GrokModel model)
             new ReadOnlySpan<float>(ws.Residual, hidden).CopyTo(new Span<float>(TensorMemory.Float32(output, nameof(output)), hidden));
             return output;
         }
-        TokenVectorMath.RmsNorm(ws.Residual, w.FinalNorm, eps, ws.Normed, hidden);
+        RowRmsNorm.Apply(ws.Residual, w.FinalNorm, eps, ws.Normed, 1, hidden, KernelPaths.Best);
         var logits = empty([1, 1, config.VocabSize], dtype: ScalarType.Float32);
         float* result = TensorMemory.Float32(logits, nameof(logits));
         FloatGemv.Multiply(w.OutputHead, config.VocabSize, hidden, ws.Normed, result, threads);

@@ -9,15 +9,6 @@ namespace GrokLens.Model.SingleToken;
 /// </summary>
 internal static unsafe class TokenVectorMath
 {
-    /// <summary>out = (x · rsqrt(mean(x²) + eps)) ⊙ g (<see cref="RmsNorm.Forward"/>).</summary>
-    public static void RmsNorm(float* x, float* g, float eps, float* output, int length)
-    {
-        float sumOfSquares = 0;
-        for (int i = 0; i < length; i++) sumOfSquares += x[i] * x[i];
-        float inverseRms = 1f / MathF.Sqrt(sumOfSquares / length + eps);
-        for (int i = 0; i < length; i++) output[i] = x[i] * inverseRms * g[i];
-    }
-
     /// <summary>cap·tanh(x/cap) in place (the attention, router and final soft-caps); nothing when cap is 0.</summary>
     public static void SoftCap(float* x, int length, float cap)
     {
@@ -61,24 +52,5 @@ internal static unsafe class TokenVectorMath
     public static void Add(float* x, float* y, int length)
     {
         for (int i = 0; i < length; i++) x[i] += y[i];
-    }
-
-    /// <summary>
-    /// Half-split RoPE of <paramref name="heads"/> vectors of <paramref name="headDim"/> in place
-    /// (<see cref="RotaryEmbedding.Apply"/>): first·cos − second·sin, second·cos + first·sin.
-    /// </summary>
-    public static void Rotate(float* x, int heads, int headDim, float* cos, float* sin)
-    {
-        int half = headDim / 2;
-        for (int head = 0; head < heads; head++)
-        {
-            float* first = x + head * headDim, second = first + half;
-            for (int j = 0; j < half; j++)
-            {
-                float a = first[j], b = second[j];
-                first[j] = a * cos[j] - b * sin[j];
-                second[j] = b * cos[j] + a * sin[j];
-            }
-        }
     }
 }
